@@ -1,0 +1,368 @@
+"""The instrument universe, composite constituent maps and daily price paths.
+
+Pure functions of the seed: no Dagster, no database. The universe mixes real
+mega-caps (so the spec's examples read naturally: SPY holds AAPL at 7%) with
+deterministic synthetic names to reach a realistic breadth.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+
+MAP_OPEN_ENDED_EXPIRY = date(2099, 12, 31)
+PRICE_HISTORY_START = date(2023, 1, 1)
+PRICE_HISTORY_END = date(2035, 12, 31)
+# SPY-like maps are rebalanced at the start of each quarter.
+FIRST_MAP_DATE = date(2023, 1, 1)
+
+SECTORS = [
+    "Information Technology", "Health Care", "Financials", "Consumer Discretionary",
+    "Communication Services", "Industrials", "Consumer Staples", "Energy",
+    "Utilities", "Real Estate", "Materials",
+]
+
+# symbol, name, sector, exchange, price on PRICE_HISTORY_START
+US_MEGA_CAPS = [
+    ("AAPL", "Apple Inc.", "Information Technology", "NASDAQ", 185.0),
+    ("MSFT", "Microsoft Corp.", "Information Technology", "NASDAQ", 375.0),
+    ("GOOGL", "Alphabet Inc. Class A", "Communication Services", "NASDAQ", 140.0),
+    ("AMZN", "Amazon.com Inc.", "Consumer Discretionary", "NASDAQ", 150.0),
+    ("NVDA", "NVIDIA Corp.", "Information Technology", "NASDAQ", 480.0),
+    ("META", "Meta Platforms Inc.", "Communication Services", "NASDAQ", 350.0),
+    ("TSLA", "Tesla Inc.", "Consumer Discretionary", "NASDAQ", 250.0),
+    ("BRK.B", "Berkshire Hathaway Inc. Class B", "Financials", "NYSE", 360.0),
+    ("JPM", "JPMorgan Chase & Co.", "Financials", "NYSE", 170.0),
+    ("V", "Visa Inc.", "Financials", "NYSE", 260.0),
+    ("UNH", "UnitedHealth Group Inc.", "Health Care", "NYSE", 525.0),
+    ("XOM", "Exxon Mobil Corp.", "Energy", "NYSE", 100.0),
+    ("JNJ", "Johnson & Johnson", "Health Care", "NYSE", 157.0),
+    ("PG", "Procter & Gamble Co.", "Consumer Staples", "NYSE", 146.0),
+    ("MA", "Mastercard Inc.", "Financials", "NYSE", 425.0),
+    ("HD", "Home Depot Inc.", "Consumer Discretionary", "NYSE", 345.0),
+    ("AVGO", "Broadcom Inc.", "Information Technology", "NASDAQ", 1100.0),
+    ("CVX", "Chevron Corp.", "Energy", "NYSE", 150.0),
+    ("LLY", "Eli Lilly and Co.", "Health Care", "NYSE", 580.0),
+    ("MRK", "Merck & Co.", "Health Care", "NYSE", 108.0),
+    ("ABBV", "AbbVie Inc.", "Health Care", "NYSE", 155.0),
+    ("PEP", "PepsiCo Inc.", "Consumer Staples", "NASDAQ", 170.0),
+    ("KO", "Coca-Cola Co.", "Consumer Staples", "NYSE", 59.0),
+    ("COST", "Costco Wholesale Corp.", "Consumer Staples", "NASDAQ", 660.0),
+    ("ADBE", "Adobe Inc.", "Information Technology", "NASDAQ", 600.0),
+    ("WMT", "Walmart Inc.", "Consumer Staples", "NYSE", 158.0),
+    ("CRM", "Salesforce Inc.", "Information Technology", "NYSE", 260.0),
+    ("BAC", "Bank of America Corp.", "Financials", "NYSE", 33.0),
+    ("NFLX", "Netflix Inc.", "Communication Services", "NASDAQ", 485.0),
+    ("AMD", "Advanced Micro Devices Inc.", "Information Technology", "NASDAQ", 145.0),
+    ("INTC", "Intel Corp.", "Information Technology", "NASDAQ", 50.0),
+    ("CSCO", "Cisco Systems Inc.", "Information Technology", "NASDAQ", 50.0),
+    ("ORCL", "Oracle Corp.", "Information Technology", "NYSE", 105.0),
+    ("DIS", "Walt Disney Co.", "Communication Services", "NYSE", 90.0),
+    ("PFE", "Pfizer Inc.", "Health Care", "NYSE", 29.0),
+    ("TMO", "Thermo Fisher Scientific Inc.", "Health Care", "NYSE", 530.0),
+    ("WFC", "Wells Fargo & Co.", "Financials", "NYSE", 49.0),
+    ("GS", "Goldman Sachs Group Inc.", "Financials", "NYSE", 385.0),
+    ("MS", "Morgan Stanley", "Financials", "NYSE", 93.0),
+    ("CAT", "Caterpillar Inc.", "Industrials", "NYSE", 295.0),
+    ("BA", "Boeing Co.", "Industrials", "NYSE", 260.0),
+    ("GE", "General Electric Co.", "Industrials", "NYSE", 127.0),
+    ("HON", "Honeywell International Inc.", "Industrials", "NASDAQ", 209.0),
+    ("UPS", "United Parcel Service Inc.", "Industrials", "NYSE", 157.0),
+    ("NEE", "NextEra Energy Inc.", "Utilities", "NYSE", 61.0),
+    ("DUK", "Duke Energy Corp.", "Utilities", "NYSE", 97.0),
+    ("PLD", "Prologis Inc.", "Real Estate", "NYSE", 133.0),
+    ("AMT", "American Tower Corp.", "Real Estate", "NYSE", 215.0),
+    ("LIN", "Linde plc", "Materials", "NYSE", 410.0),
+    ("SHW", "Sherwin-Williams Co.", "Materials", "NYSE", 310.0),
+]
+
+# symbol, name, sector, exchange, country, currency, price
+INTERNATIONAL_STOCKS = [
+    ("SHEL", "Shell plc", "Energy", "LSE", "GB", "GBP", 25.0),
+    ("AZN", "AstraZeneca plc", "Health Care", "LSE", "GB", "GBP", 105.0),
+    ("HSBA", "HSBC Holdings plc", "Financials", "LSE", "GB", "GBP", 6.3),
+    ("ULVR", "Unilever plc", "Consumer Staples", "LSE", "GB", "GBP", 38.0),
+    ("BP.", "BP plc", "Energy", "LSE", "GB", "GBP", 4.7),
+    ("SAP", "SAP SE", "Information Technology", "XETRA", "DE", "EUR", 140.0),
+    ("SIE", "Siemens AG", "Industrials", "XETRA", "DE", "EUR", 170.0),
+    ("ALV", "Allianz SE", "Financials", "XETRA", "DE", "EUR", 240.0),
+    ("DTE", "Deutsche Telekom AG", "Communication Services", "XETRA", "DE", "EUR", 22.0),
+    ("MC", "LVMH Moet Hennessy Louis Vuitton SE", "Consumer Discretionary", "EURONEXT", "FR", "EUR", 730.0),
+    ("OR", "L'Oreal SA", "Consumer Staples", "EURONEXT", "FR", "EUR", 450.0),
+    ("TTE", "TotalEnergies SE", "Energy", "EURONEXT", "FR", "EUR", 62.0),
+    ("NESN", "Nestle SA", "Consumer Staples", "SIX", "CH", "CHF", 98.0),
+    ("7203.T", "Toyota Motor Corp.", "Consumer Discretionary", "TSE", "JP", "JPY", 2600.0),
+    ("6758.T", "Sony Group Corp.", "Consumer Discretionary", "TSE", "JP", "JPY", 13000.0),
+    ("8306.T", "Mitsubishi UFJ Financial Group", "Financials", "TSE", "JP", "JPY", 1200.0),
+    ("0700.HK", "Tencent Holdings Ltd.", "Communication Services", "HKEX", "HK", "HKD", 295.0),
+    ("0005.HK", "HSBC Holdings plc (HK)", "Financials", "HKEX", "HK", "HKD", 59.0),
+    ("9988.HK", "Alibaba Group Holding Ltd.", "Consumer Discretionary", "HKEX", "HK", "HKD", 75.0),
+    ("RY", "Royal Bank of Canada", "Financials", "TSX", "CA", "CAD", 133.0),
+]
+
+# symbol, name, exchange, country, price
+COMMODITIES = [
+    ("GOLD", "Gold spot (troy oz)", "LBMA", "GB", 2050.0),
+    ("SILVER", "Silver spot (troy oz)", "LBMA", "GB", 23.5),
+    ("PLAT", "Platinum spot (troy oz)", "LPPM", "GB", 950.0),
+    ("PALL", "Palladium spot (troy oz)", "LPPM", "GB", 1050.0),
+    ("WTI", "WTI crude oil spot (bbl)", "NYMEX", "US", 75.0),
+    ("BRENT", "Brent crude oil spot (bbl)", "ICE", "GB", 80.0),
+    ("NATGAS", "Henry Hub natural gas spot (MMBtu)", "NYMEX", "US", 2.6),
+    ("COPPER", "Copper spot (lb)", "COMEX", "US", 3.9),
+]
+
+# symbol, name, exchange, index-of, price
+INDICES = [
+    ("SPX", "S&P 500 Index", "CBOE", "SPY", 4750.0),
+    ("NDX", "Nasdaq-100 Index", "NASDAQ", "QQQ", 16800.0),
+]
+
+# symbol, name, underlying, exchange, price multiple of underlying
+FUTURES = [
+    ("ES", "E-mini S&P 500 future (front month)", "SPX", "CME", 1.003),
+    ("NQ", "E-mini Nasdaq-100 future (front month)", "NDX", "CME", 1.003),
+    ("GC", "Gold future (front month)", "GOLD", "COMEX", 1.004),
+    ("SI", "Silver future (front month)", "SILVER", "COMEX", 1.004),
+    ("CL", "WTI crude oil future (front month)", "WTI", "NYMEX", 0.998),
+]
+
+OPTION_UNDERLYINGS = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA", "JPM", "SPY", "QQQ", "GLD"]
+
+# ETF: symbol, name, exchange, price; members are chosen below.
+ETFS = [
+    ("SPY", "SPDR S&P 500 ETF Trust", "ARCA", 475.0),
+    ("QQQ", "Invesco QQQ Trust", "NASDAQ", 410.0),
+    ("XLK", "Technology Select Sector SPDR Fund", "ARCA", 195.0),
+    ("XLF", "Financial Select Sector SPDR Fund", "ARCA", 37.0),
+]
+ETCS = [
+    ("GLD", "SPDR Gold Shares", "ARCA", 190.0, {"GOLD": 1.0}),
+    ("SLV", "iShares Silver Trust", "ARCA", 21.5, {"SILVER": 1.0}),
+    ("PMET", "Precious Metals Basket ETC", "ARCA", 100.0, {"GOLD": 0.5, "SILVER": 0.3, "PLAT": 0.2}),
+]
+
+# The spec's example weights, held in every SPY period so its examples read true on any date.
+SPY_ANCHOR_WEIGHTS = {"AAPL": 0.07, "MSFT": 0.065, "GOOGL": 0.04, "AMZN": 0.035}
+SPY_MEMBER_COUNT = 503
+QQQ_MEMBER_COUNT = 101
+US_STOCK_COUNT = 530
+
+COUNTRY_REGION = {
+    "US": "AMER", "CA": "AMER", "GB": "EMEA", "DE": "EMEA", "FR": "EMEA", "CH": "EMEA",
+    "JP": "APAC", "HK": "APAC",
+}
+COUNTRY_CURRENCY = {"US": "USD", "CA": "CAD", "GB": "GBP", "DE": "EUR", "FR": "EUR", "CH": "CHF", "JP": "JPY", "HK": "HKD"}
+EXCHANGE_COUNTRY = {
+    "NYSE": "US", "NASDAQ": "US", "ARCA": "US", "CBOE": "US", "CME": "US", "COMEX": "US", "NYMEX": "US",
+    "ICE": "GB", "LBMA": "GB", "LPPM": "GB", "LSE": "GB", "XETRA": "DE", "EURONEXT": "FR", "SIX": "CH",
+    "TSE": "JP", "HKEX": "HK", "TSX": "CA",
+}
+INSTRUMENT_COLUMNS = [
+    "symbol", "name", "asset_class", "instrument_type", "currency", "exchange", "sector",
+    "is_composite", "product", "country", "underlying_symbol",
+]
+_SYLLABLES = ["Nor", "Vel", "Ast", "Cor", "Lum", "Pra", "Quin", "Tor", "Bel", "Sil", "Mar", "Cal",
+              "Dyn", "Ery", "Fal", "Gal", "Hel", "Ion", "Kel", "Oro"]
+_SUFFIXES = ["Holdings", "Systems", "Industries", "Group", "Technologies", "Partners", "Brands", "Labs"]
+
+
+def stable_hash(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def _synthetic_us_stocks(seed: int, count: int, taken: set[str]) -> list[tuple]:
+    rng = np.random.default_rng([seed, 1])
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    stocks: list[tuple] = []
+    while len(stocks) < count:
+        symbol = "".join(rng.choice(letters, size=int(rng.integers(3, 5))))
+        if symbol in taken:
+            continue
+        taken.add(symbol)
+        name = f"{rng.choice(_SYLLABLES)}{rng.choice(_SYLLABLES).lower()} {rng.choice(_SUFFIXES)}"
+        sector = SECTORS[int(rng.integers(0, len(SECTORS)))]
+        exchange = "NASDAQ" if rng.random() < 0.45 else "NYSE"
+        price = float(np.round(np.exp(rng.normal(4.2, 0.8)), 2))
+        stocks.append((symbol, name, sector, exchange, price))
+    return stocks
+
+
+@lru_cache(maxsize=4)
+def _universe(seed: int) -> pl.DataFrame:
+    """Every instrument with its attributes and its price on PRICE_HISTORY_START."""
+    rows: list[dict] = []
+
+    def add(symbol, name, asset_class, instrument_type, exchange, sector, product,
+            underlying="", is_composite=0, price=100.0, currency=None):
+        country = EXCHANGE_COUNTRY[exchange]
+        rows.append(dict(
+            symbol=symbol, name=name, asset_class=asset_class, instrument_type=instrument_type,
+            currency=currency or COUNTRY_CURRENCY[country], exchange=exchange, sector=sector,
+            is_composite=is_composite, product=product, country=country,
+            underlying_symbol=underlying or symbol, start_price=price,
+        ))
+
+    # Synthetic tickers must never collide with a listed symbol (a random "SPY" would corrupt the maps).
+    taken = {row[0] for table in (US_MEGA_CAPS, INTERNATIONAL_STOCKS, COMMODITIES, INDICES, FUTURES, ETFS, ETCS)
+             for row in table}
+    us_stocks = US_MEGA_CAPS + _synthetic_us_stocks(seed, US_STOCK_COUNT - len(US_MEGA_CAPS), taken)
+    for symbol, name, sector, exchange, price in us_stocks:
+        add(symbol, name, "Equity", "Stock", exchange, sector, "Cash Equity", price=price)
+    for symbol, name, sector, exchange, _country, currency, price in INTERNATIONAL_STOCKS:
+        add(symbol, name, "Equity", "Stock", exchange, sector, "Cash Equity", price=price, currency=currency)
+    for symbol, name, exchange, _country, price in COMMODITIES:
+        add(symbol, name, "Commodity", "Commodity", exchange, "Commodities", "Spot Commodity", price=price, currency="USD")
+    for symbol, name, exchange, _tracks, price in INDICES:
+        add(symbol, name, "Equity", "Index", exchange, "Broad Market", "Index", is_composite=1, price=price)
+    for symbol, name, exchange, price in ETFS:
+        add(symbol, name, "Equity", "ETF", exchange, "Broad Market" if symbol in ("SPY", "QQQ") else
+            ("Information Technology" if symbol == "XLK" else "Financials"), "Exchange Traded Fund",
+            is_composite=1, price=price)
+    for symbol, name, exchange, price, _members in ETCS:
+        add(symbol, name, "Commodity", "ETC", exchange, "Commodities", "Exchange Traded Commodity",
+            is_composite=1, price=price, currency="USD")
+    start_prices = {row["symbol"]: row["start_price"] for row in rows}
+    for symbol, name, underlying, exchange, multiple in FUTURES:
+        underlying_row = next(r for r in rows if r["symbol"] == underlying)
+        add(symbol, name, underlying_row["asset_class"], "Future", exchange, underlying_row["sector"],
+            "Listed Future", underlying=underlying, price=start_prices[underlying] * multiple, currency="USD")
+    for underlying in OPTION_UNDERLYINGS:
+        underlying_row = next(r for r in rows if r["symbol"] == underlying)
+        for right, label in (("C", "call"), ("P", "put")):
+            add(f"{underlying}-{right}-ATM-30D", f"{underlying} 30-day at-the-money {label}",
+                underlying_row["asset_class"], "Option", "CBOE", underlying_row["sector"], "Listed Option",
+                underlying=underlying, price=round(start_prices[underlying] * 0.035, 2), currency="USD")
+    return pl.DataFrame(rows).with_columns(pl.col("is_composite").cast(pl.UInt8))
+
+
+def build_instruments(seed: int) -> pl.DataFrame:
+    """The `pivot.instruments` rows."""
+    return _universe(seed).select(INSTRUMENT_COLUMNS)
+
+
+def start_prices(seed: int) -> pl.DataFrame:
+    return _universe(seed).select("symbol", "start_price")
+
+
+def _day_index(day: date) -> int:
+    if not PRICE_HISTORY_START <= day <= PRICE_HISTORY_END:
+        raise ValueError(
+            f"{day} is outside the generated price history {PRICE_HISTORY_START}..{PRICE_HISTORY_END}"
+        )
+    return (day - PRICE_HISTORY_START).days
+
+
+DAILY_VOLATILITY = 0.015
+
+
+@lru_cache(maxsize=4096)
+def _log_return_path(seed: int, symbol: str) -> np.ndarray:
+    """Cumulative daily log returns of one symbol: its own stream, so a symbol's
+    path never depends on which other symbols exist."""
+    days = (PRICE_HISTORY_END - PRICE_HISTORY_START).days + 1
+    rng = np.random.default_rng([seed, stable_hash(symbol)])
+    returns = rng.normal(0.0002, DAILY_VOLATILITY, size=days)
+    returns[0] = 0.0
+    return np.cumsum(returns)
+
+
+def closing_prices(seed: int, day: date, symbols: list[str] | None = None) -> pl.DataFrame:
+    """Each symbol's closing price on `day`, in the order asked: a continuous geometric random walk
+    from its start price. Symbols outside the seed's universe (say, from a landed reference file)
+    get a start price of their own, so any instrument can be priced."""
+    index = _day_index(day)
+    known = dict(start_prices(seed).iter_rows())
+    symbols = list(known) if symbols is None else symbols
+    start = np.array([known.get(s) or float(np.exp(4.2 + (stable_hash(s + ":price") % 1000) / 1000)) for s in symbols])
+    growth = np.exp([_log_return_path(seed, s)[index] for s in symbols])
+    return pl.DataFrame({"symbol": symbols, "close_price": np.round(start * growth, 4)},
+                        schema={"symbol": pl.String, "close_price": pl.Float64})
+
+
+def rebalance_dates(until: date = PRICE_HISTORY_END) -> list[date]:
+    dates, year, month = [], FIRST_MAP_DATE.year, FIRST_MAP_DATE.month
+    while date(year, month, 1) <= until:
+        dates.append(date(year, month, 1))
+        month += 3
+        if month > 12:
+            year, month = year + 1, month - 12
+    return dates
+
+
+# Maps are generated through this date; the last period stays open-ended.
+LAST_REBALANCE = date(2026, 10, 1)
+
+
+def _periods() -> list[tuple[date, date]]:
+    starts = rebalance_dates(LAST_REBALANCE)
+    ends = [s - timedelta(days=1) for s in starts[1:]] + [MAP_OPEN_ENDED_EXPIRY]
+    return list(zip(starts, ends))
+
+
+def _tail_weights(rng: np.random.Generator, count: int, total: float) -> np.ndarray:
+    # Rank offset keeps every tail name below the smallest anchor (AMZN 3.5%).
+    raw = 1.0 / np.arange(10, count + 10) * rng.lognormal(0.0, 0.1, size=count)
+    return raw / raw.sum() * total
+
+
+def _member_rows(parent: str, weights: dict[str, float], start: date, end: date) -> list[dict]:
+    return [dict(parent_symbol=parent, constituent_symbol=s, weight=w, effective_date=start, expiry_date=end)
+            for s, w in weights.items()]
+
+
+@lru_cache(maxsize=4)
+def _constituent_weights(seed: int) -> pl.DataFrame:
+    universe = _universe(seed)
+    us = universe.filter((pl.col("instrument_type") == "Stock") & (pl.col("country") == "US"))
+    us_symbols = us["symbol"].to_list()
+    sectors = dict(zip(us["symbol"].to_list(), us["sector"].to_list()))
+    nasdaq = set(us.filter(pl.col("exchange") == "NASDAQ")["symbol"].to_list())
+    rng = np.random.default_rng([seed, 2])
+    # Initial membership: mega caps first, then synthetic names; the rest wait on the bench.
+    members = us_symbols[:SPY_MEMBER_COUNT]
+    bench = us_symbols[SPY_MEMBER_COUNT:]
+    rows: list[dict] = []
+    for start, end in _periods():
+        tail = [s for s in members if s not in SPY_ANCHOR_WEIGHTS]
+        spy = dict(SPY_ANCHOR_WEIGHTS)
+        spy.update(zip(tail, _tail_weights(rng, len(tail), 1.0 - sum(SPY_ANCHOR_WEIGHTS.values()))))
+        rows += _member_rows("SPY", spy, start, end)
+        rows += _member_rows("SPX", spy, start, end)
+        qqq_members = [s for s in members if s in nasdaq][:QQQ_MEMBER_COUNT]
+        qqq_raw = np.array([spy[s] for s in qqq_members])
+        rows += _member_rows("QQQ", dict(zip(qqq_members, qqq_raw / qqq_raw.sum())), start, end)
+        rows += _member_rows("NDX", dict(zip(qqq_members, qqq_raw / qqq_raw.sum())), start, end)
+        for etf, sector in (("XLK", "Information Technology"), ("XLF", "Financials")):
+            in_sector = {s: w for s, w in spy.items() if sectors[s] == sector}
+            total = sum(in_sector.values())
+            rows += _member_rows(etf, {s: w / total for s, w in in_sector.items()}, start, end)
+        # Quarterly reconstitution: the two smallest members leave for two from the bench.
+        by_weight = sorted(tail, key=lambda s: spy[s])
+        leaving, joining = by_weight[:2], [bench.pop(int(rng.integers(0, len(bench)))) for _ in range(2)]
+        members = [s for s in members if s not in leaving] + joining
+        bench += leaving
+    for symbol, _name, _exchange, _price, holdings in ETCS:
+        rows += _member_rows(symbol, holdings, FIRST_MAP_DATE, MAP_OPEN_ENDED_EXPIRY)
+    return pl.DataFrame(rows)
+
+
+def build_constituents(seed: int) -> pl.DataFrame:
+    """The `pivot.constituents` rows: weights plus shares of each constituent per parent unit,
+    priced on the period's effective date so that a unit's look-through value matches its weight."""
+    weights = _constituent_weights(seed)
+    frames = []
+    for (effective_date,), period in weights.group_by(["effective_date"], maintain_order=True):
+        prices = closing_prices(seed, effective_date)
+        frames.append(
+            period.join(prices.rename({"symbol": "parent_symbol", "close_price": "parent_price"}), on="parent_symbol")
+            .join(prices.rename({"symbol": "constituent_symbol", "close_price": "constituent_price"}), on="constituent_symbol")
+            .with_columns(shares_per_unit=pl.col("weight") * pl.col("parent_price") / pl.col("constituent_price"))
+        )
+    return pl.concat(frames).select(
+        "parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date", "expiry_date"
+    ).sort("parent_symbol", "effective_date", pl.col("weight"), descending=[False, False, True])

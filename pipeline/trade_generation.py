@@ -1,0 +1,284 @@
+"""Synthetic trades for one trade date: a pure function of (seed, trade_date, trades_per_day).
+
+No Dagster, no database. Orders are drawn first (account, instrument, side,
+counterparty) and filled by one or more trades, so every attribute of a trade
+is consistent with its order, its account's place in the organisation
+(account -> portfolio -> fund -> portfolio manager) and its instrument.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+
+from pipeline.reference_data import COUNTRY_REGION, closing_prices, stable_hash
+
+LOW_CARDINALITY = pl.Categorical
+
+# Column order and types of pivot.trades_1d (ddl/clickhouse/030_trades_1d.sql; a test keeps them equal).
+TRADE_SCHEMA: dict[str, pl.DataType] = {
+    "trade_date": pl.Date,
+    "ts": pl.Datetime("ms", "UTC"),
+    "trade_id": pl.UInt64,
+    "order_id": pl.UInt64,
+    "portfolio_manager_id": pl.UInt32,
+    "fund_id": pl.UInt32,
+    "portfolio_id": pl.UInt64,
+    "account_id": pl.UInt64,
+    "desk": LOW_CARDINALITY,
+    "book": LOW_CARDINALITY,
+    "strategy": LOW_CARDINALITY,
+    "region": LOW_CARDINALITY,
+    "country": LOW_CARDINALITY,
+    "venue": LOW_CARDINALITY,
+    "asset_class": LOW_CARDINALITY,
+    "product": LOW_CARDINALITY,
+    "instrument_type": LOW_CARDINALITY,
+    "symbol": pl.String,
+    "parent_symbol": pl.String,
+    "currency": LOW_CARDINALITY,
+    "counterparty": pl.String,
+    "risk_bucket": LOW_CARDINALITY,
+    "scenario": LOW_CARDINALITY,
+    "underlying_symbol": pl.String,
+    "exposure_type": LOW_CARDINALITY,
+    "is_constituent_exposure": pl.UInt8,
+    "sector": LOW_CARDINALITY,
+    "weight": pl.Float64,
+    "quantity": pl.Float64,
+    "price": pl.Float64,
+    "notional": pl.Float64,
+    "pnl": pl.Float64,
+    "delta": pl.Float64,
+    "gamma": pl.Float64,
+    "vega": pl.Float64,
+    "theta": pl.Float64,
+    "rho": pl.Float64,
+    "margin": pl.Float64,
+    "fees": pl.Float64,
+    "slippage": pl.Float64,
+    "vol": pl.Float64,
+    "rate": pl.Float64,
+    "exposure": pl.Float64,
+    **{f"metric_{i}": pl.Float64 for i in range(1, 15)},
+}
+TRADE_COLUMNS = list(TRADE_SCHEMA)
+
+# Additive measures: a constituent row carries its weight's share of them.
+WEIGHTED_MEASURES = [
+    "pnl", "delta", "gamma", "vega", "theta", "rho", "margin", "fees", "slippage", "exposure",
+    *[f"metric_{i}" for i in range(1, 15)],
+]
+
+EXPOSURE_TYPE_BY_INSTRUMENT = {"ETF": "ETF", "ETC": "ETC"}  # everything else trades as Direct
+RISK_BUCKETS = ["Low", "Medium", "High", "VeryHigh"]
+RISK_BUCKET_VOL_EDGES = [0.20, 0.35, 0.50]
+SCENARIOS = ["Base", "Stress", "Historical", "MonteCarlo"]
+SCENARIO_WEIGHTS = [0.70, 0.10, 0.10, 0.10]
+
+# Share of orders by instrument type; Index rows are reference only and never traded.
+INSTRUMENT_TYPE_MIX = {"Stock": 0.67, "ETF": 0.07, "ETC": 0.05, "Future": 0.07, "Option": 0.10, "Commodity": 0.04}
+ETF_POPULARITY = {"SPY": 0.45, "QQQ": 0.30, "XLK": 0.15, "XLF": 0.10}
+MEAN_FILLS_PER_ORDER = 2.5
+
+COUNTERPARTIES = [
+    "Goldman Sachs", "Morgan Stanley", "JPMorgan", "Citigroup", "Bank of America", "Barclays",
+    "Deutsche Bank", "UBS", "BNP Paribas", "Societe Generale", "HSBC", "Nomura", "Mizuho",
+    "Jefferies", "Virtu Financial", "Citadel Securities", "Jane Street", "RBC Capital Markets",
+    "Wells Fargo Securities", "Macquarie",
+]
+VENUES_BY_EXCHANGE = {
+    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"], "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
+    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"], "CBOE": ["CBOE", "ISE", "PHLX"], "CME": ["CME"],
+    "COMEX": ["COMEX"], "NYMEX": ["NYMEX"], "ICE": ["ICE"], "LBMA": ["LBMA", "OTC"], "LPPM": ["LPPM", "OTC"],
+    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"], "XETRA": ["XETRA", "TRADEGATE"], "EURONEXT": ["EURONEXT", "CBOE_EU"],
+    "SIX": ["SIX"], "TSE": ["TSE", "JNX"], "HKEX": ["HKEX"], "TSX": ["TSX", "ALPHA"],
+}
+# Trading sessions in UTC hours by region (New York, London, Tokyo/Hong Kong).
+SESSION_UTC_HOURS = {"AMER": (14.5, 21.0), "EMEA": (8.0, 16.5), "APAC": (0.0, 6.0)}
+RATE_BY_CURRENCY = {"USD": 0.053, "EUR": 0.040, "GBP": 0.0525, "JPY": 0.001, "CHF": 0.0175, "HKD": 0.050, "CAD": 0.050}
+MARGIN_RATE_BY_TYPE = {"Stock": 0.25, "ETF": 0.20, "ETC": 0.20, "Future": 0.08, "Option": 0.30, "Commodity": 0.12}
+
+DESKS = ["US Equities", "Global Equities", "EMEA Equities", "APAC Equities", "Macro", "Commodities",
+         "Derivatives", "Index Arbitrage"]
+STRATEGIES = ["Long/Short Equity", "Statistical Arbitrage", "Global Macro", "Index Arbitrage",
+              "Volatility", "Commodity Carry", "Event Driven", "Market Neutral"]
+PORTFOLIO_MANAGERS, FUNDS_PER_PM, PORTFOLIOS_PER_FUND, ACCOUNTS_PER_PORTFOLIO = 12, 2, 3, 4
+TRADE_ID_DAY_FACTOR = 10_000_000_000  # trade_id = yyyymmdd * factor + sequence: unique across days
+ORDER_ID_DAY_FACTOR = 1_000_000_000
+MAX_TRADES_PER_DAY = 50_000_000
+
+
+@lru_cache(maxsize=4)
+def organisation(seed: int) -> pl.DataFrame:
+    """One row per account with its portfolio, fund, portfolio manager, desk, book and strategy."""
+    rng = np.random.default_rng([seed, 3])
+    rows = []
+    for pm in range(PORTFOLIO_MANAGERS):
+        pm_id = 101 + pm
+        desk = DESKS[pm % len(DESKS)]
+        for f in range(FUNDS_PER_PM):
+            fund_id = 1001 + pm * FUNDS_PER_PM + f
+            for p in range(PORTFOLIOS_PER_FUND):
+                portfolio_id = 10_001 + (fund_id - 1001) * PORTFOLIOS_PER_FUND + p
+                strategy = STRATEGIES[int(rng.integers(0, len(STRATEGIES)))]
+                book = f"{''.join(w[0] for w in desk.split())}-{portfolio_id}"
+                for a in range(ACCOUNTS_PER_PORTFOLIO):
+                    account_id = 100_001 + (portfolio_id - 10_001) * ACCOUNTS_PER_PORTFOLIO + a
+                    rows.append(dict(account_id=account_id, portfolio_id=portfolio_id, fund_id=fund_id,
+                                     portfolio_manager_id=pm_id, desk=desk, book=book, strategy=strategy))
+    return pl.DataFrame(rows).with_columns(
+        pl.col("account_id", "portfolio_id").cast(pl.UInt64),
+        pl.col("fund_id", "portfolio_manager_id").cast(pl.UInt32),
+        pl.col("desk", "book", "strategy").cast(LOW_CARDINALITY),
+    )
+
+
+def _instrument_choice_probabilities(instruments: pl.DataFrame) -> np.ndarray:
+    types = instruments["instrument_type"].to_list()
+    symbols = instruments["symbol"].to_list()
+    weights = np.zeros(len(types))
+    for kind, share in INSTRUMENT_TYPE_MIX.items():
+        members = [i for i, t in enumerate(types) if t == kind]
+        if not members:
+            continue
+        if kind == "ETF":
+            raw = np.array([ETF_POPULARITY.get(symbols[i], 0.05) for i in members])
+        else:
+            # Liquidity falls with rank in the universe: the names listed first trade most.
+            raw = 1.0 / np.arange(1, len(members) + 1) ** 0.7
+        weights[members] = share * raw / raw.sum()
+    return weights / weights.sum()
+
+
+def _instrument_volatility(symbols: list[str]) -> np.ndarray:
+    return np.array([0.12 + (stable_hash(s + ":vol") % 1000) / 1000 * 0.48 for s in symbols])
+
+
+def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA."""
+    if not 0 <= trades_per_day <= MAX_TRADES_PER_DAY:
+        raise ValueError(f"trades_per_day must be between 0 and {MAX_TRADES_PER_DAY:,}, got {trades_per_day:,}")
+    instruments = instruments.filter(pl.col("instrument_type") != "Index").sort("symbol")
+    if instruments.is_empty():
+        raise ValueError("No tradeable instruments: materialize pivot/instruments first.")
+    n = trades_per_day
+    yyyymmdd = int(trade_date.strftime("%Y%m%d"))
+    rng = np.random.default_rng([seed, yyyymmdd])
+    accounts = organisation(seed)
+
+    # Orders, then fills.
+    n_orders = max(1, int(np.ceil(n / MEAN_FILLS_PER_ORDER)))
+    order_of_trade = np.sort(rng.integers(0, n_orders, size=n))
+    order_instrument = rng.choice(len(instruments), size=n_orders, p=_instrument_choice_probabilities(instruments))
+    order_account = rng.integers(0, accounts.height, size=n_orders)
+    order_side = np.where(rng.random(n_orders) < 0.55, 1.0, -1.0)
+    order_counterparty = rng.integers(0, len(COUNTERPARTIES), size=n_orders)
+    order_start = rng.random(n_orders)
+
+    inst_idx = order_instrument[order_of_trade]
+    trades = instruments[inst_idx].select(
+        "symbol", "asset_class", "product", "instrument_type", "currency", "sector", "country", "exchange",
+        "underlying_symbol", "is_composite",
+    )
+    org = accounts[order_account[order_of_trade]]
+
+    symbols = instruments["symbol"].to_list()
+    # Everything priced off the closing path: the day's close and the previous close.
+    close = closing_prices(seed, trade_date, symbols)["close_price"].to_numpy()
+    prev_close = closing_prices(seed, trade_date - timedelta(days=1), symbols)["close_price"].to_numpy()
+    underlying_pos = {s: i for i, s in enumerate(symbols)}
+    underlying_idx = np.array([underlying_pos.get(u, i) for i, u in enumerate(instruments["underlying_symbol"].to_list())])
+    vol_by_instrument = _instrument_volatility(symbols)
+
+    types = trades["instrument_type"].to_numpy()
+    region_of_country = np.vectorize(COUNTRY_REGION.get, otypes=[object])
+    regions = region_of_country(trades["country"].to_numpy())
+    session_start = np.select([regions == r for r in SESSION_UTC_HOURS], [h[0] for h in SESSION_UTC_HOURS.values()])
+    session_end = np.select([regions == r for r in SESSION_UTC_HOURS], [h[1] for h in SESSION_UTC_HOURS.values()])
+    session_fraction = np.clip(order_start[order_of_trade] + rng.exponential(0.002, size=n), 0.0, 1.0)
+    seconds = (session_start + (session_end - session_start) * session_fraction) * 3600.0
+    midnight_ms = int(datetime(trade_date.year, trade_date.month, trade_date.day, tzinfo=timezone.utc).timestamp() * 1000)
+    ts_ms = midnight_ms + np.floor(seconds * 1000.0).astype(np.int64)
+
+    # Intraday price: along the log path from yesterday's close to today's, plus execution noise.
+    log_move = np.log(close[inst_idx] / prev_close[inst_idx])
+    mid = prev_close[inst_idx] * np.exp(log_move * session_fraction)
+    side = order_side[order_of_trade]
+    slippage_bps = np.abs(rng.normal(1.0, 0.75, size=n))
+    price = np.round(mid * (1 + side * slippage_bps / 10_000), 4)
+
+    is_option = types == "Option"
+    is_contract = is_option | (types == "Future")
+    target_notional = rng.lognormal(np.log(60_000), 1.1, size=n)
+    contracts = np.clip(np.round(rng.lognormal(np.log(8), 1.0, size=n)), 1, 500)
+    shares = np.maximum(1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1))
+    quantity = side * np.where(is_contract, contracts, shares)
+    notional = quantity * price
+    pnl = quantity * (close[inst_idx] - price)
+
+    # Greeks are per-unit option sensitivities; other instruments carry none.
+    is_call = np.char.endswith(trades["symbol"].to_numpy().astype(str), "C-ATM-30D") & is_option
+    call_delta = np.clip(rng.normal(0.5, 0.15, size=n), 0.02, 0.98)
+    delta = np.where(is_option, np.where(is_call, call_delta, call_delta - 1.0), 0.0)
+    gamma = np.where(is_option, rng.uniform(0.002, 0.08, size=n), 0.0)
+    vega = np.where(is_option, price * rng.uniform(0.05, 0.2, size=n), 0.0)
+    theta = np.where(is_option, -price * rng.uniform(0.005, 0.04, size=n), 0.0)
+    rho = np.where(is_option, np.where(is_call, 1.0, -1.0) * price * rng.uniform(0.01, 0.1, size=n), 0.0)
+    implied_vol = np.clip(vol_by_instrument[underlying_idx[inst_idx]] * rng.lognormal(0.1, 0.1, size=n), 0.05, 1.5)
+    vol = np.where(is_option, implied_vol, vol_by_instrument[inst_idx] * rng.lognormal(0.0, 0.05, size=n))
+    exposure = np.where(is_option, delta * quantity * close[underlying_idx[inst_idx]], notional)
+    margin_rate = np.vectorize(MARGIN_RATE_BY_TYPE.get, otypes=[float])(types) if n else np.zeros(0)
+    abs_notional = np.abs(notional)
+    rate = np.vectorize(RATE_BY_CURRENCY.get, otypes=[float])(trades["currency"].to_numpy()) if n else np.zeros(0)
+
+    venue_choice = rng.random(n)
+    venues = np.empty(n, dtype=object)
+    exchanges = trades["exchange"].to_numpy()
+    for exchange, options in VENUES_BY_EXCHANGE.items():
+        here = exchanges == exchange
+        if here.any():
+            venues[here] = np.array(options, dtype=object)[(venue_choice[here] * len(options)).astype(int)]
+
+    risk_bucket = np.array(RISK_BUCKETS, dtype=object)[np.searchsorted(RISK_BUCKET_VOL_EDGES, vol)]
+    scenario = np.array(SCENARIOS, dtype=object)[rng.choice(len(SCENARIOS), size=n, p=SCENARIO_WEIGHTS)]
+    metrics = rng.standard_normal((14, n)) * abs_notional / 1000.0
+
+    frame = pl.DataFrame({
+        "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n) if n else pl.Series([], dtype=pl.Date),
+        "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
+        "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR) + np.arange(1, n + 1, dtype=np.uint64),
+        "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR) + order_of_trade.astype(np.uint64) + np.uint64(1),
+    })
+    frame = pl.concat([frame, org.select("portfolio_manager_id", "fund_id", "portfolio_id", "account_id",
+                                         "desk", "book", "strategy")], how="horizontal")
+    exposure_type = pl.col("instrument_type").cast(pl.String).replace_strict(
+        EXPOSURE_TYPE_BY_INSTRUMENT, default="Direct")
+    frame = pl.concat([frame, trades], how="horizontal").with_columns(
+        region=pl.Series(regions, dtype=pl.String),
+        venue=pl.Series(venues, dtype=pl.String),
+        parent_symbol=pl.lit(""),
+        # The spec: a direct (or wrapper) trade is its own underlying; derivatives keep their
+        # link to the underlying in pivot.instruments.
+        underlying_symbol=pl.col("symbol"),
+        counterparty=pl.Series(np.array(COUNTERPARTIES, dtype=object)[order_counterparty[order_of_trade]], dtype=pl.String),
+        risk_bucket=pl.Series(risk_bucket, dtype=pl.String),
+        scenario=pl.Series(scenario, dtype=pl.String),
+        exposure_type=exposure_type,
+        is_constituent_exposure=pl.lit(0, dtype=pl.UInt8),
+        weight=pl.lit(1.0),
+        quantity=quantity, price=price, notional=notional, pnl=pnl,
+        delta=delta, gamma=gamma, vega=vega, theta=theta, rho=rho,
+        margin=abs_notional * margin_rate, fees=abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000,
+        slippage=abs_notional * slippage_bps / 10_000, vol=vol, rate=rate, exposure=exposure,
+        **{f"metric_{i + 1}": metrics[i] for i in range(14)},
+    )
+    return conform_to_schema(frame)
+
+
+def conform_to_schema(frame: pl.DataFrame) -> pl.DataFrame:
+    """Select the fact's columns, in order, with its types."""
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in TRADE_SCHEMA.items()])

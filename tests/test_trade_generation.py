@@ -1,0 +1,117 @@
+"""Trade generation on its own: determinism, consistency and value ranges."""
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from pipeline.reference_data import COUNTRY_REGION, build_instruments
+from pipeline.settings import DEFAULT_SEED
+from pipeline.trade_generation import (
+    RISK_BUCKETS,
+    SCENARIOS,
+    TRADE_SCHEMA,
+    VENUES_BY_EXCHANGE,
+    generate_trades,
+    organisation,
+)
+
+DAY = date(2024, 1, 15)
+
+
+@pytest.fixture(scope="module")
+def instruments():
+    return build_instruments(DEFAULT_SEED)
+
+
+@pytest.fixture(scope="module")
+def trades(instruments):
+    return generate_trades(DAY, 20_000, instruments, DEFAULT_SEED)
+
+
+def test_schema_and_size(trades):
+    assert trades.height == 20_000
+    assert dict(trades.schema) == TRADE_SCHEMA
+    assert trades.null_count().sum_horizontal().item() == 0
+
+
+def test_partition_is_a_pure_function_of_seed_date_and_config(instruments, trades):
+    assert generate_trades(DAY, 20_000, instruments, DEFAULT_SEED).equals(trades)
+    assert not generate_trades(DAY, 20_000, instruments, DEFAULT_SEED + 1).equals(trades)
+    assert not generate_trades(date(2024, 1, 16), 20_000, instruments, DEFAULT_SEED).equals(trades)
+
+
+def test_trade_ids_are_unique_across_days(instruments, trades):
+    next_day = generate_trades(date(2024, 1, 16), 20_000, instruments, DEFAULT_SEED)
+    ids = pl.concat([trades["trade_id"], next_day["trade_id"]])
+    assert ids.is_unique().all()
+
+
+def test_organisation_is_a_hierarchy(trades):
+    for child, parent in (("account_id", "portfolio_id"), ("portfolio_id", "fund_id"),
+                          ("fund_id", "portfolio_manager_id")):
+        assert trades.group_by(child).agg(pl.col(parent).n_unique())[parent].max() == 1
+    assert trades.group_by("portfolio_id").agg(pl.col("book").n_unique())["book"].max() == 1
+    assert trades.group_by("portfolio_manager_id").agg(pl.col("desk").n_unique())["desk"].max() == 1
+    assert set(trades["account_id"]) <= set(organisation(DEFAULT_SEED)["account_id"])
+
+
+def test_orders_have_one_account_instrument_and_side(trades):
+    per_order = trades.group_by("order_id").agg(
+        pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique())
+    assert per_order.select(pl.exclude("order_id").max()).row(0) == (1, 1, 1)
+
+
+def test_geography_agrees_with_instrument(trades, instruments):
+    joined = trades.join(instruments.select("symbol", "exchange", pl.col("country").alias("listed_country"),
+                                            "asset_class", "sector", "currency", "instrument_type"),
+                         on="symbol", suffix="_ref")
+    assert (joined["country"].cast(pl.String) == joined["listed_country"]).all()
+    assert all(COUNTRY_REGION[c] == r for c, r in joined.select("country", "region").unique().iter_rows())
+    assert all(v in VENUES_BY_EXCHANGE[e] for e, v in joined.select("exchange", "venue").unique().iter_rows())
+    for column in ("asset_class", "sector", "currency", "instrument_type"):
+        assert (joined[column].cast(pl.String) == joined[f"{column}_ref"]).all()
+
+
+def test_values_are_consistent(trades):
+    assert ((trades["notional"] - trades["quantity"] * trades["price"]).abs() < 1e-6).all()
+    assert (trades["price"] > 0).all() and (trades["quantity"] != 0).all()
+    assert set(trades["risk_bucket"].cast(pl.String)) <= set(RISK_BUCKETS)
+    assert set(trades["scenario"].cast(pl.String)) == set(SCENARIOS)
+    assert (trades["weight"] == 1.0).all() and (trades["is_constituent_exposure"] == 0).all()
+    assert (trades["underlying_symbol"] == trades["symbol"]).all()
+    assert (trades["parent_symbol"] == "").all()
+    assert (trades["fees"] >= 0).all() and (trades["margin"] >= 0).all()
+
+
+def test_exposure_types_follow_instrument_types(trades):
+    pairs = set(trades.select(pl.col("instrument_type").cast(pl.String),
+                              pl.col("exposure_type").cast(pl.String)).unique().iter_rows())
+    assert ("ETF", "ETF") in pairs and ("ETC", "ETC") in pairs and ("Stock", "Direct") in pairs
+    assert all(exposure == {"ETF": "ETF", "ETC": "ETC"}.get(kind, "Direct") for kind, exposure in pairs)
+
+
+def test_greeks_only_for_options_and_in_range(trades):
+    options = trades.filter(pl.col("instrument_type") == "Option")
+    others = trades.filter(pl.col("instrument_type") != "Option")
+    assert options.height > 0
+    assert options["delta"].is_between(-1, 1).all()
+    assert options["gamma"].is_between(0, 0.1).all()
+    assert (options["theta"] <= 0).all() and (options["vega"] >= 0).all()
+    assert (options["delta"] < 0).any() and (options["delta"] > 0).any()
+    assert others.select(pl.max_horizontal(pl.col("delta", "gamma", "vega", "theta", "rho").abs().max())).item() == 0
+
+
+def test_timestamps_fall_on_the_trade_date(trades):
+    assert (trades["ts"].dt.date() == DAY).all()
+
+
+@pytest.mark.parametrize("bad", [-1, 10**12])
+def test_absurd_trade_counts_are_refused(instruments, bad):
+    with pytest.raises(ValueError, match="trades_per_day"):
+        generate_trades(DAY, bad, instruments, DEFAULT_SEED)
+
+
+def test_zero_trades_is_an_empty_day(instruments):
+    empty = generate_trades(DAY, 0, instruments, DEFAULT_SEED)
+    assert empty.height == 0 and dict(empty.schema) == TRADE_SCHEMA
