@@ -65,7 +65,7 @@ def redact_url(url: str) -> str:
 def _validate_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "chdb":
-        if not parts.path.startswith("/"):
+        if parts.netloc or not parts.path.startswith("/"):
             raise ValueError(
                 f"PIVOT_CLICKHOUSE_URL={url!r}: a chDB URL needs an absolute directory, e.g. chdb:///srv/pivot/clickhouse"
             )

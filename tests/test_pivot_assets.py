@@ -1,0 +1,222 @@
+"""The pivot assets materialized by Dagster into a real ClickHouse engine (chDB by default)."""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from pipeline.assets import pivot
+from pipeline.explosion import constituents_in_force, trades_with_look_through
+from pipeline.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
+from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.settings import DEFAULT_SEED
+from pipeline.trade_generation import TRADE_SCHEMA, generate_trades
+
+pytestmark = pytest.mark.slow
+
+DATES = ["2024-01-15", "2024-01-16"]
+TRADES_PER_DAY = 3_000
+RUN_CONFIG = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": TRADES_PER_DAY}}}}
+
+
+def _materialize(selection, clickhouse, instance, **kwargs):
+    result = dg.materialize(selection, resources={"clickhouse": clickhouse}, instance=instance, **kwargs)
+    assert result.success
+    return result
+
+
+@pytest.fixture(scope="module")
+def loaded(clickhouse_module):
+    with dg.instance_for_test() as instance:
+        _materialize([pivot.instruments, pivot.constituents], clickhouse_module, instance)
+        for key in DATES:
+            _materialize([pivot.trades_1d, pivot.trades_1d_rollup], clickhouse_module, instance,
+                         partition_key=key, run_config=RUN_CONFIG)
+        yield clickhouse_module, instance
+
+
+def _expected_day(key: str) -> pl.DataFrame:
+    """The same day computed without Dagster or ClickHouse."""
+    day = date.fromisoformat(key)
+    instruments, constituents = build_instruments(DEFAULT_SEED), build_constituents(DEFAULT_SEED)
+    trades = generate_trades(day, TRADES_PER_DAY, instruments, DEFAULT_SEED)
+    return pl.concat(list(trades_with_look_through(trades, constituents, instruments, day)))
+
+
+def _day_summary(clickhouse, key):
+    return clickhouse.query_rows(
+        "SELECT count(), countIf(is_constituent_exposure = 0), round(sum(notional), 2), round(sum(pnl), 2) "
+        "FROM pivot.trades_1d WHERE trade_date = {d:Date}", {"d": key})[0]
+
+
+def test_ddl_matches_the_generator_schema(clickhouse):
+    columns = clickhouse.query_rows(
+        "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'trades_1d' ORDER BY position",
+        {"db": clickhouse.database})
+    assert [c for (c,) in columns] == list(TRADE_SCHEMA)
+
+
+def test_reference_tables_loaded(loaded):
+    clickhouse, _ = loaded
+    assert clickhouse.query_rows("SELECT count() FROM pivot.instruments")[0][0] == build_instruments(DEFAULT_SEED).height
+    sums = clickhouse.query_rows(
+        "SELECT max(abs(s - 1)) FROM (SELECT sum(weight) AS s FROM pivot.constituents "
+        "GROUP BY parent_symbol, effective_date)")
+    assert sums[0][0] < 1e-9
+
+
+def test_row_counts_match_the_pure_computation(loaded):
+    clickhouse, _ = loaded
+    for key in DATES:
+        expected = _expected_day(key)
+        rows, parent_rows, notional, pnl = _day_summary(clickhouse, key)
+        assert rows == expected.height
+        assert parent_rows == TRADES_PER_DAY
+        # correct to the cent
+        assert notional == pytest.approx(expected["notional"].sum(), abs=0.01)
+        assert pnl == pytest.approx(expected["pnl"].sum(), abs=0.01)
+
+
+def test_rematerializing_a_date_replaces_it(loaded):
+    clickhouse, instance = loaded
+    before = _day_summary(clickhouse, DATES[0])
+    other_day = _day_summary(clickhouse, DATES[1])
+    _materialize([pivot.trades_1d, pivot.trades_1d_rollup], clickhouse, instance,
+                 partition_key=DATES[0], run_config=RUN_CONFIG)
+    assert _day_summary(clickhouse, DATES[0]) == before
+    assert _day_summary(clickhouse, DATES[1]) == other_day
+    duplicates = clickhouse.query_rows(
+        "SELECT count() FROM (SELECT trade_id, symbol, count() AS c FROM pivot.trades_1d "
+        "GROUP BY trade_id, symbol HAVING c > 1)")
+    assert duplicates[0][0] == 0
+
+
+def test_rollup_equals_the_fact_per_date_and_exposure_type(loaded):
+    clickhouse, _ = loaded
+    rollup = clickhouse.query_polars(
+        "SELECT trade_date, exposure_type, sumMerge(notional_state) AS notional, sumMerge(pnl_state) AS pnl, "
+        "sumMerge(quantity_state) AS quantity, sum(trade_count) AS trades FROM pivot.trades_1d_rollup "
+        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type")
+    fact = clickhouse.query_polars(
+        "SELECT trade_date, exposure_type, sum(notional) AS notional, sum(pnl) AS pnl, "
+        "sum(quantity) AS quantity, count() AS trades FROM pivot.trades_1d "
+        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type")
+    assert rollup.height == fact.height == 8
+    assert rollup["trades"].to_list() == fact["trades"].to_list()
+    for column in ("notional", "pnl", "quantity"):
+        assert rollup[column].to_list() == pytest.approx(fact[column].to_list(), rel=1e-9)
+
+
+def test_spec_rollup_query_runs_verbatim_and_matches_the_fact(loaded):
+    clickhouse, _ = loaded
+    rollup = clickhouse.query_polars(ROLLUP).sort("trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol")
+    fact = clickhouse.query_polars(ROLLUP_FROM_FACT).sort("trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol")
+    assert rollup.height == fact.height > 0
+    assert rollup["total_notional"].to_list() == pytest.approx(fact["total_notional"].to_list(), rel=1e-9)
+
+
+def test_top_level_and_look_through_views(loaded):
+    clickhouse, _ = loaded
+    expected = _expected_day(DATES[0])
+    top = clickhouse.query_polars(for_date(SPEC_QUERIES["top_level_view"], DATES[0]))
+    assert top.columns == ["symbol", "exposure_type", "total_notional", "total_pnl"]
+    assert set(top["exposure_type"]) == {"Direct", "ETF", "ETC"}
+    assert top["total_notional"].is_sorted(descending=True)
+    top_level_rows = expected.filter(pl.col("exposure_type") != "Constituent")
+    assert top["total_notional"].sum() == pytest.approx(top_level_rows["notional"].sum(), rel=1e-9)
+
+    look = clickhouse.query_polars(for_date(SPEC_QUERIES["look_through_view"], DATES[0]))
+    assert set(look["exposure_type"]) == {"Direct", "Constituent"}
+    # Look-through replaces each wrapper with its holdings, so the totals agree.
+    assert look["total_notional"].sum() == pytest.approx(top["total_notional"].sum(), rel=1e-9)
+
+
+def test_total_aapl_exposure(loaded):
+    clickhouse, _ = loaded
+    expected = _expected_day(DATES[0]).filter(pl.col("underlying_symbol") == "AAPL")
+    row = clickhouse.query_polars(for_date(SPEC_QUERIES["total_aapl_exposure"], DATES[0])).row(0, named=True)
+    direct = expected.filter(pl.col("exposure_type") == "Direct")["notional"].sum()
+    via_etfs = expected.filter(pl.col("exposure_type") == "Constituent")["notional"].sum()
+    assert row["underlying_symbol"] == "AAPL"
+    assert row["direct_exposure"] == pytest.approx(direct, rel=1e-9)
+    assert row["etf_exposure"] == pytest.approx(via_etfs, rel=1e-9)
+    assert row["total_exposure"] == pytest.approx(direct + via_etfs, rel=1e-9)
+    assert via_etfs != 0
+
+
+def test_etf_decomposition_uses_the_map_in_force(loaded):
+    clickhouse, _ = loaded
+    decomposition = clickhouse.query_polars(for_date(SPEC_QUERIES["etf_decomposition"], DATES[0]))
+    spy = decomposition.filter(pl.col("etf") == "SPY")
+    in_force = constituents_in_force(build_constituents(DEFAULT_SEED), date.fromisoformat(DATES[0]))
+    spy_map = in_force.filter(pl.col("parent_symbol") == "SPY")
+    assert spy.height == spy_map.height
+    assert spy["underlying_symbol"].head(4).to_list() == ["AAPL", "MSFT", "GOOGL", "AMZN"]
+    assert spy["weight"].head(4).to_list() == [0.07, 0.065, 0.04, 0.035]
+    pmet = decomposition.filter(pl.col("etf") == "PMET")
+    assert dict(zip(pmet["underlying_symbol"], pmet["weight"])) == {"GOLD": 0.5, "SILVER": 0.3, "PLAT": 0.2}
+
+
+def test_pm_pnl_by_exposure_type(loaded):
+    clickhouse, _ = loaded
+    expected = _expected_day(DATES[0])
+    pnl = clickhouse.query_polars(for_date(SPEC_QUERIES["pm_pnl_by_exposure_type"], DATES[0]))
+    assert pnl.columns == ["portfolio_manager_id", "exposure_type", "total_pnl", "trade_count"]
+    assert pnl["trade_count"].sum() == expected.height
+    assert pnl["total_pnl"].sum() == pytest.approx(expected["pnl"].sum(), rel=1e-9)
+    assert pnl["portfolio_manager_id"].is_sorted()
+
+
+def test_materialization_metadata(loaded):
+    _, instance = loaded
+    event = instance.get_latest_materialization_event(dg.AssetKey(["pivot", "trades_1d"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["parent_rows"].value == TRADES_PER_DAY
+    assert metadata["rows"].value == metadata["parent_rows"].value + metadata["constituent_rows"].value
+    for key in ("notional", "pnl", "seconds_generate", "seconds_explode", "seconds_load"):
+        assert key in metadata
+    assert "preview_total_aapl_exposure" in metadata
+
+
+def test_a_failed_load_leaves_the_previous_day(loaded):
+    clickhouse, _ = loaded
+    before = _day_summary(clickhouse, DATES[1])
+
+    def chunks_then_failure():
+        yield _expected_day(DATES[1]).head(10)
+        raise RuntimeError("generator died mid-day")
+
+    with pytest.raises(RuntimeError, match="mid-day"):
+        clickhouse.replace_partition("trades_1d", date.fromisoformat(DATES[1]), chunks_then_failure())
+    assert _day_summary(clickhouse, DATES[1]) == before
+    staging = clickhouse.query_rows(
+        "SELECT count() FROM system.tables WHERE database = {db:String} AND name LIKE '%staging%'",
+        {"db": clickhouse.database})
+    assert staging[0][0] == 0
+
+
+def test_range_backfill_in_one_run(clickhouse):
+    """A single run over a partition range (BackfillPolicy.single_run) loads every date of it."""
+    with dg.instance_for_test() as instance:
+        _materialize([pivot.instruments, pivot.constituents], clickhouse, instance)
+        result = dg.materialize(
+            [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse}, instance=instance,
+            run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}},
+            tags={"dagster/asset_partition_range_start": "2024-02-01",
+                  "dagster/asset_partition_range_end": "2024-02-03"},
+        )
+        assert result.success
+        per_day = clickhouse.query_rows(
+            "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d GROUP BY trade_date ORDER BY trade_date")
+        assert per_day == [(date(2024, 2, d), 200) for d in (1, 2, 3)]
+        rollup_days = clickhouse.query_rows("SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date")
+        assert [d for (d,) in rollup_days] == [date(2024, 2, d) for d in (1, 2, 3)]
+
+
+def test_trades_need_reference_data(clickhouse):
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse}, instance=instance,
+                                partition_key=DATES[0], raise_on_error=False)
+        assert not result.success
+        assert "materialize pivot/instruments" in str(result.get_step_failure_events()[0].step_failure_data.error)
