@@ -247,9 +247,6 @@ class FactAUMFlow(Base):
     __table_args__ = (
         Index("ix_fact_aum_flows_flow_date", "flow_date"),
         Index("ix_fact_aum_flows_advisor_id", "advisor_id"),
-        Index("ix_fact_aum_flows_product_id", "product_id"),
-        Index("ix_fact_aum_flows_wholesaler_id_flow_date", "wholesaler_id", "flow_date"),
-        Index("ix_fact_aum_flows_related_flow_id", "related_flow_id"),
     )
 
     flow_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -304,7 +301,6 @@ class FactRevenue(Base):
     """Management fee revenue accrued on one advisor's position in one product on one day."""
 
     __tablename__ = "fact_revenue"
-    __table_args__ = (Index("ix_fact_revenue_product_id", "product_id"),)
 
     revenue_date: Mapped[dt.date] = mapped_column(Date, _fk("dim_dates.calendar_date"), primary_key=True)
     advisor_id: Mapped[int] = mapped_column(
