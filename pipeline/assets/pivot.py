@@ -13,6 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from pipeline.explosion import trades_with_look_through
+from pipeline.landing import landing_dir, merge_landed_files
 from pipeline.partitions import trade_date_partitions
 from pipeline.prefetch import Prefetched
 from pipeline.queries import SPEC_QUERIES, for_date
@@ -73,10 +74,17 @@ def instruments(config: ReferenceDataConfig, clickhouse: ClickHouseResource) -> 
     pool=POOL,
     deps=[instruments],
 )
-def constituents(config: ReferenceDataConfig, clickhouse: ClickHouseResource) -> dg.MaterializeResult:
+def constituents(
+    context: dg.AssetExecutionContext, config: ReferenceDataConfig, clickhouse: ClickHouseResource
+) -> dg.MaterializeResult:
     """ETF/ETC composition: the effective-dated map from each composite instrument to its constituents,
-    with weights and shares per unit, quarterly rebalanced."""
-    frame = build_constituents(config.seed)
+    with weights and shares per unit, quarterly rebalanced, plus every valid composition file landed
+    in $PIVOT_LANDING_DIR (applied as a new effective period; invalid files change nothing)."""
+    frame, landed = merge_landed_files(
+        build_constituents(config.seed), build_instruments(config.seed), landing_dir()
+    )
+    for result in landed:
+        (context.log.info if result.is_valid else context.log.warning)(result.summary())
     clickhouse.replace_table("constituents", frame)
     periods = frame.select("parent_symbol", "effective_date").unique()
     return dg.MaterializeResult(metadata={
@@ -84,6 +92,8 @@ def constituents(config: ReferenceDataConfig, clickhouse: ClickHouseResource) ->
         "parents": frame["parent_symbol"].n_unique(),
         "effective_periods": periods.height,
         "latest_effective_date": str(frame["effective_date"].max()),
+        "landed_files_applied": sum(result.is_valid for result in landed),
+        "landed_files_rejected": sum(not result.is_valid for result in landed),
     })
 
 

@@ -1,0 +1,236 @@
+"""Landed ETF/ETC composition files: validation, and merging them into the constituent map.
+
+Pure: no Dagster, no database. The reference-data sensor validates each new
+file with `validate_landing_file`; the `pivot/constituents` asset calls
+`merge_landed_files` to apply every valid file as a new effective period. Both
+use the same rules, so a file the sensor accepted is exactly a file the asset
+applies, and a file it rejected changes nothing.
+
+File format (CSV with a header row, one file per rebalance, any number of parents):
+
+    parent_symbol,constituent_symbol,weight,shares_per_unit,effective_date
+    PMET,GOLD,0.6,0.03,2024-02-01
+    PMET,SILVER,0.4,1.7,2024-02-01
+
+Rules: exactly these five columns; the parent is a composite instrument (ETF,
+ETC, Index) and every constituent a known instrument; weights in (0, 1] that
+sum to 1 per (parent, effective_date); shares_per_unit > 0; ISO dates on or
+after the first partition; no constituent listed twice for one parent and date.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.partitions import PARTITIONS_START_DATE
+from pipeline.reference_data import MAP_OPEN_ENDED_EXPIRY
+from pipeline.settings import DATA_DIR, ENV_LANDING_DIR
+
+LANDING_COLUMNS = ["parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date"]
+WEIGHT_SUM_TOLERANCE = 1e-6
+FIRST_EFFECTIVE_DATE = date.fromisoformat(PARTITIONS_START_DATE)
+LANDING_GLOB = "*.csv"
+# Enough rows to show an operator what is wrong without flooding a log line.
+MAX_ERRORS_SHOWN = 20
+
+CONSTITUENT_SCHEMA = {
+    "parent_symbol": pl.String,
+    "constituent_symbol": pl.String,
+    "weight": pl.Float64,
+    "shares_per_unit": pl.Float64,
+    "effective_date": pl.Date,
+    "expiry_date": pl.Date,
+}
+
+
+def landing_dir() -> Path:
+    """Where composition files are dropped: $PIVOT_LANDING_DIR, else <data dir>/landing.
+
+    Read at call time so a run, a sensor tick and a test see the current setting."""
+    return Path(os.environ.get(ENV_LANDING_DIR) or DATA_DIR / "landing")
+
+
+def file_digest(path: Path) -> str:
+    """Content hash: a file is 'new or changed' exactly when this changes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def landed_files(directory: Path) -> list[Path]:
+    """The candidate files, oldest first (by name, then modification time) so that when two files
+    land for the same parent and date, the later one wins everywhere."""
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob(LANDING_GLOB), key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+@dataclass
+class LandingFileResult:
+    """The outcome of validating one file; `frame` is set only when `errors` is empty."""
+
+    path: Path
+    digest: str
+    errors: list[str] = field(default_factory=list)
+    frame: pl.DataFrame | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def periods(self) -> list[tuple[str, date]]:
+        """(parent_symbol, effective_date) pairs the file defines."""
+        if self.frame is None:
+            return []
+        return [tuple(row) for row in self.frame.select("parent_symbol", "effective_date").unique().sort(
+            "parent_symbol", "effective_date").iter_rows()]
+
+    def summary(self) -> str:
+        if self.is_valid:
+            periods = ", ".join(f"{p} from {d}" for p, d in self.periods())
+            return f"{self.path.name}: valid, {self.frame.height} rows ({periods})"
+        shown = self.errors[:MAX_ERRORS_SHOWN]
+        more = f"\n  … and {len(self.errors) - len(shown)} more" if len(self.errors) > len(shown) else ""
+        return f"{self.path.name}: INVALID, nothing applied:\n  " + "\n  ".join(shown) + more
+
+
+def _listing(values: list, limit: int = 10) -> str:
+    text = ", ".join(str(v) for v in values[:limit])
+    return text + (f" (+{len(values) - limit} more)" if len(values) > limit else "")
+
+
+def _line_number(message: str) -> int:
+    head = message.split(":", 1)[0]
+    return int(head.removeprefix("line ")) if head.startswith("line ") and head[5:].isdigit() else 0
+
+
+def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileResult:
+    """Check one landed file against the format and the instrument universe.
+
+    `instruments` is `pipeline.reference_data.build_instruments(seed)` (symbol,
+    is_composite): the pure reference data, so validation never needs a database."""
+    result = LandingFileResult(path=path, digest=file_digest(path))
+    errors = result.errors
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
+        errors.append(f"not a readable CSV file: {error}")
+        return result
+
+    if raw.columns != LANDING_COLUMNS:
+        missing = [c for c in LANDING_COLUMNS if c not in raw.columns]
+        extra = [c for c in raw.columns if c not in LANDING_COLUMNS]
+        errors.append(
+            f"wrong columns {raw.columns}: expected exactly {LANDING_COLUMNS} in this order"
+            + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "")
+        )
+        return result
+    if raw.is_empty():
+        errors.append("the file has a header but no rows")
+        return result
+
+    raw = raw.with_row_index("line", offset=2).with_columns(pl.col(LANDING_COLUMNS).str.strip_chars())
+    parsed = raw.with_columns(
+        pl.col("weight").cast(pl.Float64, strict=False).alias("weight_value"),
+        pl.col("shares_per_unit").cast(pl.Float64, strict=False).alias("shares_value"),
+        pl.col("effective_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
+    )
+
+    def report(condition: pl.Expr, what: str, column: str) -> None:
+        for line, value in parsed.filter(condition).select("line", column).iter_rows():
+            errors.append(f"line {line}: {what} ({column}={value!r})")
+
+    report(pl.col("parent_symbol").is_null() | (pl.col("parent_symbol") == ""), "empty parent symbol", "parent_symbol")
+    report(pl.col("constituent_symbol").is_null() | (pl.col("constituent_symbol") == ""),
+           "empty constituent symbol", "constituent_symbol")
+    report(pl.col("weight_value").is_null() | pl.col("weight_value").is_nan(), "weight is not a number", "weight")
+    report((pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1), "weight must be in (0, 1]", "weight")
+    report(pl.col("shares_value").is_null() | pl.col("shares_value").is_nan(),
+           "shares_per_unit is not a number", "shares_per_unit")
+    report(pl.col("shares_value") <= 0, "shares_per_unit must be positive", "shares_per_unit")
+    report(pl.col("date_value").is_null(), "effective_date is not an ISO date (YYYY-MM-DD)", "effective_date")
+    report(pl.col("date_value") < FIRST_EFFECTIVE_DATE,
+           f"effective_date before the first trade date {FIRST_EFFECTIVE_DATE}", "effective_date")
+    report(pl.col("date_value") >= MAP_OPEN_ENDED_EXPIRY,
+           f"effective_date on or after the open-ended expiry {MAP_OPEN_ENDED_EXPIRY}", "effective_date")
+
+    known = set(instruments["symbol"].to_list())
+    composites = set(instruments.filter(pl.col("is_composite") == 1)["symbol"].to_list())
+    for line, symbol in parsed.select("line", "parent_symbol").iter_rows():
+        if symbol and symbol not in composites:
+            why = "is not a composite instrument (ETF, ETC, Index)" if symbol in known else "unknown symbol"
+            errors.append(f"line {line}: parent {symbol!r} {why}")
+    for line, symbol in parsed.select("line", "constituent_symbol").iter_rows():
+        if symbol and symbol not in known:
+            errors.append(f"line {line}: constituent {symbol!r} is an unknown symbol")
+
+    duplicates = parsed.filter(
+        pl.len().over("parent_symbol", "constituent_symbol", "effective_date") > 1
+    ).group_by("parent_symbol", "constituent_symbol", "effective_date").agg(pl.col("line"))
+    for parent, constituent, day, lines in duplicates.sort("parent_symbol", "constituent_symbol").iter_rows():
+        errors.append(f"lines {lines}: {parent} lists {constituent} more than once for {day}")
+
+    if errors:
+        errors.sort(key=_line_number)
+        return result
+
+    sums = parsed.group_by("parent_symbol", "date_value").agg(pl.col("weight_value").sum().alias("weight_sum"))
+    for parent, day, total in sums.filter(
+        (pl.col("weight_sum") - 1.0).abs() > WEIGHT_SUM_TOLERANCE
+    ).sort("parent_symbol", "date_value").iter_rows():
+        errors.append(f"weights of {parent} effective {day} sum to {total:.6f}, not 1")
+    if errors:
+        return result
+
+    result.frame = parsed.select(
+        "parent_symbol", "constituent_symbol",
+        pl.col("weight_value").alias("weight"),
+        pl.col("shares_value").alias("shares_per_unit"),
+        pl.col("date_value").alias("effective_date"),
+    )
+    return result
+
+
+def apply_landed_period(constituents: pl.DataFrame, landed: pl.DataFrame) -> pl.DataFrame:
+    """Insert one landed composition as new effective periods of the map.
+
+    For each (parent, effective_date D) in `landed`: the period in force on D is
+    closed the day before D, a period starting exactly on D is replaced, and the
+    new period runs until the day before the parent's next period starts (or is
+    open-ended). Later periods are kept: a scheduled rebalance still happens."""
+    frame = constituents.select(list(CONSTITUENT_SCHEMA)).cast(CONSTITUENT_SCHEMA)
+    for (parent, start), period in landed.group_by(["parent_symbol", "effective_date"], maintain_order=True):
+        mine = pl.col("parent_symbol") == parent
+        later_starts = frame.filter(mine & (pl.col("effective_date") > start))["effective_date"]
+        expiry = later_starts.min() - timedelta(days=1) if later_starts.len() else MAP_OPEN_ENDED_EXPIRY
+        frame = frame.filter(~(mine & (pl.col("effective_date") == start))).with_columns(
+            expiry_date=pl.when(mine & (pl.col("effective_date") < start) & (pl.col("expiry_date") >= start))
+            .then(pl.lit(start - timedelta(days=1)))
+            .otherwise(pl.col("expiry_date"))
+        )
+        new_rows = period.select(
+            "parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date",
+            pl.lit(expiry, dtype=pl.Date).alias("expiry_date"),
+        ).cast(CONSTITUENT_SCHEMA)
+        frame = pl.concat([frame, new_rows])
+    return frame.sort("parent_symbol", "effective_date", pl.col("weight"), descending=[False, False, True])
+
+
+def merge_landed_files(
+    constituents: pl.DataFrame, instruments: pl.DataFrame, directory: Path
+) -> tuple[pl.DataFrame, list[LandingFileResult]]:
+    """The map with every valid landed file applied in landing order, plus each file's result
+    (invalid files are skipped and change nothing)."""
+    results = [validate_landing_file(path, instruments) for path in landed_files(directory)]
+    for result in results:
+        if result.is_valid:
+            constituents = apply_landed_period(constituents, result.frame)
+    return constituents, results
+
+
+def period_end(constituents: pl.DataFrame, parent: str, start: date) -> date:
+    """The expiry of `parent`'s period starting on `start` in a (merged) map."""
+    rows = constituents.filter((pl.col("parent_symbol") == parent) & (pl.col("effective_date") == start))
+    return rows["expiry_date"].max() if rows.height else MAP_OPEN_ENDED_EXPIRY
