@@ -6,10 +6,11 @@ from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.settings import ENV_CLICKHOUSE_URL, default_clickhouse_url, env_or_default
 
-resources = dg.Definitions(
-    resources={
-        "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),
-    }
+defs = dg.Definitions.merge(
+    pivot.defs,
+    dg.Definitions(
+        resources={
+            "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),
+        }
+    ),
 )
-
-defs = dg.Definitions.merge(pivot.defs, resources)

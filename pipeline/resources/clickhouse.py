@@ -139,15 +139,17 @@ class ClickHouseResource(dg.ConfigurableResource):
     url: str = Field(description="chdb:///<dir> for the embedded engine, or http(s)://user:password@host:port.")
     database: str = Field(default="pivot", description="Database holding the pivot tables.")
 
-    @field_validator("url")
+    # An EnvVar is resolved only when a run starts; get_client() validates the resolved value then.
+    @field_validator("url", mode="before")
     @classmethod
     def _url_is_supported(cls, url: str) -> str:
-        return _validate_url(url)
+        return url if isinstance(url, dg.EnvVar) else _validate_url(url)
 
-    @field_validator("database")
+    @field_validator("database", mode="before")
     @classmethod
     def _database_is_identifier(cls, database: str) -> str:
-        quote_identifier(database)
+        if not isinstance(database, dg.EnvVar):
+            quote_identifier(database)
         return database
 
     @property
@@ -163,6 +165,7 @@ class ClickHouseResource(dg.ConfigurableResource):
         with _clients_lock:
             client = _clients.get(self.url)
             if client is None:
+                _validate_url(self.url)
                 if self.is_embedded:
                     # chDB refuses a second data directory in one process until the first is closed.
                     for other in _clients.values():
