@@ -2,15 +2,19 @@
 
 import dagster as dg
 
-from pipeline.assets import pivot
+from pipeline.assets import dist_perf_dw, pivot
 from pipeline.resources.clickhouse import ClickHouseResource
-from pipeline.settings import ENV_CLICKHOUSE_URL, default_clickhouse_url, env_or_default
+from pipeline.resources.postgres import PostgresResource
+from pipeline.settings import ENV_CLICKHOUSE_URL, ENV_POSTGRES_URL, default_clickhouse_url, env_or_default
 
 defs = dg.Definitions.merge(
     pivot.defs,
+    dist_perf_dw.defs,
     dg.Definitions(
         resources={
             "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),
+            # Empty means the project's own local PostgreSQL, started on first use.
+            "postgres": PostgresResource(url=env_or_default(ENV_POSTGRES_URL, "")),
         }
     ),
 )
