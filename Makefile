@@ -36,7 +36,7 @@ test-faults: install
 	$(PY) -m pytest tests -m faults
 
 ui: install
-	$(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
+	$(PY) -m pipeline.instance dev --host 127.0.0.1 --port 3000
 
 bench: install
 	$(PY) -m benchmarks.run $(BENCH_ARGS)

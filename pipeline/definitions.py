@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipeline import checks, sensors
 from pipeline.assets import dist_perf_dw, pivot
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.postgres import PostgresResource
@@ -10,6 +11,8 @@ from pipeline.settings import ENV_CLICKHOUSE_URL, ENV_POSTGRES_URL, default_clic
 defs = dg.Definitions.merge(
     pivot.defs,
     dist_perf_dw.defs,
+    checks.defs,
+    sensors.defs,
     dg.Definitions(
         resources={
             "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),

@@ -19,6 +19,11 @@ ENV_CLICKHOUSE_URL = "PIVOT_CLICKHOUSE_URL"
 ENV_POSTGRES_URL = "PIVOT_POSTGRES_URL"
 ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
 ENV_DATA_DIR = "PIVOT_DATA_DIR"
+# The Dagster instance (dagster.yaml, pipeline.instance): where its storage lives and how
+# many steps may use each database pool at once.
+ENV_DAGSTER_STORAGE_URL = "PIVOT_DAGSTER_STORAGE_URL"
+ENV_CLICKHOUSE_POOL_LIMIT = "PIVOT_CLICKHOUSE_POOL_LIMIT"
+ENV_POSTGRES_POOL_LIMIT = "PIVOT_POSTGRES_POOL_LIMIT"
 
 # The global seed of decision 1: every generated row is a function of it.
 DEFAULT_SEED = 20240101

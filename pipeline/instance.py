@@ -1,0 +1,119 @@
+"""The production-like Dagster instance: PostgreSQL storage, queued runs, database pools.
+
+    python -m pipeline.instance dev [--port 3000]   # what `make ui` runs
+    python -m pipeline.instance prepare              # write $DAGSTER_HOME/dagster.yaml, set pools, print env
+
+`prepare_instance` copies the committed dagster.yaml into $DAGSTER_HOME,
+resolves PIVOT_DAGSTER_STORAGE_URL (default: database `dagster` on the
+project's local PostgreSQL, started if needed) and stores the pool limits in
+the instance: `clickhouse` = 1 on the embedded chDB store (one process per data
+directory), PIVOT_CLICKHOUSE_POOL_LIMIT (default 4) on a ClickHouse server;
+`postgres` = PIVOT_POSTGRES_POOL_LIMIT (default 4). `dev` then execs
+`dagster dev` (webserver + daemon) bound to 127.0.0.1 with that environment, so
+runs, materializations and ticks survive a restart.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+import sqlalchemy as sa
+
+from pipeline.settings import (
+    ENV_CLICKHOUSE_POOL_LIMIT,
+    ENV_CLICKHOUSE_URL,
+    ENV_DAGSTER_STORAGE_URL,
+    ENV_POSTGRES_POOL_LIMIT,
+    REPO_ROOT,
+    default_clickhouse_url,
+)
+
+DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
+DAGSTER_DATABASE = "dagster"
+CLICKHOUSE_POOL = "clickhouse"
+POSTGRES_POOL = "postgres"
+DEFAULT_SERVER_POOL_LIMIT = 4
+
+
+def dagster_storage_url(database: str = DAGSTER_DATABASE) -> str:
+    """$PIVOT_DAGSTER_STORAGE_URL, else `database` on the project's local PostgreSQL.
+
+    dagster-postgres drives the database through psycopg2, so the URL is given
+    without the +psycopg driver suffix the warehouse code uses."""
+    configured = os.environ.get(ENV_DAGSTER_STORAGE_URL)
+    if configured:
+        return configured
+    from pipeline.local_postgres import ensure_local_postgres_url
+
+    url = sa.make_url(ensure_local_postgres_url(database))
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pool_limits(environ: dict | None = None) -> dict[str, int]:
+    """Slots per database pool for the ClickHouse and PostgreSQL in use."""
+    environ = os.environ if environ is None else environ
+    clickhouse_url = environ.get(ENV_CLICKHOUSE_URL) or default_clickhouse_url()
+    embedded = clickhouse_url.startswith("chdb:")
+    return {
+        # chDB admits one process per data directory: steps touching it must queue.
+        CLICKHOUSE_POOL: 1 if embedded else int(environ.get(ENV_CLICKHOUSE_POOL_LIMIT) or DEFAULT_SERVER_POOL_LIMIT),
+        POSTGRES_POOL: int(environ.get(ENV_POSTGRES_POOL_LIMIT) or DEFAULT_SERVER_POOL_LIMIT),
+    }
+
+
+def prepare_instance(home: Path, environ: dict | None = None) -> dict[str, str]:
+    """Make `home` a DAGSTER_HOME for this project and return the environment to run Dagster with.
+
+    Idempotent: the storage schema is created or migrated on first use, the pool
+    limits are (re)written from the current environment each time."""
+    env = dict(os.environ if environ is None else environ)
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    if not env.get(ENV_DAGSTER_STORAGE_URL):
+        env[ENV_DAGSTER_STORAGE_URL] = dagster_storage_url()
+    env["DAGSTER_HOME"] = str(home)
+
+    saved = {key: os.environ.get(key) for key in ("DAGSTER_HOME", ENV_DAGSTER_STORAGE_URL)}
+    os.environ.update(DAGSTER_HOME=env["DAGSTER_HOME"], **{ENV_DAGSTER_STORAGE_URL: env[ENV_DAGSTER_STORAGE_URL]})
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            for pool, limit in pool_limits(env).items():
+                instance.event_log_storage.set_concurrency_slots(pool, limit)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return env
+
+
+def dev_command(host: str, port: int) -> list[str]:
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    return [dagster, "dev", "-h", host, "-p", str(port), "-w", str(WORKSPACE_YAML)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.instance", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["dev", "prepare"])
+    parser.add_argument("--home", default=os.environ.get("DAGSTER_HOME") or str(REPO_ROOT / ".data" / "dagster_home"))
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s, local only)")
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args(argv)
+
+    env = prepare_instance(Path(args.home).resolve())
+    limits = pool_limits(env)
+    storage = sa.make_url(env[ENV_DAGSTER_STORAGE_URL]).render_as_string(hide_password=True)
+    print(f"DAGSTER_HOME={env['DAGSTER_HOME']}\nstorage: {storage}\npools: {limits}", flush=True)
+    if args.command == "prepare":
+        return 0
+    os.chdir(REPO_ROOT)
+    os.execve(dev_command(args.host, args.port)[0], dev_command(args.host, args.port), env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
