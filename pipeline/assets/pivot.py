@@ -14,6 +14,7 @@ from pydantic import Field
 
 from pipeline.explosion import trades_with_look_through
 from pipeline.landing import landing_dir, merge_landed_files
+from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
 from pipeline.prefetch import Prefetched
 from pipeline.queries import SPEC_QUERIES, for_date
@@ -116,6 +117,7 @@ def _load_trade_date(
     started = time.perf_counter()
     trades = generate_trades(trade_date, config.trades_per_day, instruments_frame, config.seed)
     generate_seconds = time.perf_counter() - started
+    failpoint("trades_1d.generated")
 
     started = time.perf_counter()
     chunks = Prefetched(trades_with_look_through(

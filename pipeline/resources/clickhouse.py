@@ -24,6 +24,7 @@ import pyarrow as pa
 from clickhouse_connect.driver.client import Client
 from pydantic import Field, field_validator
 
+from pipeline.failpoints import failpoint
 from pipeline.settings import REPO_ROOT
 
 DDL_DIR = REPO_ROOT / "ddl" / "clickhouse"
@@ -245,6 +246,7 @@ class ClickHouseResource(dg.ConfigurableResource):
             self.command(f"DROP TABLE IF EXISTS {self.table(staging)}")
 
     def _swap_partition_in(self, table: str, staging: str, partition_date: date) -> None:
+        failpoint(f"clickhouse.{table}.before_swap")
         self.command(
             f"ALTER TABLE {self.table(table)} REPLACE PARTITION {{day:Date}} FROM {self.table(staging)}",
             parameters={"day": partition_date},
