@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Trade date {day} ...")
             _materialize(_assets_partitioned_by(trade_date_partitions), instance, partition_key=day,
                          run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": args.trades_per_day}}}})
-        months = sorted({month_partitions.get_partition_key_for_timestamp(
-            trade_date_partitions.time_window_for_partition_key(day).start.timestamp()) for day in dates})
+        # Compensation is monthly and a month is a partition only once it is over: load the
+        # months of the demo dates that are complete, or else the last complete month.
+        complete_months = month_partitions.get_partition_keys()
+        months = sorted({day[:8] + "01" for day in dates} & set(complete_months)) or complete_months[-1:]
         for month in months:
             print(f"Month {month} ...")
             _materialize(_assets_partitioned_by(month_partitions), instance, partition_key=month)
