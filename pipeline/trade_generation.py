@@ -158,6 +158,38 @@ def _instrument_volatility(symbols: list[str]) -> np.ndarray:
     return np.array([0.12 + (stable_hash(s + ":vol") % 1000) / 1000 * 0.48 for s in symbols])
 
 
+def _lookup(values, index: np.ndarray) -> pl.Series:
+    """values[index] as a String series, gathered in Rust; index -1 gives null."""
+    index = pl.Series(index, dtype=pl.Int64)
+    return pl.Series(list(values), dtype=pl.String).gather(index.set(index < 0, None) if (index < 0).any() else index)
+
+
+def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Per-instrument lookups, so trades gather by instrument index instead of mapping
+    Python dicts over millions of objects."""
+    types = instruments["instrument_type"].cast(pl.String).to_list()
+    symbols = instruments["symbol"].to_list()
+    regions = [COUNTRY_REGION.get(c) for c in instruments["country"].cast(pl.String).to_list()]
+    hours = [SESSION_UTC_HOURS.get(r, (0.0, 0.0)) for r in regions]
+    venue_offsets = dict(zip(VENUES_BY_EXCHANGE, np.cumsum([0, *map(len, VENUES_BY_EXCHANGE.values())])))
+    exchanges = instruments["exchange"].cast(pl.String).to_list()
+    return {
+        "region": regions,
+        "session_start": np.array([h[0] for h in hours]),
+        "session_end": np.array([h[1] for h in hours]),
+        "is_option": np.array([t == "Option" for t in types], dtype=bool),
+        "is_future": np.array([t == "Future" for t in types], dtype=bool),
+        "is_call": np.array([t == "Option" and s.endswith("C-ATM-30D") for s, t in zip(symbols, types)], dtype=bool),
+        "margin_rate": np.array([MARGIN_RATE_BY_TYPE.get(t, np.nan) for t in types]),
+        "rate": np.array([RATE_BY_CURRENCY.get(c, np.nan) for c in instruments["currency"].cast(pl.String).to_list()]),
+        "venue_offset": np.array([venue_offsets.get(e, 0) for e in exchanges], dtype=np.int64),
+        "venue_count": np.array([len(VENUES_BY_EXCHANGE.get(e, ())) for e in exchanges], dtype=np.int64),
+    }
+
+
+VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
+
+
 def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int) -> pl.DataFrame:
     """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA."""
     if not 0 <= trades_per_day <= MAX_TRADES_PER_DAY:
@@ -194,11 +226,11 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     underlying_idx = np.array([underlying_pos.get(u, i) for i, u in enumerate(instruments["underlying_symbol"].to_list())])
     vol_by_instrument = _instrument_volatility(symbols)
 
-    types = trades["instrument_type"].to_numpy()
-    region_of_country = np.vectorize(COUNTRY_REGION.get, otypes=[object])
-    regions = region_of_country(trades["country"].to_numpy())
-    session_start = np.select([regions == r for r in SESSION_UTC_HOURS], [h[0] for h in SESSION_UTC_HOURS.values()])
-    session_end = np.select([regions == r for r in SESSION_UTC_HOURS], [h[1] for h in SESSION_UTC_HOURS.values()])
+    attributes = _instrument_attributes(instruments)
+    is_option = attributes["is_option"][inst_idx]
+    is_call = attributes["is_call"][inst_idx]
+    session_start = attributes["session_start"][inst_idx]
+    session_end = attributes["session_end"][inst_idx]
     session_fraction = np.clip(order_start[order_of_trade] + rng.exponential(0.002, size=n), 0.0, 1.0)
     seconds = (session_start + (session_end - session_start) * session_fraction) * 3600.0
     midnight_ms = int(datetime(trade_date.year, trade_date.month, trade_date.day, tzinfo=timezone.utc).timestamp() * 1000)
@@ -211,8 +243,7 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     slippage_bps = np.abs(rng.normal(1.0, 0.75, size=n))
     price = np.round(mid * (1 + side * slippage_bps / 10_000), 4)
 
-    is_option = types == "Option"
-    is_contract = is_option | (types == "Future")
+    is_contract = is_option | attributes["is_future"][inst_idx]
     target_notional = rng.lognormal(np.log(60_000), 1.1, size=n)
     contracts = np.clip(np.round(rng.lognormal(np.log(8), 1.0, size=n)), 1, 500)
     shares = np.maximum(1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1))
@@ -221,7 +252,6 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     pnl = quantity * (close[inst_idx] - price)
 
     # Greeks are per-unit option sensitivities; other instruments carry none.
-    is_call = np.char.endswith(trades["symbol"].to_numpy().astype(str), "C-ATM-30D") & is_option
     call_delta = np.clip(rng.normal(0.5, 0.15, size=n), 0.02, 0.98)
     delta = np.where(is_option, np.where(is_call, call_delta, call_delta - 1.0), 0.0)
     gamma = np.where(is_option, rng.uniform(0.002, 0.08, size=n), 0.0)
@@ -231,20 +261,13 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     implied_vol = np.clip(vol_by_instrument[underlying_idx[inst_idx]] * rng.lognormal(0.1, 0.1, size=n), 0.05, 1.5)
     vol = np.where(is_option, implied_vol, vol_by_instrument[inst_idx] * rng.lognormal(0.0, 0.05, size=n))
     exposure = np.where(is_option, delta * quantity * close[underlying_idx[inst_idx]], notional)
-    margin_rate = np.vectorize(MARGIN_RATE_BY_TYPE.get, otypes=[float])(types) if n else np.zeros(0)
     abs_notional = np.abs(notional)
-    rate = np.vectorize(RATE_BY_CURRENCY.get, otypes=[float])(trades["currency"].to_numpy()) if n else np.zeros(0)
 
     venue_choice = rng.random(n)
-    venues = np.empty(n, dtype=object)
-    exchanges = trades["exchange"].to_numpy()
-    for exchange, options in VENUES_BY_EXCHANGE.items():
-        here = exchanges == exchange
-        if here.any():
-            venues[here] = np.array(options, dtype=object)[(venue_choice[here] * len(options)).astype(int)]
-
-    risk_bucket = np.array(RISK_BUCKETS, dtype=object)[np.searchsorted(RISK_BUCKET_VOL_EDGES, vol)]
-    scenario = np.array(SCENARIOS, dtype=object)[rng.choice(len(SCENARIOS), size=n, p=SCENARIO_WEIGHTS)]
+    venue_count = attributes["venue_count"][inst_idx]
+    venue_idx = attributes["venue_offset"][inst_idx] + (venue_choice * venue_count).astype(np.int64)
+    risk_bucket_idx = np.searchsorted(RISK_BUCKET_VOL_EDGES, vol)
+    scenario_idx = rng.choice(len(SCENARIOS), size=n, p=SCENARIO_WEIGHTS)
     metrics = rng.standard_normal((14, n)) * abs_notional / 1000.0
 
     frame = pl.DataFrame({
@@ -258,22 +281,23 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     exposure_type = pl.col("instrument_type").cast(pl.String).replace_strict(
         EXPOSURE_TYPE_BY_INSTRUMENT, default="Direct")
     frame = pl.concat([frame, trades], how="horizontal").with_columns(
-        region=pl.Series(regions, dtype=pl.String),
-        venue=pl.Series(venues, dtype=pl.String),
+        region=_lookup(attributes["region"], inst_idx),
+        venue=_lookup(VENUES, np.where(venue_count > 0, venue_idx, -1)),
         parent_symbol=pl.lit(""),
         # The spec: a direct (or wrapper) trade is its own underlying; derivatives keep their
         # link to the underlying in pivot.instruments.
         underlying_symbol=pl.col("symbol"),
-        counterparty=pl.Series(np.array(COUNTERPARTIES, dtype=object)[order_counterparty[order_of_trade]], dtype=pl.String),
-        risk_bucket=pl.Series(risk_bucket, dtype=pl.String),
-        scenario=pl.Series(scenario, dtype=pl.String),
+        counterparty=_lookup(COUNTERPARTIES, order_counterparty[order_of_trade]),
+        risk_bucket=_lookup(RISK_BUCKETS, risk_bucket_idx),
+        scenario=_lookup(SCENARIOS, scenario_idx),
         exposure_type=exposure_type,
         is_constituent_exposure=pl.lit(0, dtype=pl.UInt8),
         weight=pl.lit(1.0),
         quantity=quantity, price=price, notional=notional, pnl=pnl,
         delta=delta, gamma=gamma, vega=vega, theta=theta, rho=rho,
-        margin=abs_notional * margin_rate, fees=abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000,
-        slippage=abs_notional * slippage_bps / 10_000, vol=vol, rate=rate, exposure=exposure,
+        margin=abs_notional * attributes["margin_rate"][inst_idx],
+        fees=abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000,
+        slippage=abs_notional * slippage_bps / 10_000, vol=vol, rate=attributes["rate"][inst_idx], exposure=exposure,
         **{f"metric_{i + 1}": metrics[i] for i in range(14)},
     )
     return conform_to_schema(frame)
