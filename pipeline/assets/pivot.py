@@ -14,6 +14,7 @@ from pydantic import Field
 
 from pipeline.explosion import trades_with_look_through
 from pipeline.landing import landing_dir, merge_landed_files
+from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
 from pipeline.prefetch import Prefetched
@@ -112,7 +113,10 @@ def _load_trade_date(
     instruments_frame = clickhouse.query_polars("SELECT * FROM pivot.instruments")
     constituents_frame = clickhouse.query_polars("SELECT * FROM pivot.constituents")
     if instruments_frame.is_empty():
-        raise dg.Failure("pivot.instruments is empty: materialize pivot/instruments (and pivot/constituents) first.")
+        raise dg.Failure(
+            "pivot.instruments is empty: materialize pivot/instruments (and pivot/constituents) first.",
+            allow_retries=False,
+        )
 
     started = time.perf_counter()
     trades = generate_trades(trade_date, config.trades_per_day, instruments_frame, config.seed)
@@ -159,6 +163,7 @@ def _load_trade_date(
     deps=[instruments, constituents],
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
 )
 def trades_1d(
     context: dg.AssetExecutionContext, config: TradesConfig, clickhouse: ClickHouseResource
@@ -207,6 +212,7 @@ GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, e
     deps=[trades_1d],
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
 )
 def trades_1d_rollup(context: dg.AssetExecutionContext, clickhouse: ClickHouseResource) -> dg.MaterializeResult:
     """Daily trade rollup for dashboards: quantity, notional and P&L states and trade counts per
