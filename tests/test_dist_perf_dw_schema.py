@@ -1,0 +1,99 @@
+"""The DDL, the ORM and the local server agree with each other and with reality."""
+
+import subprocess
+import sys
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from pipeline.local_postgres import ensure_local_postgres_url
+from pipeline.models import SCHEMA, TABLE_TO_CLASS, Base
+from pipeline.resources.postgres import PostgresResource, PostgresUnavailableError
+from pipeline.settings import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ddl_database(fresh_postgres_database) -> PostgresResource:
+    return fresh_postgres_database("ddl")
+
+
+def test_ddl_applies_to_an_empty_database_and_again(ddl_database):
+    with ddl_database.get_engine().connect() as connection:
+        assert not sa.inspect(connection).has_schema(SCHEMA)
+    assert ddl_database.apply_ddl() == ["001_schema.sql", "010_dimensions.sql", "020_facts.sql"]
+    ddl_database.apply_ddl()  # idempotent
+    with ddl_database.get_engine().connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names(schema=SCHEMA))
+    assert tables == set(TABLE_TO_CLASS)
+    assert len(tables) == 19
+
+
+def _orm_vs_database(resource: PostgresResource) -> list:
+    def include_name(name, type_, parent_names):
+        return type_ != "schema" or name == SCHEMA
+
+    with resource.get_engine().connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"include_schemas": True, "include_name": include_name, "compare_type": True},
+        )
+        return compare_metadata(context, Base.metadata)
+
+
+def test_orm_and_ddl_describe_the_same_schema(ddl_database):
+    ddl_database.apply_ddl()
+    assert _orm_vs_database(ddl_database) == []
+
+
+def test_the_comparison_notices_a_drift(fresh_postgres_database):
+    drifted = fresh_postgres_database("drift")
+    drifted.apply_ddl()
+    with drifted.get_engine().begin() as connection:
+        connection.exec_driver_sql(f"ALTER TABLE {SCHEMA}.dim_regions ALTER COLUMN region_name DROP NOT NULL")
+        connection.exec_driver_sql(f"ALTER TABLE {SCHEMA}.fact_revenue ALTER COLUMN fee_rate TYPE NUMERIC(9,6)")
+        connection.exec_driver_sql(f"DROP INDEX {SCHEMA}.ix_fact_aum_flows_advisor_id")
+    kinds = sorted(str(d[0][0] if isinstance(d, list) else d[0]) for d in _orm_vs_database(drifted))
+    assert kinds == ["add_index", "modify_nullable", "modify_type"]
+
+
+def test_orm_declares_what_the_spec_names():
+    assert {cls.__name__ for cls in TABLE_TO_CLASS.values()} == {
+        "DimDates", "DimRegions", "DimChannels", "DimFirms", "DimFirmTypes", "DimAdvisors", "DimProducts",
+        "DimAssetClasses", "DimVehicleTypes", "DimWholesalers", "DimTerritories", "DimExpenseCategories",
+        "DimExpenseTypes", "DimTransactionTypes", "FactAUMFlow", "FactRetentionSnapshots", "FactRevenue",
+        "FactDistributionExpense", "FactWholesalerComp",
+    }
+    for cls in TABLE_TO_CLASS.values():
+        assert cls.__table__.schema == SCHEMA
+        for foreign_key in cls.__table__.foreign_keys:
+            assert foreign_key.target_fullname.startswith(f"{SCHEMA}.")
+        for relationship in sa.inspect(cls).relationships:
+            assert relationship.back_populates is None and relationship.backref is None
+
+
+def test_unreachable_database_names_host_port_and_env_var_without_the_password():
+    resource = PostgresResource(url="postgresql+psycopg://analyst:s3cret-pw@127.0.0.1:1/dist_perf_dw")
+    with pytest.raises(PostgresUnavailableError) as raised:
+        resource.get_engine()
+    message = str(raised.value)
+    assert "127.0.0.1:1" in message
+    assert "PIVOT_POSTGRES_URL" in message
+    assert "s3cret-pw" not in message
+    assert "***" in message
+
+
+def test_local_server_url_and_cli():
+    url = ensure_local_postgres_url("dagster")
+    assert url.startswith("postgresql+psycopg://")
+    with sa.create_engine(url).connect() as connection:
+        assert connection.execute(sa.text("SELECT current_database()")).scalar() == "dagster"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.local_postgres", "url"], capture_output=True, text=True, cwd=REPO_ROOT,
+        check=True,
+    )
+    assert result.stdout.strip().startswith("postgresql+psycopg://")
+    assert result.stdout.strip().split("?")[0].endswith("/dist_perf_dw")
