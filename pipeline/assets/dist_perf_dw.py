@@ -16,6 +16,7 @@ import polars as pl
 from pydantic import Field
 
 from pipeline import distribution_data as data
+from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.partitions import month_partitions, trade_date_partitions
 from pipeline.resources.postgres import LoadResult, PostgresResource
 from pipeline.settings import DEFAULT_SEED
@@ -138,6 +139,7 @@ dimension_assets = [_dimension_asset(table, *DIMENSIONS[table]) for table in dat
     pool=POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
     deps=[table_key(t) for t in ("dim_dates", "dim_transaction_types", "dim_advisors", "dim_firms",
                                  "dim_channels", "dim_products", "dim_wholesalers")],
 )
@@ -169,6 +171,7 @@ def fact_aum_flows(context: dg.AssetExecutionContext, config: FactConfig, postgr
     pool=POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
     deps=[table_key("fact_aum_flows"), table_key("dim_products")],
 )
 def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource):
@@ -199,6 +202,7 @@ def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postg
     pool=POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
     # A snapshot looks back at purchases up to a year old and the redemptions since.
     deps=[
         dg.AssetDep(
@@ -240,6 +244,7 @@ def fact_retention_snapshots(context: dg.AssetExecutionContext, config: FactConf
     pool=POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
     deps=[table_key(t) for t in ("dim_dates", "dim_wholesalers", "dim_territories", "dim_expense_types",
                                  "dim_expense_categories", "dim_firms")],
 )
@@ -269,6 +274,7 @@ def fact_distribution_expense(
     pool=POOL,
     partitions_def=month_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=LOAD_RETRY_POLICY,
     # Each month is paid on the net flows of all its days.
     deps=[
         dg.AssetDep(table_key("fact_aum_flows"), partition_mapping=dg.TimeWindowPartitionMapping()),

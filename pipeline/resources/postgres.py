@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from psycopg import sql
 from pydantic import Field
 
+from pipeline.failpoints import failpoint
 from pipeline.settings import ENV_POSTGRES_URL, REPO_ROOT
 
 DDL_DIR = REPO_ROOT / "ddl" / "postgres"
@@ -114,8 +115,12 @@ def _copy_csv(cursor: psycopg.Cursor, target: sql.Composable, frame: pl.DataFram
     buffer = io.BytesIO()
     # float_scientific=False: NUMERIC accepts 1e-05, but plain digits keep the file unambiguous.
     frame.write_csv(buffer, include_header=False, float_scientific=False)
+    data = buffer.getbuffer()
     with cursor.copy(statement) as copy:
-        copy.write(buffer.getbuffer())
+        half = len(data) // 2
+        copy.write(data[:half])
+        failpoint("postgres.mid_copy")
+        copy.write(data[half:])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,6 +234,11 @@ class PostgresResource(dg.ConfigurableResource):
         with engine.begin() as connection:
             driver_connection: psycopg.Connection = connection.connection.driver_connection
             cursor = driver_connection.cursor()
+            # Two loads of the same partition take turns: without this, the second's DELETE
+            # would not see the first's new rows and the day would be loaded twice.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{SCHEMA}.{table}:{partition_start}",)
+            )
             foreign_keys = self._foreign_keys(cursor, table)
             set_wise = fk_check == "set_wise" and self._may_skip_fk_triggers(cursor)
             if set_wise:

@@ -1,0 +1,88 @@
+"""Faults on dist_perf_dw loads: a process killed mid-COPY, two loads of one day at once."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import date, timedelta
+
+import dagster as dg
+import pytest
+
+from pipeline import distribution_data as data
+from pipeline.assets import dist_perf_dw
+from pipeline.failpoints import ENV_FAILPOINT
+from pipeline.settings import DEFAULT_SEED
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+DAY = date(2025, 3, 4)
+SEED = DEFAULT_SEED  # the dimensions are generated from the default seed
+
+LOAD_SCRIPT = """
+import sys
+from datetime import date, timedelta
+from pipeline import distribution_data as data
+from pipeline.resources.postgres import PostgresResource
+postgres = PostgresResource(url=sys.argv[1])
+day = date.fromisoformat(sys.argv[2])
+frame = data.generate_aum_flows(%d, day, float(sys.argv[3]))
+postgres.replace_partition("fact_aum_flows", "flow_date", day, day + timedelta(days=1), frame)
+""" % SEED
+
+
+def _day_rows(postgres) -> tuple[int, float]:
+    frame = postgres.read_frame(
+        "SELECT count(*) AS n, coalesce(sum(net_amount), 0) AS total FROM dist_perf_dw.fact_aum_flows "
+        "WHERE flow_date = :day", {"day": DAY})
+    return int(frame["n"][0]), float(frame["total"][0])
+
+
+@pytest.fixture
+def day_loaded(fresh_postgres_database):
+    postgres = fresh_postgres_database("faults")
+    dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(dimensions, resources={"postgres": postgres}, instance=instance).success
+    flows = data.generate_aum_flows(SEED, DAY, 1.0)
+    postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
+    return postgres, _day_rows(postgres)
+
+
+def test_killed_mid_copy_keeps_the_old_day(day_loaded):
+    postgres, old = day_loaded
+    url = postgres.sqlalchemy_url().render_as_string(hide_password=False)
+    env = {**os.environ, ENV_FAILPOINT: "postgres.mid_copy"}
+    killed = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, url, DAY.isoformat(), "1.5"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert _day_rows(postgres) == old
+
+    rerun = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, url, DAY.isoformat(), "1.5"],
+                           env={k: v for k, v in os.environ.items() if k != ENV_FAILPOINT},
+                           capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    new_flows = data.generate_aum_flows(SEED, DAY, 1.5)
+    assert _day_rows(postgres)[0] == new_flows.height
+    assert _day_rows(postgres)[1] == pytest.approx(float(new_flows["net_amount"].sum()), abs=0.01)
+
+
+def test_two_loads_of_one_day_at_once_leave_one_copy(day_loaded):
+    postgres, _ = day_loaded
+    flows = data.generate_aum_flows(SEED, DAY, 1.0)
+    errors = []
+
+    def load():
+        try:
+            postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert _day_rows(postgres)[0] == flows.height
