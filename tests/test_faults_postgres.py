@@ -13,7 +13,7 @@ import pytest
 from pipeline import distribution_data as data
 from pipeline.assets import dist_perf_dw
 from pipeline.failpoints import ENV_FAILPOINT
-from pipeline.settings import DEFAULT_SEED
+from pipeline.settings import DEFAULT_SEED, ENV_POSTGRES_URL
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -86,3 +86,10 @@ def test_two_loads_of_one_day_at_once_leave_one_copy(day_loaded):
         thread.join(timeout=120)
     assert errors == []
     assert _day_rows(postgres)[0] == flows.height
+
+
+def test_the_local_server_listens_on_its_unix_socket_only(postgres_resource):
+    if os.environ.get(ENV_POSTGRES_URL):
+        pytest.skip("an external server's network settings are its operator's")
+    listen = postgres_resource.read_frame("SELECT current_setting('listen_addresses') AS listen")["listen"][0]
+    assert listen == ""
