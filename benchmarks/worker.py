@@ -1,0 +1,350 @@
+"""One measurement in a fresh process: `python -m benchmarks.worker <task> '<json args>'`.
+
+Prints one JSON object as the last line of stdout. Each task opens its own
+temporary store under /tmp (chDB admits one data directory per process) and
+removes it afterwards. Peak RSS comes from the kernel (ru_maxrss) for the
+whole process and from a 10 ms psutil sampler for the window of each step.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import psutil
+
+MB = 1024 * 1024
+TMP_PREFIX = "pivot-bench-"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+class RssSampler:
+    """Samples this process's RSS every `interval` seconds; `window()` gives the peak inside a block."""
+
+    def __init__(self, interval: float = 0.01):
+        self._process = psutil.Process()
+        self._interval = interval
+        self._peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> int:
+        rss = self._process.memory_info().rss
+        self._peak = max(self._peak, rss)
+        return rss
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._sample()
+
+    @contextmanager
+    def window(self, into: dict, key: str = "peak_rss_mb"):
+        self._peak = 0
+        into["rss_before_mb"] = round(self._sample() / MB, 1)
+        started = time.perf_counter()
+        yield
+        into["seconds"] = time.perf_counter() - started
+        self._sample()
+        into[key] = round(self._peak / MB, 1)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def temporary_directory(label: str):
+    path = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{label}-", dir="/tmp"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# -- pivot ------------------------------------------------------------------------------------
+
+
+def _reference_data(seed: int):
+    from pipeline.reference_data import build_constituents, build_instruments
+
+    return build_instruments(seed), build_constituents(seed)
+
+
+def _store_with_reference_data(store: Path, seed: int):
+    from pipeline.resources.clickhouse import ClickHouseResource
+
+    clickhouse = ClickHouseResource(url=f"chdb://{store}")
+    clickhouse.apply_ddl()
+    instruments, constituents = _reference_data(seed)
+    clickhouse.replace_table("instruments", instruments)
+    clickhouse.replace_table("constituents", constituents)
+    return clickhouse, instruments, constituents
+
+
+def _day_chunks(trades, constituents, instruments, day, chunk_rows):
+    from pipeline.explosion import trades_with_look_through
+
+    return trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows)
+
+
+def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int, sampler=None) -> dict:
+    """What Dagster runs for one partition (pivot/trades_1d, then pivot/trades_1d_rollup), timed."""
+    from pipeline.assets.pivot import ROLLUP_SELECT, TradesConfig, _load_trade_date
+
+    context = SimpleNamespace(log=logging.getLogger("benchmarks"))
+    config = TradesConfig(trades_per_day=trades_per_day, seed=seed, chunk_rows=chunk_rows)
+    out: dict = {"load": {}, "rollup": {}}
+    started = time.perf_counter()
+    with (sampler.window(out["load"]) if sampler else _no_window()):
+        loaded = _load_trade_date(context, config, clickhouse, day)
+    with (sampler.window(out["rollup"]) if sampler else _no_window()):
+        rollup_started = time.perf_counter()
+        rollup_rows = clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_SELECT, {"day": day})
+        out["rollup"]["seconds"] = time.perf_counter() - rollup_started
+    out["seconds"] = time.perf_counter() - started
+    out["rows"] = loaded["rows"]
+    out["base_rows"] = loaded["parent_rows"]
+    out["rollup_rows"] = rollup_rows
+    out["seconds_generate"] = loaded["seconds_generate"]
+    out["seconds_explode_producer"] = loaded["seconds_explode"]
+    out["seconds_load"] = loaded["seconds_load"]
+    out["seconds_rollup"] = out["rollup"]["seconds"]
+    return out
+
+
+@contextmanager
+def _no_window():
+    yield
+
+
+def _time_query(client, sql: str, repeats: int) -> dict:
+    seconds, rows = [], 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        rows = client.query_arrow(sql).num_rows
+        seconds.append(time.perf_counter() - started)
+    return {"seconds": seconds, "result_rows": rows}
+
+
+def task_pivot(args: dict) -> dict:
+    """Each pipeline step on its own, then the partition as Dagster's assets run it, then the queries."""
+    from pipeline.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
+    from pipeline.trade_generation import generate_trades
+
+    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    sampler = RssSampler()
+    result: dict = {"steps": {}}
+    with temporary_directory("pivot") as store:
+        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        result["baseline_rss_mb"] = round(psutil.Process().memory_info().rss / MB, 1)
+
+        generate: dict = {}
+        with sampler.window(generate):
+            trades = generate_trades(day, n, instruments, seed)
+        generate["rows"] = trades.height
+        result["steps"]["generate"] = generate
+
+        explode: dict = {"rows": 0}
+        with sampler.window(explode):
+            for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows):
+                explode["rows"] += chunk.height
+        result["steps"]["explode"] = explode
+        del trades, chunk
+        gc.collect()
+
+        partition = _partition(clickhouse, day, n, seed, chunk_rows, sampler)
+        result["steps"]["load_trades_1d"] = {**partition["load"], "seconds": partition["seconds_load"],
+                                             "rows": partition["rows"]}
+        result["steps"]["rollup"] = {**partition["rollup"], "rows": partition["rows"],
+                                     "rollup_rows": partition["rollup_rows"]}
+        result["partition"] = {k: v for k, v in partition.items() if k not in ("load", "rollup")}
+        result["partition"]["peak_rss_mb"] = max(partition["load"]["peak_rss_mb"], partition["rollup"]["peak_rss_mb"])
+        result["rows_in_table"] = clickhouse.query_rows(
+            "SELECT count() FROM pivot.trades_1d WHERE trade_date = {d:Date}", {"d": day})[0][0]
+
+        client = clickhouse.get_client()
+        repeats = args["query_repeats"]
+        result["queries"] = {name: _time_query(client, for_date(sql, day), repeats) for name, sql in SPEC_QUERIES.items()}
+        result["queries"]["rollup"] = _time_query(client, ROLLUP, repeats)
+        result["queries"]["rollup_raw_group_by"] = _time_query(client, ROLLUP_FROM_FACT, repeats)
+    sampler.close()
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def task_limit(args: dict) -> dict:
+    """The engine alone: the same rows, already in Arrow, ingested by one INSERT … SELECT FROM Python()."""
+    import pyarrow as pa
+
+    from pipeline.resources.clickhouse import INSERT_SETTINGS
+    from pipeline.trade_generation import generate_trades
+
+    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    with temporary_directory("limit") as store:
+        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        trades = generate_trades(day, n, instruments, seed)
+        # Zero-copy concatenation: one table whose record batches are the pipeline's chunks.
+        arrow_table = pa.concat_tables(  # noqa: F841 - read by name inside the SQL below
+            [chunk.to_arrow() for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows)]
+        )
+        del trades
+        gc.collect()
+        clickhouse.command("CREATE TABLE pivot.trades_1d_limit AS pivot.trades_1d")
+        started = time.perf_counter()
+        clickhouse.command("INSERT INTO pivot.trades_1d_limit SELECT * FROM Python(arrow_table)", settings=INSERT_SETTINGS)
+        seconds = time.perf_counter() - started
+        rows = clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_limit")[0][0]
+        return {"seconds": seconds, "rows": rows, "arrow_mb": round(arrow_table.nbytes / MB, 1),
+                "peak_rss_mb": peak_rss_mb()}
+
+
+def task_naive(args: dict) -> dict:
+    """Row-wise, the way the official dagster-clickhouse-polars IO manager writes: to_dicts() -> client.insert."""
+    import polars as pl
+
+    from pipeline.resources.clickhouse import INSERT_SETTINGS
+    from pipeline.trade_generation import generate_trades
+
+    day, n, seed, sample = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["sample_rows"]
+    with temporary_directory("naive") as store:
+        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        trades = generate_trades(day, n, instruments, seed)
+        chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000))
+        base = next(chunks)
+        exploded = next(chunks, base.clear())
+        # The day's mix: base rows and look-through rows in the same proportion as a whole day.
+        share = base.height / max(1, base.height + exploded.height * 20)
+        frame = pl.concat([base.head(max(1, int(sample * share))), exploded.head(sample)]).head(sample)
+        clickhouse.command("CREATE TABLE pivot.trades_1d_naive AS pivot.trades_1d")
+        client = clickhouse.get_client()
+        started = time.perf_counter()
+        rows = [list(row.values()) for row in frame.to_dicts()]
+        client.insert("trades_1d_naive", rows, column_names=frame.columns, database="pivot", settings=INSERT_SETTINGS)
+        seconds = time.perf_counter() - started
+        loaded = clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_naive")[0][0]
+        return {"seconds": seconds, "rows": loaded, "peak_rss_mb": peak_rss_mb()}
+
+
+def task_memory(args: dict) -> dict:
+    """One partition exactly as the assets run it; the kernel's peak RSS of the process."""
+    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    with temporary_directory("memory") as store:
+        clickhouse, _, _ = _store_with_reference_data(store, seed)
+        baseline = psutil.Process().memory_info().rss / MB
+        partition = _partition(clickhouse, day, n, seed, chunk_rows)
+    return {"seconds": partition["seconds"], "rows": partition["rows"], "base_rows": partition["base_rows"],
+            "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": peak_rss_mb(),
+            "seconds_generate": partition["seconds_generate"], "seconds_load": partition["seconds_load"],
+            "seconds_rollup": partition["seconds_rollup"]}
+
+
+def task_dagster(args: dict) -> dict:
+    """`dagster asset materialize` of one partition (fact + rollup + their checks), as a user runs it,
+    with the default executor (a process per step) or `executor` = in_process / multiprocess."""
+    import dagster as dg
+
+    day, n, seed = args["date"], args["trades_per_day"], args["seed"]
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    with temporary_directory("dagster") as tmp:
+        home = tmp / "dagster_home"
+        home.mkdir()
+        env = dict(os.environ, DAGSTER_HOME=str(home), PIVOT_CLICKHOUSE_URL=f"chdb://{tmp / 'clickhouse'}",
+                   PIVOT_DATA_DIR=str(tmp / "data"))
+        materialize = [dagster, "asset", "materialize", "-m", "pipeline.definitions"]
+
+        def run(extra):
+            completed = subprocess.run(materialize + extra, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+            if completed.returncode:
+                raise RuntimeError(f"{extra} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
+
+        run(["--select", "pivot/instruments,pivot/constituents"])
+        config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": n, "seed": seed}}}}
+        if args.get("executor"):
+            # The default multi_or_in_process_executor picks by run config: one process per step,
+            # or every step in the run's own process.
+            config["execution"] = {"config": {args["executor"]: {}}}
+        started = time.perf_counter()
+        run(["--select", "pivot/trades_1d,pivot/trades_1d_rollup", "--partition", day,
+             "--config-json", json.dumps(config)])
+        wall = time.perf_counter() - started
+
+        os.environ["DAGSTER_HOME"] = str(home)
+        with dg.DagsterInstance.get() as instance:
+            run_record = instance.get_run_records(limit=1)[0]
+            events = instance.all_logs(run_record.dagster_run.run_id)
+            steps: dict[str, dict] = {}
+            for event in events:
+                if event.dagster_event is None or event.step_key is None:
+                    continue
+                kind = event.dagster_event.event_type_value
+                if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+                    steps.setdefault(event.step_key, {})[kind] = event.timestamp
+            step_seconds = {key: s.get("STEP_SUCCESS", s.get("STEP_FAILURE", 0)) - s["STEP_START"]
+                            for key, s in steps.items() if "STEP_START" in s}
+            materialization = instance.get_latest_materialization_event(dg.AssetKey(["pivot", "trades_1d"]))
+            metadata = materialization.asset_materialization.metadata
+            rows = metadata["rows"].value
+        # Pipeline work = time inside the steps (resource setup, generation, loads, rollup,
+        # checks); Dagster's own = the rest (process starts, definitions load, run bookkeeping).
+        inside_steps = sum(step_seconds.values())
+        return {"seconds": wall, "rows": rows, "step_seconds": step_seconds,
+                "seconds_inside_steps": inside_steps, "dagster_overhead_seconds": wall - inside_steps}
+
+
+# -- dist_perf_dw (PostgreSQL) ----------------------------------------------------------------
+
+
+def task_postgres(args: dict) -> dict:
+    """Load one fact_aum_flows partition four ways into the same table, after the same dimensions."""
+    with temporary_directory("postgres") as tmp:
+        # Before any pipeline import: pipeline.settings reads it once. The server runs as
+        # another user (pgserver, when we are root), which must reach its data directory.
+        tmp.chmod(0o755)
+        os.environ["PIVOT_DATA_DIR"] = str(tmp / "data")
+        from benchmarks import postgres_paths
+
+        try:
+            return postgres_paths.run(args)
+        finally:
+            from pipeline import local_postgres
+
+            local_postgres.stop()
+
+
+TASKS = {
+    "pivot": task_pivot,
+    "limit": task_limit,
+    "naive": task_naive,
+    "memory": task_memory,
+    "dagster": task_dagster,
+    "postgres": task_postgres,
+}
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING)
+    task, raw = sys.argv[1], sys.argv[2]
+    result = TASKS[task](json.loads(raw))
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

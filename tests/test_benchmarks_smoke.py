@@ -1,0 +1,61 @@
+"""The benchmark harness at a tiny scale: it runs, reports every figure, and compares like with like.
+
+Not a performance test (the figures are meaningless at this size); `make bench` is.
+Dagster CLI runs are left out here: each costs process starts that dwarf the rest.
+"""
+
+import json
+
+import pytest
+
+from benchmarks import run
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = "pivot,limit,naive,memory,postgres"
+EXPECTED = {
+    "pivot.generate", "pivot.explode", "pivot.load_trades_1d", "pivot.rollup", "pivot.partition_end_to_end",
+    "query.top_level_view", "query.look_through_view", "query.total_aapl_exposure", "query.etf_decomposition",
+    "query.pm_pnl_by_exposure_type", "query.rollup", "query.rollup_raw_group_by",
+    "limit.chdb_insert_from_arrow", "naive.rowwise_to_dicts_insert", "memory.partition_1500",
+    "postgres.pipeline_replace_partition", "postgres.pipeline_replace_partition_rerun", "postgres.bare_copy",
+    "postgres.bare_copy_fk_triggers", "postgres.pandas_to_sql", "postgres.orm_add_all",
+}
+FIELDS = {"name", "rows", "seconds_median", "rows_per_s", "peak_rss_mb", "ratio_to_limit", "ratio_to_naive"}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert run.main([
+        "--trades-per-day", "1500", "--memory-sizes", "1500", "--pg-rows", "3000", "--pg-naive-rows", "300",
+        "--naive-rows", "500", "--repeats", "1", "--query-repeats", "1", "--only", SECTIONS, "--out", str(out),
+    ]) == 0
+    assert (out / "latest.md").read_text().count("\n") > len(EXPECTED)
+    assert (out / "latest.png").stat().st_size > 0
+    return json.loads((out / "latest.json").read_text())
+
+
+def test_every_figure_is_reported(report):
+    figures = {f["name"]: f for f in report["figures"]}
+    assert set(figures) == EXPECTED
+    for figure in figures.values():
+        assert FIELDS <= set(figure), figure["name"]
+        assert figure["rows"] > 0 and figure["seconds_median"] > 0, figure["name"]
+
+
+def test_pipeline_and_limit_load_the_same_rows(report):
+    figures = {f["name"]: f for f in report["figures"]}
+    pipeline = figures["pivot.partition_end_to_end"]
+    assert pipeline["rows"] == pipeline["rows_in_table"] == figures["limit.chdb_insert_from_arrow"]["rows"]
+    assert pipeline["base_rows"] == 1500 and pipeline["rows"] > 10 * 1500  # look-through rows included
+    assert figures["memory.partition_1500"]["rows"] == pipeline["rows"]
+    assert pipeline["ratio_to_limit"] > 0 and pipeline["ratio_to_naive"] > 0
+
+
+def test_postgres_paths_load_the_same_table_and_keep_foreign_keys(report):
+    figures = {f["name"]: f for f in report["figures"]}
+    assert figures["postgres.pipeline_replace_partition"]["rows"] == figures["postgres.bare_copy"]["rows"] == 3000
+    assert figures["postgres.pipeline_replace_partition"]["orphans_after_load"] == 0
+    assert figures["postgres.pipeline_replace_partition_rerun"]["rows_deleted"] == 3000
+    assert figures["postgres.bare_copy"]["ratio_to_limit"] == 1.0
