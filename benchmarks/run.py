@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.explosion import DEFAULT_CHUNK_ROWS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
 SECTIONS = ("pivot", "limit", "naive", "dagster", "memory", "postgres")
@@ -55,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="rows of the pandas to_sql and ORM samples; default %(default)s")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median and spread); default %(default)s")
     parser.add_argument("--query-repeats", type=int, default=5, help="runs per query; default %(default)s")
-    parser.add_argument("--chunk-rows", type=int, default=1_000_000, help="rows per insert block; default %(default)s")
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per insert block; default %(default)s")
     parser.add_argument("--date", default="2024-01-15", help="the trade date measured; default %(default)s")
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--only", default=",".join(SECTIONS),

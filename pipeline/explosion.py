@@ -15,11 +15,14 @@ from datetime import date
 
 import polars as pl
 
-from pipeline.trade_generation import TRADE_COLUMNS, WEIGHTED_MEASURES, conform_to_schema
+from pipeline.trade_generation import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_MEASURES
 
 COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"
-DEFAULT_CHUNK_ROWS = 1_000_000
+# Rows per chunk (and per INSERT). 500k keeps a 1M-trade day (~20M rows) under 2.5 GB peak RSS
+# with one chunk being built, one queued and one being ingested; 1M chunks cost ~3 GB for no
+# measurable gain in throughput (benchmarks/, README "Performance").
+DEFAULT_CHUNK_ROWS = 500_000
 CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
 
 
@@ -31,13 +34,54 @@ def constituents_in_force(constituents: pl.DataFrame, trade_date: date) -> pl.Da
 
 
 def _constituent_map(map_in_force: pl.DataFrame, instruments: pl.DataFrame) -> pl.DataFrame:
+    # Attributes arrive in the fact's own types, so a chunk needs no casts after the join.
     attributes = instruments.select(
         pl.col("symbol").alias("constituent_symbol"),
-        *[pl.col(c).cast(pl.String).alias(f"constituent_{c}") for c in CONSTITUENT_ATTRIBUTES],
+        *[pl.col(c).cast(pl.String).cast(TRADE_SCHEMA[c]).alias(f"constituent_{c}") for c in CONSTITUENT_ATTRIBUTES],
     )
-    return map_in_force.join(attributes, on="constituent_symbol", how="left").rename(
+    return map_in_force.join(attributes, on="constituent_symbol", how="left", maintain_order="left").rename(
         {"weight": "constituent_weight"}
     )
+
+
+def _composite_parents(trades: pl.DataFrame, composite_map: pl.DataFrame, chunk_rows: int) -> pl.DataFrame:
+    """The composite trades with a map in force, each tagged with the output chunk it falls into."""
+    fan_out = composite_map.group_by("parent_symbol", maintain_order=True).agg(pl.len().alias("fan_out"))
+    parents = trades.filter(pl.col("exposure_type").cast(pl.String).is_in(COMPOSITE_EXPOSURE_TYPES)).join(
+        fan_out, left_on="symbol", right_on="parent_symbol", how="inner", maintain_order="left"
+    )
+    return parents.with_columns(chunk=(pl.col("fan_out").cum_sum() - 1) // max(1, chunk_rows))
+
+
+def _exploded_chunks(parents: pl.DataFrame, composite_map: pl.DataFrame) -> Iterator[pl.DataFrame]:
+    if parents.is_empty():
+        return
+    constituent = pl.lit(CONSTITUENT_EXPOSURE).cast(TRADE_SCHEMA["exposure_type"])
+    for (_,), chunk in parents.partition_by("chunk", as_dict=True, maintain_order=True).items():
+        # One lazy query per chunk: Polars fuses the join, the rewrites and the column
+        # order, so each chunk is materialised once instead of once per step.
+        yield (
+            chunk.lazy()
+            .drop("chunk", "fan_out")
+            .join(composite_map.lazy(), left_on="symbol", right_on="parent_symbol", how="inner",
+                  maintain_order="left_right")
+            .with_columns(
+                parent_symbol=pl.col("symbol"),
+                symbol=pl.col("constituent_symbol"),
+                underlying_symbol=pl.col("constituent_symbol"),
+                exposure_type=constituent,
+                instrument_type=constituent.cast(TRADE_SCHEMA["instrument_type"]),
+                is_constituent_exposure=pl.lit(1, dtype=pl.UInt8),
+                weight=pl.col("constituent_weight"),
+                quantity=pl.col("quantity") * pl.col("shares_per_unit"),
+                notional=pl.col("notional") * pl.col("constituent_weight"),
+                price=pl.col("price") * pl.col("constituent_weight") / pl.col("shares_per_unit"),
+                **{c: pl.col(f"constituent_{c}") for c in CONSTITUENT_ATTRIBUTES},
+                **{m: pl.col(m) * pl.col("constituent_weight") for m in WEIGHTED_MEASURES},
+            )
+            .select([pl.col(name).cast(dtype) for name, dtype in TRADE_SCHEMA.items()])
+            .collect()
+        )
 
 
 def explode_constituents(
@@ -48,33 +92,7 @@ def explode_constituents(
 ) -> Iterator[pl.DataFrame]:
     """Yield the constituent-exposure rows of the day's composite trades, about `chunk_rows` at a time."""
     composite_map = _constituent_map(map_in_force, instruments)
-    fan_out = composite_map.group_by("parent_symbol").agg(pl.len().alias("fan_out"))
-    parents = trades.filter(pl.col("exposure_type").cast(pl.String).is_in(COMPOSITE_EXPOSURE_TYPES)).join(
-        fan_out, left_on="symbol", right_on="parent_symbol", how="inner"
-    )
-    if parents.is_empty():
-        return
-    parents = parents.with_columns(chunk=(pl.col("fan_out").cum_sum() - 1) // max(1, chunk_rows))
-    for (_,), chunk in parents.partition_by("chunk", as_dict=True, maintain_order=True).items():
-        exploded = chunk.drop("chunk", "fan_out").join(
-            composite_map, left_on="symbol", right_on="parent_symbol", how="inner"
-        )
-        yield conform_to_schema(
-            exploded.with_columns(
-                parent_symbol=pl.col("symbol"),
-                symbol=pl.col("constituent_symbol"),
-                underlying_symbol=pl.col("constituent_symbol"),
-                exposure_type=pl.lit(CONSTITUENT_EXPOSURE),
-                instrument_type=pl.lit(CONSTITUENT_EXPOSURE),
-                is_constituent_exposure=pl.lit(1, dtype=pl.UInt8),
-                weight=pl.col("constituent_weight"),
-                quantity=pl.col("quantity") * pl.col("shares_per_unit"),
-                notional=pl.col("notional") * pl.col("constituent_weight"),
-                price=pl.col("price") * pl.col("constituent_weight") / pl.col("shares_per_unit"),
-                **{c: pl.col(f"constituent_{c}") for c in CONSTITUENT_ATTRIBUTES},
-                **{m: pl.col(m) * pl.col("constituent_weight") for m in WEIGHTED_MEASURES},
-            )
-        )
+    yield from _exploded_chunks(_composite_parents(trades, composite_map, chunk_rows), composite_map)
 
 
 def trades_with_look_through(
@@ -85,9 +103,17 @@ def trades_with_look_through(
     explode: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Iterator[pl.DataFrame]:
-    """The whole day as chunks: first the traded rows, then (if `explode`) their constituent rows."""
-    yield trades.select(TRADE_COLUMNS)
+    """The whole day as chunks: first the traded rows, then (if `explode`) their constituent rows.
+
+    Once the traded rows are handed out the generator drops its reference to
+    them and keeps only the composite parents (about a tenth), so a caller
+    that does not hold on to `trades` itself frees them as they are written.
+    """
     if explode:
-        yield from explode_constituents(
-            trades, constituents_in_force(constituents, trade_date), instruments, chunk_rows
-        )
+        composite_map = _constituent_map(constituents_in_force(constituents, trade_date), instruments)
+        parents = _composite_parents(trades, composite_map, chunk_rows)
+    for offset in range(0, max(trades.height, 1), max(1, chunk_rows)):
+        yield trades.slice(offset, chunk_rows).select(TRADE_COLUMNS)
+    del trades
+    if explode:
+        yield from _exploded_chunks(parents, composite_map)

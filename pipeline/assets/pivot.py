@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline.explosion import trades_with_look_through
+from pipeline.explosion import DEFAULT_CHUNK_ROWS, trades_with_look_through
 from pipeline.landing import landing_dir, merge_landed_files
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
@@ -44,7 +44,7 @@ class TradesConfig(dg.Config):
     )
     seed: int = Field(default=DEFAULT_SEED, description="Global seed; a partition is a pure function of it.")
     chunk_rows: int = Field(
-        default=1_000_000, ge=10_000, le=20_000_000,
+        default=DEFAULT_CHUNK_ROWS, ge=10_000, le=20_000_000,
         description="Exposure rows per insert block: bounds memory per partition.",
     )
 
@@ -124,10 +124,14 @@ def _load_trade_date(
     failpoint("trades_1d.generated")
 
     started = time.perf_counter()
-    chunks = Prefetched(trades_with_look_through(
+    # The background thread explodes and converts to Arrow (both release the GIL), so on two
+    # cores the next chunk is built while ClickHouse ingests the previous one.
+    parent_rows = trades.height
+    chunks = Prefetched(chunk.to_arrow() for chunk in trades_with_look_through(
         trades, constituents_frame, instruments_frame, trade_date,
         explode=config.explode_constituents, chunk_rows=config.chunk_rows,
     ))
+    del trades  # the generator frees the traded rows once they are written
     try:
         rows = clickhouse.replace_partition("trades_1d", trade_date, chunks)
     finally:
@@ -141,10 +145,10 @@ def _load_trade_date(
     )
     top_level = by_exposure.filter(pl.col("exposure_type").is_in(["Direct", "ETF", "ETC"]))
     constituent_rows = int(by_exposure.filter(pl.col("exposure_type") == "Constituent")["rows"].sum())
-    context.log.info(f"{trade_date}: {rows:,} rows loaded ({trades.height:,} traded, {constituent_rows:,} look-through)")
+    context.log.info(f"{trade_date}: {rows:,} rows loaded ({parent_rows:,} traded, {constituent_rows:,} look-through)")
     return {
         "rows": rows,
-        "parent_rows": trades.height,
+        "parent_rows": parent_rows,
         "constituent_rows": constituent_rows,
         "notional": float(top_level["notional"].sum()),
         "pnl": float(top_level["pnl"].sum()),
