@@ -34,6 +34,7 @@ from pipeline.settings import (
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
 DAGSTER_DATABASE = "dagster"
+DAGSTER_STORAGE_DRIVER = "postgresql+psycopg2"
 CLICKHOUSE_POOL = "clickhouse"
 POSTGRES_POOL = "postgres"
 DEFAULT_SERVER_POOL_LIMIT = 4
@@ -42,15 +43,15 @@ DEFAULT_SERVER_POOL_LIMIT = 4
 def dagster_storage_url(database: str = DAGSTER_DATABASE) -> str:
     """$PIVOT_DAGSTER_STORAGE_URL, else `database` on the project's local PostgreSQL.
 
-    dagster-postgres drives the database through psycopg2, so the URL is given
-    without the +psycopg driver suffix the warehouse code uses."""
+    dagster-postgres speaks psycopg2 (its SQL fails under psycopg 3, which
+    SQLAlchemy 2.1 picks for a bare postgresql://), so the driver is explicit."""
     configured = os.environ.get(ENV_DAGSTER_STORAGE_URL)
     if configured:
         return configured
     from pipeline.local_postgres import ensure_local_postgres_url
 
     url = sa.make_url(ensure_local_postgres_url(database))
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return url.set(drivername=DAGSTER_STORAGE_DRIVER).render_as_string(hide_password=False)
 
 
 def pool_limits(environ: dict | None = None) -> dict[str, int]:

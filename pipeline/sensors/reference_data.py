@@ -27,14 +27,12 @@ from pipeline.landing import (
     period_end,
     validate_landing_file,
 )
-from pipeline.partitions import trade_date_partitions
 from pipeline.reference_data import build_constituents, build_instruments
 from pipeline.settings import DEFAULT_SEED
 
 pivot_reference_refresh_job = dg.define_asset_job(
     "pivot_reference_refresh",
     selection=[pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup],
-    partitions_def=trade_date_partitions,
     description="Reload the constituent map (with landed files), then re-explode and re-roll a trade-date range.",
 )
 

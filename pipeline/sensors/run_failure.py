@@ -23,10 +23,20 @@ def failure_log_path() -> Path:
     return Path(os.environ.get(ENV_DATA_DIR) or REPO_ROOT / ".data") / FAILURE_LOG_NAME
 
 
+def _error_text(error) -> str:
+    """The error and its causes, innermost last: Dagster wraps user errors in a generic
+    'Error occurred while executing op' whose cause is what an operator needs."""
+    parts = []
+    while error is not None and len(parts) < 5:
+        parts.append((error.message or "").strip())
+        error = error.cause
+    return " <- caused by: ".join(p for p in parts if p)[:4000]
+
+
 def failure_record(context: dg.RunFailureSensorContext) -> dict:
     run = context.dagster_run
     failed_steps = [
-        {"step": event.step_key, "error": (event.event_specific_data.error.message or "").strip()[:2000]
+        {"step": event.step_key, "error": _error_text(event.event_specific_data.error)
          if event.event_specific_data and event.event_specific_data.error else ""}
         for event in context.get_step_failure_events()
     ]
@@ -60,7 +70,7 @@ def record_run_failures(context: dg.RunFailureSensorContext) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         handle.write(json.dumps(record, sort_keys=True) + "\n")
-    steps = ", ".join(f"{s['step']}: {s['error'].splitlines()[0] if s['error'] else '?'}"
+    steps = ", ".join(f"{s['step']}: {s['error'].split(' <- caused by: ')[-1].splitlines()[0] if s['error'] else '?'}"
                       for s in record["failed_steps"]) or record["reason"]
     summary = f"run {record['run_id']} of {record['job']} failed ({record['partition'] or 'no partition'}): {steps}"
     context.log.error(summary)

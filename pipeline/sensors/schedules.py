@@ -16,7 +16,6 @@ in `pivot_daily` with its fact for the same reasons.
 import dagster as dg
 
 from pipeline.assets import dist_perf_dw
-from pipeline.partitions import month_partitions, trade_date_partitions
 
 dist_perf_dw_daily_job = dg.define_asset_job(
     "dist_perf_dw_daily",
@@ -24,7 +23,6 @@ dist_perf_dw_daily_job = dg.define_asset_job(
         dist_perf_dw.fact_aum_flows, dist_perf_dw.fact_revenue,
         dist_perf_dw.fact_retention_snapshots, dist_perf_dw.fact_distribution_expense,
     ],
-    partitions_def=trade_date_partitions,
     description="Load one day of flows, then the revenue and retention derived from them, and expenses.",
 )
 dist_perf_dw_daily_schedule = dg.build_schedule_from_partitioned_job(
@@ -37,7 +35,6 @@ dist_perf_dw_daily_schedule = dg.build_schedule_from_partitioned_job(
 dist_perf_dw_monthly_job = dg.define_asset_job(
     "dist_perf_dw_monthly",
     selection=[dist_perf_dw.fact_wholesaler_comp],
-    partitions_def=month_partitions,
     description="Compute the previous month's wholesaler compensation.",
 )
 dist_perf_dw_monthly_schedule = dg.build_schedule_from_partitioned_job(

@@ -1,0 +1,302 @@
+"""Production-like operation, end to end: `dagster dev` on a PostgreSQL instance, the three CLI
+backfill paths, and the UI in headless Chromium.
+
+One webserver + daemon serves the whole module, started the way `make ui` starts it
+(pipeline.instance) but on a free port, with its own DAGSTER_HOME, its own chDB store,
+its own landing and data directories, and throwaway databases on the test PostgreSQL
+for the Dagster storage and for dist_perf_dw. The tests run in file order and build
+on each other's data, like an operator's session.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.local_postgres import create_database_if_missing, drop_database
+from pipeline.settings import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+PYTHON = sys.executable
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+SMALL_TRADES = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}}
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DagsterServer:
+    """A running `dagster dev` and the environment to talk to its instance."""
+
+    def __init__(self, env: dict, port: int, process: subprocess.Popen, log: Path):
+        self.env, self.port, self.process, self.log = env, port, process, log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def run(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
+        completed = subprocess.run(args, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
+        if completed.returncode != 0:
+            raise AssertionError(f"{args} exited {completed.returncode}:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}")
+        return completed
+
+    def instance(self) -> dg.DagsterInstance:
+        """A fresh instance object on the server's storage, as a restarted process would open it."""
+        saved = dict(os.environ)
+        os.environ.update({k: self.env[k] for k in ("DAGSTER_HOME", "PIVOT_DAGSTER_STORAGE_URL")})
+        try:
+            return dg.DagsterInstance.from_config(self.env["DAGSTER_HOME"])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        request = urllib.request.Request(
+            self.url + "/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+
+def _wait_until_loaded(server: DagsterServer, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise AssertionError(f"dagster dev exited:\n{server.log.read_text()[-4000:]}")
+        try:
+            entries = server.graphql(query)["data"]["workspaceOrError"]["locationEntries"]
+            if entries and all(e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+                               for e in entries):
+                return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"dagster dev did not load in {timeout}s:\n{server.log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
+    root = tmp_path_factory.mktemp("operations")
+    suffix = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    databases = {"dagster": f"dagster_test_{suffix}", "warehouse": f"dist_perf_dw_ops_{suffix}"}
+    for database in databases.values():
+        create_database_if_missing(postgres_admin_url, database)
+
+    def url_of(database: str, driver: str) -> str:
+        return postgres_admin_url.set(drivername=driver, database=database).render_as_string(hide_password=False)
+
+    env = dict(os.environ)
+    env.update(
+        PIVOT_CLICKHOUSE_URL=f"chdb://{root / 'clickhouse'}",
+        PIVOT_DATA_DIR=str(root / "data"),
+        PIVOT_LANDING_DIR=str(root / "landing"),
+        PIVOT_DAGSTER_STORAGE_URL=url_of(databases["dagster"], "postgresql+psycopg2"),
+        PIVOT_POSTGRES_URL=url_of(databases["warehouse"], "postgresql+psycopg"),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    subprocess.run([PYTHON, "-m", "pipeline.instance", "prepare", "--home", env["DAGSTER_HOME"]],
+                   cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
+    log = root / "dagster_dev.log"
+    with log.open("w") as log_file:
+        # Own process group: teardown stops dagster dev and every child it started, nothing else.
+        process = subprocess.Popen(
+            [DAGSTER, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
+            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    server = DagsterServer(env, port, process, log)
+    try:
+        _wait_until_loaded(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for database in databases.values():
+            drop_database(postgres_admin_url, database)
+
+
+def _wait_for_runs(instance: dg.DagsterInstance, filters: dg.RunsFilter, count: int, timeout: float = 600):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = instance.get_runs(filters)
+        if len(runs) >= count and all(run.is_finished for run in runs):
+            return runs
+        time.sleep(2)
+    raise AssertionError(f"runs not finished in {timeout}s: {[(r.run_id, r.status) for r in instance.get_runs(filters)]}")
+
+
+def _materialized_partitions(instance, key: str) -> list[str]:
+    records = instance.fetch_materializations(dg.AssetKey.from_user_string(key), limit=10_000).records
+    return sorted(r.partition_key for r in records if r.partition_key)
+
+
+REFERENCE_ASSETS = "pivot/instruments,pivot/constituents"
+
+
+def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
+    from pipeline.definitions import defs
+
+    dimensions = ",".join(s.key.to_user_string() for s in defs.resolve_all_asset_specs()
+                          if s.key.path[0] == "dist_perf_dw" and s.key.path[1].startswith("dim_"))
+    server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select",
+                f"{REFERENCE_ASSETS},{dimensions}"])
+    with server.instance() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+        assert instance.get_latest_materialization_event(dg.AssetKey(["pivot", "constituents"])) is not None
+        assert instance.event_log_storage.get_concurrency_info("clickhouse").slot_count == 1
+
+
+def test_asset_materialize_partition_range_is_one_run(server):
+    server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions",
+                "--select", "pivot/trades_1d,pivot/trades_1d_rollup",
+                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps(SMALL_TRADES)])
+    with server.instance() as instance:
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/asset_partition_range_start": "2024-01-02"}))
+        assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+        assert _materialized_partitions(instance, "pivot/trades_1d") == ["2024-01-02", "2024-01-03", "2024-01-04"]
+        assert _materialized_partitions(instance, "pivot/trades_1d_rollup") == ["2024-01-02", "2024-01-03", "2024-01-04"]
+
+
+def test_job_backfill_runs_one_run_per_partition_through_the_daemon(server):
+    completed = server.run([DAGSTER, "job", "backfill", "-w", str(REPO_ROOT / "workspace.yaml"),
+                            "-j", "dist_perf_dw_daily", "--from", "2024-01-02", "--to", "2024-01-03", "--noprompt"])
+    assert "Launched backfill job" in completed.stdout or "backfill" in completed.stdout.lower()
+    with server.instance() as instance:
+        backfill = instance.get_backfills()[0]
+        runs = _wait_for_runs(instance, dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}), 2)
+        assert sorted(run.tags["dagster/partition"] for run in runs) == ["2024-01-02", "2024-01-03"]
+        assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs), [r.status for r in runs]
+        assert _materialized_partitions(instance, "dist_perf_dw/fact_aum_flows") == ["2024-01-02", "2024-01-03"]
+
+
+BACKFILL_FROM, BACKFILL_TO = "2024-01-01", "2024-01-31"
+
+
+def test_asset_backfill_through_graphql_respects_policies_and_checks_pass(server):
+    """`python -m pipeline.backfill` over every asset: the single-run facts get one run for the
+    range, every partition is materialized exactly once by the backfill, every check passes."""
+    completed = server.run([PYTHON, "-m", "pipeline.backfill", "--url", server.url,
+                            "--from", BACKFILL_FROM, "--to", BACKFILL_TO, "--select", "*",
+                            "--config-json", json.dumps(SMALL_TRADES), "--timeout", "900"], timeout=960)
+    assert "completed: every targeted partition materialized" in completed.stdout
+    assert "pivot/trades_1d" in completed.stdout  # the progress display names the assets
+    with server.instance() as instance:
+        backfill = instance.get_backfills()[0]
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+        assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+        days = [f"2024-01-{d:02d}" for d in range(1, 32)]
+        for key in ("pivot/trades_1d", "pivot/trades_1d_rollup", "dist_perf_dw/fact_aum_flows",
+                    "dist_perf_dw/fact_revenue", "dist_perf_dw/fact_retention_snapshots",
+                    "dist_perf_dw/fact_distribution_expense"):
+            records = instance.fetch_materializations(dg.AssetKey.from_user_string(key), limit=10_000).records
+            in_backfill = sorted(r.partition_key for r in records if r.run_id in {run.run_id for run in runs})
+            assert in_backfill == days, key  # each partition exactly once
+            # single_run() backfill policy: one run covers the whole range
+            assert len({r.run_id for r in records if r.run_id in {run.run_id for run in runs}}) == 1, key
+        evaluations = [
+            record.dagster_event.event_specific_data
+            for run in runs
+            for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+        assert evaluations and all(e.passed for e in evaluations), [
+            (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+        assert {e.check_name for e in evaluations} >= {
+            "constituent_weights_sum_to_one", "look_through_consistent", "no_duplicate_trade_rows",
+            "greeks_within_spec_ranges", "rollup_matches_fact", "foreign_keys_resolve",
+            "revenue_net_flows_match_aum_flows", "comp_net_flows_match_aum_flows"}
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+UI_ASSET, UI_PARTITION = "pivot/trades_1d_rollup", "2024-01-05"
+
+
+def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Path, find_run) -> str:
+    """In headless Chromium: the asset graph shows both groups; launch one partition of UI_ASSET
+    from its page; wait for the run's success; the asset's latest materialization shows its row
+    count. Returns the run id."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(user_data_dir), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1600, "height": 1000})
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(base_url + "/asset-groups", wait_until="domcontentloaded")
+            expect(page.get_by_text("dist_perf_dw", exact=True).first).to_be_visible()
+            expect(page.get_by_text("pivot", exact=True).first).to_be_visible()
+            page.screenshot(path=str(screenshot.with_name(screenshot.stem + "_graph.png")))
+
+            page.goto(f"{base_url}/assets/{UI_ASSET}", wait_until="domcontentloaded")
+            page.get_by_role("button", name="Materialize…").click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_text("Show all partitions").click()
+            partitions = dialog.locator("input").first
+            partitions.fill(UI_PARTITION)
+            partitions.press("Enter")
+            expect(dialog.get_by_text("1 partition", exact=True)).to_be_visible()
+            dialog.get_by_role("button", name="Launch 1 run").click()
+
+            run_id = find_run()
+            page.goto(f"{base_url}/runs/{run_id}", wait_until="domcontentloaded")
+            expect(page.get_by_text("Success").first).to_be_visible(timeout=240_000)
+
+            page.goto(f"{base_url}/assets/{UI_ASSET}?view=events&partition={UI_PARTITION}",
+                      wait_until="domcontentloaded")
+            expect(page.get_by_text("rows", exact=True).first).to_be_visible()
+            expect(page.get_by_text(run_id[:8]).first).to_be_visible()
+            page.screenshot(path=str(screenshot), full_page=True)
+            return run_id
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_ui_materializes_a_partition_in_a_real_browser(server, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser-deps` installs Debian's chromium")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def find_run() -> str:
+        with server.instance() as instance:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                runs = [run for run in instance.get_runs(dg.RunsFilter(tags={"dagster/partition": UI_PARTITION}))
+                        if "dagster/backfill" not in run.tags]
+                if runs:
+                    return runs[0].run_id
+                time.sleep(1)
+        raise AssertionError("the UI launched no run")
+
+    run_id = drive_ui_materialization(server.url, tmp_path / "chromium-profile", ARTIFACTS / "ui_materialization.png",
+                                      find_run)
+    with server.instance() as instance:
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+        event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(UI_ASSET))
+        assert event.run_id == run_id and event.asset_materialization.metadata["rows"].value > 0
+    assert (ARTIFACTS / "ui_materialization.png").stat().st_size > 10_000
