@@ -30,6 +30,9 @@ pytestmark = pytest.mark.slow
 PYTHON = sys.executable
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 SMALL_TRADES = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}}
+# CLI runs execute in the CLI's process: one Python start instead of one per step (the daemon's
+# runs below keep the default multiprocess executor, as in production).
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
@@ -158,7 +161,7 @@ def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
     dimensions = ",".join(s.key.to_user_string() for s in defs.resolve_all_asset_specs()
                           if s.key.path[0] == "dist_perf_dw" and s.key.path[1].startswith("dim_"))
     server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select",
-                f"{REFERENCE_ASSETS},{dimensions}"])
+                f"{REFERENCE_ASSETS},{dimensions}", "--config-json", json.dumps(IN_PROCESS)])
     with server.instance() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
@@ -172,7 +175,7 @@ def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
 def test_asset_materialize_partition_range_is_one_run(server):
     server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions",
                 "--select", "pivot/trades_1d,pivot/trades_1d_rollup",
-                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps(SMALL_TRADES)])
+                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps({**SMALL_TRADES, **IN_PROCESS})])
     with server.instance() as instance:
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/asset_partition_range_start": "2024-01-02"}))
         assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
@@ -236,8 +239,8 @@ UI_ASSET, UI_PARTITION = "pivot/trades_1d_rollup", "2024-01-05"
 
 def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Path, find_run) -> str:
     """In headless Chromium: the asset graph shows both groups; launch one partition of UI_ASSET
-    from its page; wait for the run's success; the asset's latest materialization shows its row
-    count. Returns the run id."""
+    from its page; `find_run` returns the launched run once it has finished; the run page shows
+    Success and the asset's latest materialization shows its row count. Returns the run id."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -264,7 +267,7 @@ def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Pat
 
             run_id = find_run()
             page.goto(f"{base_url}/runs/{run_id}", wait_until="domcontentloaded")
-            expect(page.get_by_text("Success").first).to_be_visible(timeout=240_000)
+            expect(page.get_by_text("Success", exact=True).first).to_be_visible()
 
             page.goto(f"{base_url}/assets/{UI_ASSET}?view=events&partition={UI_PARTITION}",
                       wait_until="domcontentloaded")
@@ -284,14 +287,14 @@ def test_ui_materializes_a_partition_in_a_real_browser(server, tmp_path):
 
     def find_run() -> str:
         with server.instance() as instance:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 runs = [run for run in instance.get_runs(dg.RunsFilter(tags={"dagster/partition": UI_PARTITION}))
                         if "dagster/backfill" not in run.tags]
-                if runs:
+                if runs and runs[0].is_finished:
                     return runs[0].run_id
                 time.sleep(1)
-        raise AssertionError("the UI launched no run")
+        raise AssertionError(f"the UI launched no run that finished: {runs}")
 
     run_id = drive_ui_materialization(server.url, tmp_path / "chromium-profile", ARTIFACTS / "ui_materialization.png",
                                       find_run)
