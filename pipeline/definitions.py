@@ -18,6 +18,11 @@ defs = dg.Definitions.merge(
             "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),
             # Empty means the project's own local PostgreSQL, started on first use.
             "postgres": PostgresResource(url=env_or_default(ENV_POSTGRES_URL, "")),
-        }
+        },
+        # Steps of a run execute one after another in the run's own process: the embedded
+        # ClickHouse store admits a single process, so per-step subprocesses (an asset and its
+        # checks side by side) would lock each other out. Parallelism comes from concurrent
+        # runs instead, bounded by the instance's run queue and pools (dagster.yaml).
+        executor=dg.in_process_executor,
     ),
 )

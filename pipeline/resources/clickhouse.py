@@ -186,6 +186,12 @@ class ClickHouseResource(dg.ConfigurableResource):
         # Every run that touches ClickHouse starts from the DDL in ddl/clickhouse.
         self.apply_ddl()
 
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        # Hand the embedded store back as soon as the work is done: the next run's step
+        # (released by the `clickhouse` pool) may be another process.
+        if self.is_embedded:
+            close_all_clients()
+
     # -- statements ---------------------------------------------------------------------------
 
     def command(self, sql: str, parameters: dict | None = None, settings: dict | None = None):
