@@ -156,10 +156,12 @@ def measure(options: argparse.Namespace) -> dict:
                               [r["peak_rss_mb"] for r in runs], group="naive"))
 
     if "dagster" in sections:
-        for executor in ("in_process", "multiprocess"):
+        # The code location's own executor (pipeline/definitions.py: in_process_executor, since the
+        # embedded store admits one process), so the run is the one a user gets.
+        for executor in ("in_process",):
             print(f"dagster asset materialize, {executor} executor", flush=True)
             try:
-                runs = raw[f"dagster_{executor}"] = repeat("dagster", {**day, "executor": executor}, n, executor)
+                runs = raw[f"dagster_{executor}"] = repeat("dagster", day, n, executor)
             except RuntimeError as error:  # reported, not fatal: the other figures still stand
                 errors.append(f"dagster_materialize_{executor}: {str(error)[-1500:]}")
                 print(f"  failed: {str(error)[-500:]}", flush=True)
@@ -256,7 +258,7 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
     if rollup and "speedup_vs_raw_group_by" in rollup:
         target("rollup query vs the same GROUP BY on the raw partition", rollup["speedup_vs_raw_group_by"],
                f">= {TARGET_ROLLUP_SPEEDUP}", rollup["speedup_vs_raw_group_by"] >= TARGET_ROLLUP_SPEEDUP)
-    for executor in ("in_process", "multiprocess"):
+    for executor in ("in_process",):
         run = named.get(f"pivot.dagster_materialize_{executor}")
         if run:
             target(f"Dagster overhead share of the partition's wall time ({executor} executor)",

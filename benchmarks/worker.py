@@ -76,6 +76,9 @@ def temporary_directory(label: str):
     try:
         yield path
     finally:
+        if "pipeline.resources.clickhouse" in sys.modules:
+            # chDB keeps writing (merges) until its store is closed; close it before removing.
+            sys.modules["pipeline.resources.clickhouse"].close_all_clients()
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -258,7 +261,8 @@ def task_memory(args: dict) -> dict:
 
 def task_dagster(args: dict) -> dict:
     """`dagster asset materialize` of one partition (fact + rollup + their checks), as a user runs it,
-    with the default executor (a process per step) or `executor` = in_process / multiprocess."""
+    with the code location's executor, or `executor` (in_process / multiprocess) where the code
+    location leaves Dagster's default multi_or_in_process_executor in place."""
     import dagster as dg
 
     day, n, seed = args["date"], args["trades_per_day"], args["seed"]
