@@ -30,9 +30,6 @@ pytestmark = pytest.mark.slow
 PYTHON = sys.executable
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 SMALL_TRADES = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}}
-# CLI runs execute in the CLI's process: one Python start instead of one per step (the daemon's
-# runs below keep the default multiprocess executor, as in production).
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
@@ -161,7 +158,7 @@ def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
     dimensions = ",".join(s.key.to_user_string() for s in defs.resolve_all_asset_specs()
                           if s.key.path[0] == "dist_perf_dw" and s.key.path[1].startswith("dim_"))
     server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select",
-                f"{REFERENCE_ASSETS},{dimensions}", "--config-json", json.dumps(IN_PROCESS)])
+                f"{REFERENCE_ASSETS},{dimensions}"])
     with server.instance() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
@@ -175,7 +172,7 @@ def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
 def test_asset_materialize_partition_range_is_one_run(server):
     server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions",
                 "--select", "pivot/trades_1d,pivot/trades_1d_rollup",
-                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps({**SMALL_TRADES, **IN_PROCESS})])
+                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps(SMALL_TRADES)])
     with server.instance() as instance:
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/asset_partition_range_start": "2024-01-02"}))
         assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
