@@ -15,7 +15,11 @@ File format (CSV with a header row, one file per rebalance, any number of parent
 Rules: exactly these five columns; the parent is a composite instrument (ETF,
 ETC, Index) and every constituent a known instrument; weights in (0, 1] that
 sum to 1 per (parent, effective_date); shares_per_unit > 0; ISO dates on or
-after the first partition; no constituent listed twice for one parent and date.
+after the first partition; no constituent listed twice for one parent and date;
+UTF-8, not empty, at most MAX_LANDING_FILE_BYTES (checked from the file's size
+before a byte is read). Across files: a (parent, effective_date) period may be
+landed once; a second file defining it with different contents is rejected (to
+correct a period, replace the file that defines it, under the same name).
 """
 
 import hashlib
@@ -36,6 +40,8 @@ FIRST_EFFECTIVE_DATE = date.fromisoformat(PARTITIONS_START_DATE)
 LANDING_GLOB = "*.csv"
 # Enough rows to show an operator what is wrong without flooding a log line.
 MAX_ERRORS_SHOWN = 20
+# A composition file is a few hundred rows; anything this large is a mistake, refused unread.
+MAX_LANDING_FILE_BYTES = 16 * 1024 * 1024
 
 CONSTITUENT_SCHEMA = {
     "parent_symbol": pl.String,
@@ -55,13 +61,19 @@ def landing_dir() -> Path:
 
 
 def file_digest(path: Path) -> str:
-    """Content hash: a file is 'new or changed' exactly when this changes."""
+    """Content hash: a file is 'new or changed' exactly when this changes.
+
+    A file over MAX_LANDING_FILE_BYTES is never read: its size and modification time
+    stand in for the hash, so it is still reported once per version."""
+    stat = path.stat()
+    if stat.st_size > MAX_LANDING_FILE_BYTES:
+        return f"oversize:{stat.st_size}:{stat.st_mtime_ns}"
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def landed_files(directory: Path) -> list[Path]:
     """The candidate files, oldest first (by name, then modification time) so that when two files
-    land for the same parent and date, the later one wins everywhere."""
+    define the same parent and date differently, the later one is the one rejected."""
     if not directory.is_dir():
         return []
     return sorted(directory.glob(LANDING_GLOB), key=lambda p: (p.stat().st_mtime_ns, p.name))
@@ -113,8 +125,28 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
     is_composite): the pure reference data, so validation never needs a database."""
     result = LandingFileResult(path=path, digest=file_digest(path))
     errors = result.errors
+    size = path.stat().st_size
+    if size > MAX_LANDING_FILE_BYTES:
+        errors.append(
+            f"the file is {size:,} bytes, over the {MAX_LANDING_FILE_BYTES:,}-byte limit (MAX_LANDING_FILE_BYTES); "
+            "it was not read. A composition file is a few hundred rows: check it is the right file, "
+            "or split it into one file per rebalance"
+        )
+        return result
+    if size == 0:
+        errors.append("the file is empty (0 bytes): write the header row "
+                      f"{','.join(LANDING_COLUMNS)} and one row per constituent, or remove the file")
+        return result
+    content = path.read_bytes()
     try:
-        raw = pl.read_csv(path, infer_schema=False)
+        content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        hint = " (it looks like UTF-16)" if content[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        errors.append(f"not UTF-8{hint}: byte {error.start} is {content[error.start:error.start + 1]!r}. "
+                      "Save the file as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or 'CSV UTF-8' in a spreadsheet)")
+        return result
+    try:
+        raw = pl.read_csv(content, infer_schema=False)
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
         errors.append(f"not a readable CSV file: {error}")
         return result
@@ -146,10 +178,13 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
     report(pl.col("constituent_symbol").is_null() | (pl.col("constituent_symbol") == ""),
            "empty constituent symbol", "constituent_symbol")
     report(pl.col("weight_value").is_null() | pl.col("weight_value").is_nan(), "weight is not a number", "weight")
-    report((pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1), "weight must be in (0, 1]", "weight")
+    report((pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1),
+           "weight must be in (0, 1], the constituent's fraction of the parent; drop a zero-weight row", "weight")
     report(pl.col("shares_value").is_null() | pl.col("shares_value").is_nan(),
            "shares_per_unit is not a number", "shares_per_unit")
-    report(pl.col("shares_value") <= 0, "shares_per_unit must be positive", "shares_per_unit")
+    report(pl.col("shares_value") <= 0,
+           "shares_per_unit must be positive (units of the constituent held per unit of the parent)",
+           "shares_per_unit")
     report(pl.col("date_value").is_null(), "effective_date is not an ISO date (YYYY-MM-DD)", "effective_date")
     report(pl.col("date_value") < FIRST_EFFECTIVE_DATE,
            f"effective_date before the first trade date {FIRST_EFFECTIVE_DATE}", "effective_date")
@@ -170,7 +205,8 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
         pl.len().over("parent_symbol", "constituent_symbol", "effective_date") > 1
     ).group_by("parent_symbol", "constituent_symbol", "effective_date").agg(pl.col("line"))
     for parent, constituent, day, lines in duplicates.sort("parent_symbol", "constituent_symbol").iter_rows():
-        errors.append(f"lines {lines}: {parent} lists {constituent} more than once for {day}")
+        errors.append(f"lines {lines}: {parent} lists {constituent} more than once for {day}: "
+                      "keep one row per constituent (add the weights up if they are parts of one holding)")
 
     if errors:
         errors.sort(key=_line_number)
@@ -218,12 +254,45 @@ def apply_landed_period(constituents: pl.DataFrame, landed: pl.DataFrame) -> pl.
     return frame.sort("parent_symbol", "effective_date", pl.col("weight"), descending=[False, False, True])
 
 
+def _period_rows(frame: pl.DataFrame, parent: str, start: date) -> list[tuple]:
+    return sorted(frame.filter((pl.col("parent_symbol") == parent) & (pl.col("effective_date") == start))
+                  .select("constituent_symbol", "weight", "shares_per_unit").iter_rows())
+
+
+def validate_landed_files(directory: Path, instruments: pl.DataFrame) -> list[LandingFileResult]:
+    """Every landed file's result, in landing order. Each file is checked alone, then a valid file
+    that defines a (parent, effective_date) period an earlier valid file already defines with
+    different contents is rejected: two versions of one period are ambiguous. (The same
+    contents twice is harmless and accepted.)"""
+    results = [validate_landing_file(path, instruments) for path in landed_files(directory)]
+    defined: dict[tuple[str, date], LandingFileResult] = {}
+    for result in results:
+        if not result.is_valid:
+            continue
+        conflicts = []
+        for parent, start in result.periods():
+            earlier = defined.get((parent, start))
+            if earlier is not None and (_period_rows(earlier.frame, parent, start)
+                                        != _period_rows(result.frame, parent, start)):
+                conflicts.append(
+                    f"{parent} effective {start} is already defined, differently, by {earlier.path.name}: "
+                    f"one period, two versions. To correct it, replace {earlier.path.name} (same name) "
+                    f"with the new version, or remove one of the two files")
+        if conflicts:
+            result.errors.extend(conflicts)
+            result.frame = None
+            continue
+        for period in result.periods():
+            defined.setdefault(period, result)
+    return results
+
+
 def merge_landed_files(
     constituents: pl.DataFrame, instruments: pl.DataFrame, directory: Path
 ) -> tuple[pl.DataFrame, list[LandingFileResult]]:
     """The map with every valid landed file applied in landing order, plus each file's result
     (invalid files are skipped and change nothing)."""
-    results = [validate_landing_file(path, instruments) for path in landed_files(directory)]
+    results = validate_landed_files(directory, instruments)
     for result in results:
         if result.is_valid:
             constituents = apply_landed_period(constituents, result.frame)

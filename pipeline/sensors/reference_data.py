@@ -21,11 +21,10 @@ import dagster as dg
 from pipeline.assets import pivot
 from pipeline.landing import (
     LandingFileResult,
-    landed_files,
     landing_dir,
     merge_landed_files,
     period_end,
-    validate_landing_file,
+    validate_landed_files,
 )
 from pipeline.reference_data import build_constituents, build_instruments
 from pipeline.settings import DEFAULT_SEED
@@ -67,8 +66,8 @@ def pivot_landed_constituents(context: dg.SensorEvaluationContext) -> dg.SensorR
     directory = landing_dir()
     instruments = build_instruments(DEFAULT_SEED)
     new_results: list[LandingFileResult] = []
-    for path in landed_files(directory):
-        result = validate_landing_file(path, instruments)
+    for result in validate_landed_files(directory, instruments):
+        path = result.path
         if seen.get(path.name) == result.digest:
             continue
         seen[path.name] = result.digest
