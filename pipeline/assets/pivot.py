@@ -175,7 +175,10 @@ def trades_1d(
     """Daily trade fact: every trade of the trade date, plus one look-through row per constituent of
     each ETF/ETC trade (the map in force that day). Each date is swapped in whole."""
     days = [date.fromisoformat(key) for key in context.partition_keys]
-    results = [_load_trade_date(context, config, clickhouse, day) for day in days]
+    results = []
+    for day in days:
+        results.append(_load_trade_date(context, config, clickhouse, day))
+        failpoint(f"trades_1d.after.{day}")
     totals = {key: sum(r[key] for r in results) for key in
               ("rows", "parent_rows", "constituent_rows", "notional", "pnl",
                "seconds_generate", "seconds_explode", "seconds_load")}
