@@ -10,7 +10,7 @@ in memory at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import polars as pl
@@ -117,3 +117,29 @@ def trades_with_look_through(
     del trades
     if explode:
         yield from _exploded_chunks(parents, composite_map)
+
+
+def streamed_day(
+    trade_chunks: Iterable[pl.DataFrame],
+    constituents: pl.DataFrame,
+    instruments: pl.DataFrame,
+    trade_date: date,
+    explode: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> Iterator[pl.DataFrame]:
+    """The whole day as chunks, never held whole: for each generated chunk of trades, its traded
+    rows, then (if `explode`) its constituent rows, about `chunk_rows` at a time.
+
+    Only one chunk of trades (and its composite parents) is referenced at a time, so memory is
+    bounded by the trade chunk and `chunk_rows`, not by the day.
+    """
+    composite_map = (_constituent_map(constituents_in_force(constituents, trade_date), instruments)
+                     if explode else None)
+    for trades in trade_chunks:
+        parents = _composite_parents(trades, composite_map, chunk_rows) if explode else None
+        for offset in range(0, trades.height, max(1, chunk_rows)):
+            yield trades.slice(offset, chunk_rows).select(TRADE_COLUMNS)
+        del trades
+        if explode:
+            yield from _exploded_chunks(parents, composite_map)
+        parents = None

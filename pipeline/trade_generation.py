@@ -9,6 +9,7 @@ is consistent with its order, its account's place in the organisation
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -190,22 +191,79 @@ def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
 VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
 
 
-def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA."""
-    if not 0 <= trades_per_day <= MAX_TRADES_PER_DAY:
-        raise ValueError(f"trades_per_day must be between 0 and {MAX_TRADES_PER_DAY:,}, got {trades_per_day:,}")
+DEFAULT_TRADE_CHUNK = 250_000  # base trades per generated chunk: bounds generation memory (~0.2 GB)
+
+
+def _day_context(trade_date: date, instruments: pl.DataFrame, seed: int) -> dict:
+    """Everything a chunk of the day needs that does not depend on the chunk."""
     instruments = instruments.filter(pl.col("instrument_type") != "Index").sort("symbol")
     if instruments.is_empty():
         raise ValueError("No tradeable instruments: materialize pivot/instruments first.")
-    n = trades_per_day
+    symbols = instruments["symbol"].to_list()
+    underlying_pos = {s: i for i, s in enumerate(symbols)}
+    return {
+        "instruments": instruments,
+        "accounts": organisation(seed),
+        "choice_p": _instrument_choice_probabilities(instruments),
+        # Everything priced off the closing path: the day's close and the previous close.
+        "close": closing_prices(seed, trade_date, symbols)["close_price"].to_numpy(),
+        "prev_close": closing_prices(seed, trade_date - timedelta(days=1), symbols)["close_price"].to_numpy(),
+        "underlying_idx": np.array([underlying_pos.get(u, i)
+                                    for i, u in enumerate(instruments["underlying_symbol"].to_list())]),
+        "vol_by_instrument": _instrument_volatility(symbols),
+        "attributes": _instrument_attributes(instruments),
+    }
+
+
+def _orders_in(n: int) -> int:
+    return int(np.ceil(n / MEAN_FILLS_PER_ORDER)) if n else 0
+
+
+def generate_trade_chunks(
+    trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int,
+    chunk_trades: int = DEFAULT_TRADE_CHUNK,
+) -> Iterator[pl.DataFrame]:
+    """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA, `chunk_trades` at a time.
+
+    Chunk k draws from its own stream, default_rng([seed, yyyymmdd, k]), so the day is a pure
+    function of (seed, trade_date, trades_per_day) and is never held whole. Orders belong to
+    one chunk; trade and order ids are sequences over the whole day.
+    """
+    if not 0 <= trades_per_day <= MAX_TRADES_PER_DAY:
+        raise ValueError(f"trades_per_day must be between 0 and {MAX_TRADES_PER_DAY:,}, got {trades_per_day:,}")
+    if chunk_trades < 1:
+        raise ValueError(f"chunk_trades must be positive, got {chunk_trades}")
+    ctx = _day_context(trade_date, instruments, seed)
     yyyymmdd = int(trade_date.strftime("%Y%m%d"))
-    rng = np.random.default_rng([seed, yyyymmdd])
-    accounts = organisation(seed)
+    order_offset = 0
+    for index, first in enumerate(range(0, trades_per_day, chunk_trades)):
+        n = min(chunk_trades, trades_per_day - first)
+        yield _generate_chunk(trade_date, yyyymmdd, n, first, order_offset, ctx,
+                              np.random.default_rng([seed, yyyymmdd, index]))
+        order_offset += _orders_in(n)
+
+
+def generate_trades(
+    trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int,
+    chunk_trades: int = DEFAULT_TRADE_CHUNK,
+) -> pl.DataFrame:
+    """The whole day's direct and composite trades at once (the concatenation of generate_trade_chunks)."""
+    chunks = list(generate_trade_chunks(trade_date, trades_per_day, instruments, seed, chunk_trades))
+    if not chunks:
+        return conform_to_schema(pl.DataFrame(schema=TRADE_SCHEMA))
+    return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
+
+
+def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_offset: int, ctx: dict,
+                    rng: np.random.Generator) -> pl.DataFrame:
+    instruments, accounts, attributes = ctx["instruments"], ctx["accounts"], ctx["attributes"]
+    close, prev_close = ctx["close"], ctx["prev_close"]
+    underlying_idx, vol_by_instrument = ctx["underlying_idx"], ctx["vol_by_instrument"]
 
     # Orders, then fills.
-    n_orders = max(1, int(np.ceil(n / MEAN_FILLS_PER_ORDER)))
+    n_orders = max(1, _orders_in(n))
     order_of_trade = np.sort(rng.integers(0, n_orders, size=n))
-    order_instrument = rng.choice(len(instruments), size=n_orders, p=_instrument_choice_probabilities(instruments))
+    order_instrument = rng.choice(len(instruments), size=n_orders, p=ctx["choice_p"])
     order_account = rng.integers(0, accounts.height, size=n_orders)
     order_side = np.where(rng.random(n_orders) < 0.55, 1.0, -1.0)
     order_counterparty = rng.integers(0, len(COUNTERPARTIES), size=n_orders)
@@ -218,15 +276,6 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     )
     org = accounts[order_account[order_of_trade]]
 
-    symbols = instruments["symbol"].to_list()
-    # Everything priced off the closing path: the day's close and the previous close.
-    close = closing_prices(seed, trade_date, symbols)["close_price"].to_numpy()
-    prev_close = closing_prices(seed, trade_date - timedelta(days=1), symbols)["close_price"].to_numpy()
-    underlying_pos = {s: i for i, s in enumerate(symbols)}
-    underlying_idx = np.array([underlying_pos.get(u, i) for i, u in enumerate(instruments["underlying_symbol"].to_list())])
-    vol_by_instrument = _instrument_volatility(symbols)
-
-    attributes = _instrument_attributes(instruments)
     is_option = attributes["is_option"][inst_idx]
     is_call = attributes["is_call"][inst_idx]
     session_start = attributes["session_start"][inst_idx]
@@ -273,8 +322,8 @@ def generate_trades(trade_date: date, trades_per_day: int, instruments: pl.DataF
     frame = pl.DataFrame({
         "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n) if n else pl.Series([], dtype=pl.Date),
         "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
-        "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR) + np.arange(1, n + 1, dtype=np.uint64),
-        "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR) + order_of_trade.astype(np.uint64) + np.uint64(1),
+        "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR) + np.arange(first + 1, first + n + 1, dtype=np.uint64),
+        "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR) + (order_of_trade + order_offset).astype(np.uint64) + np.uint64(1),
     })
     frame = pl.concat([frame, org.select("portfolio_manager_id", "fund_id", "portfolio_id", "account_id",
                                          "desk", "book", "strategy")], how="horizontal")

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.explosion import constituents_in_force, explode_constituents, trades_with_look_through
+from pipeline.explosion import constituents_in_force, explode_constituents, streamed_day, trades_with_look_through
 from pipeline.reference_data import build_constituents, build_instruments
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trades
+from pipeline.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trade_chunks, generate_trades
 
 DAY = date(2024, 1, 15)
 
@@ -118,3 +118,16 @@ def test_chunking_never_changes_the_rows(reference, trades_per_day, chunk_rows, 
         assert rows.sort("trade_id", "symbol").equals(pl.concat(whole).sort("trade_id", "symbol"))
         # a chunk only overshoots its budget by less than one parent's fan-out (at most 503 rows)
         assert max(c.height for c in chunks) < max(chunk_rows, 1) + 503
+
+
+@pytest.mark.parametrize("explode", [True, False])
+def test_streamed_day_holds_the_same_rows_as_the_whole_day(reference, explode):
+    instruments, constituents = reference
+    trades = generate_trades(DAY, 7_000, instruments, DEFAULT_SEED, chunk_trades=2_000)
+    whole = pl.concat(list(trades_with_look_through(trades, constituents, instruments, DAY, explode, 3_000)))
+    chunks = list(streamed_day(generate_trade_chunks(DAY, 7_000, instruments, DEFAULT_SEED, chunk_trades=2_000),
+                               constituents, instruments, DAY, explode, 3_000))
+    assert max(c.height for c in chunks) < 3_000 + 503
+    streamed = pl.concat(chunks)
+    assert streamed.sort("trade_id", "symbol").equals(whole.sort("trade_id", "symbol"))
+    assert list(streamed_day(iter([]), constituents, instruments, DAY, explode)) == []

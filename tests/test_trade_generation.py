@@ -12,6 +12,7 @@ from pipeline.trade_generation import (
     SCENARIOS,
     TRADE_SCHEMA,
     VENUES_BY_EXCHANGE,
+    generate_trade_chunks,
     generate_trades,
     organisation,
 )
@@ -115,3 +116,19 @@ def test_absurd_trade_counts_are_refused(instruments, bad):
 def test_zero_trades_is_an_empty_day(instruments):
     empty = generate_trades(DAY, 0, instruments, DEFAULT_SEED)
     assert empty.height == 0 and dict(empty.schema) == TRADE_SCHEMA
+
+
+def test_day_is_generated_in_independent_chunks(instruments):
+    chunked = generate_trades(DAY, 20_000, instruments, DEFAULT_SEED, chunk_trades=3_000)
+    chunks = list(generate_trade_chunks(DAY, 20_000, instruments, DEFAULT_SEED, chunk_trades=3_000))
+    assert [c.height for c in chunks] == [3_000] * 6 + [2_000]
+    assert pl.concat(chunks).equals(chunked)
+    # A chunk depends only on (seed, date, its index): the first chunk of a bigger day is a smaller day.
+    assert chunks[0].equals(generate_trades(DAY, 3_000, instruments, DEFAULT_SEED, chunk_trades=3_000))
+    # Trade ids stay one sequence over the day; orders never span chunks and keep one
+    # account, instrument and side.
+    assert (chunked["trade_id"] % 10_000_000_000).to_list() == list(range(1, 20_001))
+    per_order = chunked.group_by("order_id").agg(
+        pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique(),
+        ((pl.col("trade_id") % 10_000_000_000 - 1) // 3_000).n_unique().alias("chunks"))
+    assert per_order.select(pl.exclude("order_id").max()).row(0) == (1, 1, 1, 1)

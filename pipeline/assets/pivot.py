@@ -12,7 +12,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline.explosion import DEFAULT_CHUNK_ROWS, trades_with_look_through
+from pipeline.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.landing import landing_dir, merge_landed_files
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
@@ -22,7 +22,7 @@ from pipeline.queries import SPEC_QUERIES, for_date
 from pipeline.reference_data import build_constituents, build_instruments
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import MAX_TRADES_PER_DAY, generate_trades
+from pipeline.trade_generation import MAX_TRADES_PER_DAY, generate_trade_chunks
 
 GROUP = "pivot"
 KINDS = {"polars", "clickhouse"}
@@ -118,20 +118,31 @@ def _load_trade_date(
             allow_retries=False,
         )
 
-    started = time.perf_counter()
-    trades = generate_trades(trade_date, config.trades_per_day, instruments_frame, config.seed)
-    generate_seconds = time.perf_counter() - started
-    failpoint("trades_1d.generated")
+    generated = {"seconds": 0.0, "chunks": 0}
+
+    def trade_chunks():
+        # Generation is streamed too: one chunk of base trades at a time, never the whole day.
+        source = generate_trade_chunks(trade_date, config.trades_per_day, instruments_frame, config.seed)
+        while True:
+            started = time.perf_counter()
+            chunk = next(source, None)
+            generated["seconds"] += time.perf_counter() - started
+            if generated["chunks"] == 0:
+                failpoint("trades_1d.generated")
+            if chunk is None:
+                return
+            generated["chunks"] += 1
+            yield chunk
+            del chunk
 
     started = time.perf_counter()
-    # The background thread explodes and converts to Arrow (both release the GIL), so on two
-    # cores the next chunk is built while ClickHouse ingests the previous one.
-    parent_rows = trades.height
-    chunks = Prefetched(chunk.to_arrow() for chunk in trades_with_look_through(
-        trades, constituents_frame, instruments_frame, trade_date,
+    # The background thread generates, explodes and converts to Arrow (all release the GIL
+    # for most of their time), so on two cores the next chunk is built while ClickHouse
+    # ingests the previous one.
+    chunks = Prefetched(chunk.to_arrow() for chunk in streamed_day(
+        trade_chunks(), constituents_frame, instruments_frame, trade_date,
         explode=config.explode_constituents, chunk_rows=config.chunk_rows,
     ))
-    del trades  # the generator frees the traded rows once they are written
     try:
         rows = clickhouse.replace_partition("trades_1d", trade_date, chunks)
     finally:
@@ -145,6 +156,7 @@ def _load_trade_date(
     )
     top_level = by_exposure.filter(pl.col("exposure_type").is_in(["Direct", "ETF", "ETC"]))
     constituent_rows = int(by_exposure.filter(pl.col("exposure_type") == "Constituent")["rows"].sum())
+    parent_rows = int(by_exposure.filter(pl.col("exposure_type") != "Constituent")["rows"].sum())
     context.log.info(f"{trade_date}: {rows:,} rows loaded ({parent_rows:,} traded, {constituent_rows:,} look-through)")
     return {
         "rows": rows,
@@ -152,8 +164,8 @@ def _load_trade_date(
         "constituent_rows": constituent_rows,
         "notional": float(top_level["notional"].sum()),
         "pnl": float(top_level["pnl"].sum()),
-        "seconds_generate": generate_seconds,
-        "seconds_explode": chunks.producer_seconds,
+        "seconds_generate": generated["seconds"],
+        "seconds_explode": max(0.0, chunks.producer_seconds - generated["seconds"]),
         "seconds_load": load_seconds,
         "by_exposure_type": by_exposure,
     }
