@@ -109,18 +109,42 @@ def dispose_engines() -> None:
         _schema_applied.clear()
 
 
-def _copy_csv(cursor: psycopg.Cursor, target: sql.Composable, frame: pl.DataFrame) -> None:
-    columns = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, columns)
+COPY_BATCH_ROWS = 100_000  # rows rendered per CSV batch: batch n+1 renders while batch n streams
+
+
+def _render_csv(frame: pl.DataFrame) -> memoryview:
     buffer = io.BytesIO()
     # float_scientific=False: NUMERIC accepts 1e-05, but plain digits keep the file unambiguous.
     frame.write_csv(buffer, include_header=False, float_scientific=False)
-    data = buffer.getbuffer()
-    with cursor.copy(statement) as copy:
-        half = len(data) // 2
-        copy.write(data[:half])
-        failpoint("postgres.mid_copy")
-        copy.write(data[half:])
+    return buffer.getbuffer()
+
+
+def _copy_csv(cursor: psycopg.Cursor, target: sql.Composable, frame: pl.DataFrame,
+              batch_rows: int = COPY_BATCH_ROWS) -> None:
+    """COPY `frame` as CSV. Polars renders the next batch (in Rust, off the GIL) in a
+    background thread while psycopg streams the previous one to the server."""
+    from pipeline.prefetch import Prefetched
+
+    columns = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, columns)
+    batches = Prefetched(
+        (_render_csv(frame.slice(offset, batch_rows)) for offset in range(0, max(frame.height, 1), batch_rows)),
+        depth=2,
+    )
+    try:
+        with cursor.copy(statement) as copy:
+            for number, data in enumerate(batches):
+                if number == 0:
+                    # Part of the rows are on the server, the COPY is unfinished: where the
+                    # fault test kills the process.
+                    half = len(data) // 2
+                    copy.write(data[:half])
+                    failpoint("postgres.mid_copy")
+                    copy.write(data[half:])
+                else:
+                    copy.write(data)
+    finally:
+        batches.close()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,8 +239,9 @@ class PostgresResource(dg.ConfigurableResource):
         fk_check="set_wise" (default) holds SHARE locks on the referenced
         dimensions (no concurrent change can orphan a row), COPYs with the
         per-row FK triggers switched off for this transaction only
-        (session_replication_role), then proves every foreign key of the new
-        rows with one anti-join per key; any orphan aborts the transaction.
+        (session_replication_role), having first proven every foreign key of the
+        new rows on the frame's distinct key values (one query, under the locks);
+        any missing key aborts the transaction before a row is written.
         It needs superuser or the SET privilege on session_replication_role;
         without it the load falls back to fk_check="per_row", COPY with the
         ordinary FK triggers. Both leave the constraints declared and enforced.
@@ -241,25 +266,31 @@ class PostgresResource(dg.ConfigurableResource):
             )
             foreign_keys = self._foreign_keys(cursor, table)
             set_wise = fk_check == "set_wise" and self._may_skip_fk_triggers(cursor)
+            # Keys whose columns the frame does not carry get COPY's defaults: proven on the rows.
+            unproven = [fk for fk in foreign_keys if not set(fk.columns) <= set(frame.columns)]
             if set_wise:
+                # SHARE locks: no dimension row can change or vanish until commit, so keys
+                # proven present now stay present. The frame is exactly what COPY loads, so
+                # proving its few distinct key values proves every new row, before writing any.
                 self._lock_referenced_tables(cursor, foreign_keys)
+                self._raise_on_missing_keys(
+                    cursor, table, [fk for fk in foreign_keys if fk not in unproven], frame)
                 cursor.execute("SET LOCAL session_replication_role = replica")
-            cursor.execute(
-                sql.SQL("DELETE FROM {} WHERE {} >= %s AND {} < %s").format(
-                    target, sql.Identifier(date_column), sql.Identifier(date_column)
-                ),
-                (partition_start, partition_end),
-            )
-            rows_deleted = cursor.rowcount
+            between = sql.SQL("{} >= %s AND {} < %s").format(sql.Identifier(date_column), sql.Identifier(date_column))
+            # Skip the DELETE when the partition is empty: one index probe.
+            cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(target, between),
+                           (partition_start, partition_end))
+            rows_deleted = 0
+            if cursor.fetchone()[0]:
+                cursor.execute(sql.SQL("DELETE FROM {} WHERE {}").format(target, between),
+                               (partition_start, partition_end))
+                rows_deleted = cursor.rowcount
             if len(frame):
                 _copy_csv(cursor, target, frame)
             if set_wise:
                 cursor.execute("SET LOCAL session_replication_role = origin")
-                self._raise_on_orphans(
-                    cursor, table, foreign_keys,
-                    sql.SQL("{} >= %s AND {} < %s").format(sql.Identifier(date_column), sql.Identifier(date_column)),
-                    (partition_start, partition_end),
-                )
+                if unproven:
+                    self._raise_on_orphans(cursor, table, unproven, between, (partition_start, partition_end))
         return LoadResult(table, rows_deleted, len(frame), time.perf_counter() - started)
 
     def reload_dimension(self, table: str, frame: pl.DataFrame) -> LoadResult:
@@ -402,6 +433,46 @@ class PostgresResource(dg.ConfigurableResource):
             params * len(checks),
         )
         return list(zip(foreign_keys, cursor.fetchone()[0]))
+
+    @staticmethod
+    def _raise_on_missing_keys(cursor, table, foreign_keys, frame: pl.DataFrame) -> None:
+        """Every foreign key value of `frame` must exist in its referenced table: one query
+        over the frame's distinct non-null key values (a few thousand at most, not the rows)."""
+        checks, params, checked = [], [], []
+        for fk in foreign_keys:
+            keys = frame.select(fk.columns).drop_nulls().unique()
+            if keys.is_empty():
+                continue
+            aliases = [sql.Identifier(f"k{i}") for i in range(len(fk.columns))]
+            checks.append(
+                sql.SQL(
+                    "SELECT count(*) FROM unnest({arrays}) AS k({aliases}) "
+                    "WHERE NOT EXISTS (SELECT 1 FROM {ref} AS d WHERE {match})"
+                ).format(
+                    arrays=sql.SQL(", ").join(sql.SQL("%s") for _ in fk.columns),
+                    aliases=sql.SQL(", ").join(aliases),
+                    ref=sql.Identifier(SCHEMA, fk.referenced_table),
+                    match=sql.SQL(" AND ").join(
+                        sql.SQL("d.{} = k.{}").format(sql.Identifier(r), alias)
+                        for r, alias in zip(fk.referenced_columns, aliases)
+                    ),
+                )
+            )
+            params.extend(keys[c].to_list() for c in fk.columns)
+            checked.append((fk, keys.height))
+        if not checks:
+            return
+        cursor.execute(
+            sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(sql.SQL("({})").format(c) for c in checks)),
+            params,
+        )
+        missing = [(fk, n, count) for (fk, n), count in zip(checked, cursor.fetchone()[0]) if count]
+        if missing:
+            details = "; ".join(
+                f"{count} of {n} distinct values of {', '.join(fk.columns)} not in {fk.referenced_table}"
+                for fk, n, count in missing
+            )
+            raise ForeignKeyViolationError(f"load of {SCHEMA}.{table} rolled back: {details}")
 
     def _raise_on_orphans(self, cursor, table, foreign_keys, where, params) -> None:
         broken = [(fk, count) for fk, count in self._orphans(cursor, table, foreign_keys, where, params) if count]
