@@ -39,6 +39,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 _clients: dict[str, Client] = {}
 _clients_lock = threading.Lock()
+# Stores whose DDL could not be applied at run start (busy or unreachable): applied on first open.
+_ddl_pending: set[str] = set()
 
 
 class ClickHouseUnavailableError(RuntimeError):
@@ -173,7 +175,11 @@ class ClickHouseResource(dg.ConfigurableResource):
                         other.close()
                     _clients.clear()
                 client = _clients[self.url] = _open_client(self.url)
-            return client
+            pending = self.url in _ddl_pending
+        if pending:
+            _ddl_pending.discard(self.url)
+            self.apply_ddl()
+        return client
 
     def table(self, name: str) -> str:
         return f"{quote_identifier(self.database)}.{quote_identifier(name)}"
@@ -183,8 +189,15 @@ class ClickHouseResource(dg.ConfigurableResource):
         return sql if self.database == "pivot" else _PIVOT_REFERENCE.sub(f"{self.database}.", sql)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Every run that touches ClickHouse starts from the DDL in ddl/clickhouse.
-        self.apply_ddl()
+        # Every run that touches ClickHouse starts from the DDL in ddl/clickhouse. A store that is
+        # busy (another process holds the embedded one) or unreachable is not a resource failure,
+        # which no RetryPolicy covers: the DDL waits for the first step that opens the store, whose
+        # failure is then retried by the step's RetryPolicy like any other.
+        try:
+            self.apply_ddl()
+        except ClickHouseUnavailableError as error:
+            _ddl_pending.add(self.url)
+            context.log.warning(f"{error} The steps that need the store will fail (and retry) until it is free.")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         # Hand the embedded store back as soon as the work is done: the next run's step
