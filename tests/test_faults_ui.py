@@ -4,6 +4,7 @@ reaches what the UI shows (the resource's configured values name the env var, no
 import importlib
 import re
 
+import dagster as dg
 import pytest
 from dagster._core.remote_representation.external_data import ResourceConfigEnvVarSnap, RepositorySnap
 from dagster_shared.serdes import serialize_value
@@ -47,8 +48,10 @@ def definitions_with_a_password_url(monkeypatch):
 
 def test_the_ui_shows_the_env_var_name_not_the_password(definitions_with_a_password_url):
     defs = definitions_with_a_password_url
-    repository = defs.get_repository_def()
-    snap = RepositorySnap.from_def(repository)
+    # under an instance, as the code server loads it (a test's finished instance may linger as
+    # the definitions' state storage otherwise)
+    with dg.instance_for_test():
+        snap = RepositorySnap.from_def(defs.get_repository_def())
     [clickhouse] = [r for r in snap.resources if r.name == "clickhouse"]
     # what the UI's resource page renders: the variable's name
     assert clickhouse.configured_values["url"] == ResourceConfigEnvVarSnap(name=ENV_CLICKHOUSE_URL)
