@@ -25,11 +25,28 @@ DATES = [str(START + timedelta(days=i)) for i in range(30)]
 KILLED_AFTER = DATES[14]
 TRADES_PER_DAY = 20
 
-BACKFILL_SCRIPT = """
-import sys, dagster as dg
+STATE = """
+def state(r):
+    fact = r.query_rows("SELECT toString(trade_date), countIf(is_constituent_exposure = 0), count(), "
+                        "count() - uniqExact(trade_id, symbol), round(sum(notional), 2) "
+                        "FROM pivot.trades_1d GROUP BY trade_date ORDER BY trade_date")
+    rollup = r.query_rows("SELECT toString(trade_date), sum(trade_count), round(sumMerge(notional_state), 2) "
+                          "FROM pivot.trades_1d_rollup GROUP BY trade_date ORDER BY trade_date")
+    return {"fact": {d: [base, rows, dups, notional] for d, base, rows, dups, notional in fact},
+            "rollup": {d: [rows, notional] for d, rows, notional in rollup}}
+"""
+
+# argv: url, first date, last date, "reference" (load it first, then the range) or "resume" (print the
+# state left behind, run the range, print the state after), trades per day. One process per step saves
+# interpreter start-ups; the state is read in the same process that then holds the store.
+BACKFILL_SCRIPT = STATE + """
+import json, sys, dagster as dg
 from pipeline.assets import pivot
-from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 clickhouse = ClickHouseResource(url=sys.argv[1])
+if sys.argv[4] == "resume":
+    print(json.dumps(state(clickhouse)), flush=True)
+    close_all_clients()
 with dg.instance_for_test() as instance:
     if sys.argv[4] == "reference":
         assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse},
@@ -39,30 +56,13 @@ with dg.instance_for_test() as instance:
         tags={"dagster/asset_partition_range_start": sys.argv[2], "dagster/asset_partition_range_end": sys.argv[3]},
         run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[5])}}}},
     ).success
-"""
-
-STATE_SCRIPT = """
-import json, sys
-from pipeline.resources.clickhouse import ClickHouseResource
-r = ClickHouseResource(url=sys.argv[1])
-fact = r.query_rows("SELECT toString(trade_date), countIf(is_constituent_exposure = 0), count(), "
-                    "count() - uniqExact(trade_id, symbol), round(sum(notional), 2) "
-                    "FROM pivot.trades_1d GROUP BY trade_date ORDER BY trade_date")
-rollup = r.query_rows("SELECT toString(trade_date), sum(trade_count), round(sumMerge(notional_state), 2) "
-                      "FROM pivot.trades_1d_rollup GROUP BY trade_date ORDER BY trade_date")
-print(json.dumps({"fact": {d: [base, rows, dups, notional] for d, base, rows, dups, notional in fact},
-                  "rollup": {d: [rows, notional] for d, rows, notional in rollup}}))
+if sys.argv[4] == "resume":
+    print(json.dumps(state(clickhouse)), flush=True)
 """
 
 
 def _python(args, env):
     return subprocess.run([sys.executable, "-c", *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-def _state(url, env):
-    completed = _python([STATE_SCRIPT, url], env)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def test_a_backfill_killed_halfway_and_resumed_loads_every_partition_once(tmp_path):
@@ -72,15 +72,14 @@ def test_a_backfill_killed_halfway_and_resumed_loads_every_partition_once(tmp_pa
     killed = _python([BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "reference", str(TRADES_PER_DAY)],
                      {**env, ENV_FAILPOINT: f"trades_1d.after.{KILLED_AFTER}"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    halfway = _state(url, env)
+    resumed = _python([BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "resume", str(TRADES_PER_DAY)], env)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    halfway, final = (json.loads(line) for line in resumed.stdout.strip().splitlines()[-2:])
     # the first 15 dates are in, whole; nothing after the kill; no rollup yet (it runs after the facts)
     assert sorted(halfway["fact"]) == DATES[:15]
     assert all(base == TRADES_PER_DAY and dups == 0 for base, _, dups, _ in halfway["fact"].values())
     assert halfway["rollup"] == {}
 
-    resumed = _python([BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "trades", str(TRADES_PER_DAY)], env)
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    final = _state(url, env)
     assert sorted(final["fact"]) == DATES and sorted(final["rollup"]) == DATES
     for day in DATES:
         base, rows, dups, notional = final["fact"][day]
