@@ -155,8 +155,8 @@ REFERENCE_ASSETS = "pivot/instruments,pivot/constituents"
 def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
     from pipeline.definitions import defs
 
-    dimensions = ",".join(s.key.to_user_string() for s in defs.resolve_all_asset_specs()
-                          if s.key.path[0] == "dist_perf_dw" and s.key.path[1].startswith("dim_"))
+    dimensions = ",".join(key.to_user_string() for asset in defs.assets for key in asset.keys
+                          if key.path[0] == "dist_perf_dw" and key.path[1].startswith("dim_"))
     server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select",
                 f"{REFERENCE_ASSETS},{dimensions}"])
     with server.instance() as instance:
