@@ -110,14 +110,14 @@ def _day_chunks(trades, constituents, instruments, day, chunk_rows):
 
 def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int, sampler=None) -> dict:
     """What Dagster runs for one partition (pivot/trades_1d, then pivot/trades_1d_rollup), timed."""
-    from pipeline.assets.pivot import ROLLUP_SELECT, TradesConfig, _load_trade_date
+    from pipeline.assets.pivot import ROLLUP_SELECT, TradesConfig, _load_trade_date, _read_reference_data
 
     context = SimpleNamespace(log=logging.getLogger("benchmarks"))
     config = TradesConfig(trades_per_day=trades_per_day, seed=seed, chunk_rows=chunk_rows)
     out: dict = {"load": {}, "rollup": {}}
     started = time.perf_counter()
     with (sampler.window(out["load"]) if sampler else _no_window()):
-        loaded = _load_trade_date(context, config, clickhouse, day)
+        loaded = _load_trade_date(context, config, clickhouse, day, _read_reference_data(clickhouse))
     with (sampler.window(out["rollup"]) if sampler else _no_window()):
         rollup_started = time.perf_counter()
         rollup_rows = clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_SELECT, {"day": day})

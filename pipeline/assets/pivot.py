@@ -107,16 +107,25 @@ def _markdown(frame: pl.DataFrame, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
-def _load_trade_date(
-    context: dg.AssetExecutionContext, config: TradesConfig, clickhouse: ClickHouseResource, trade_date: date
-) -> dict:
+def _read_reference_data(clickhouse: ClickHouseResource) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The loaded instruments and constituent maps, read once per run (a range reuses them)."""
     instruments_frame = clickhouse.query_polars("SELECT * FROM pivot.instruments")
-    constituents_frame = clickhouse.query_polars("SELECT * FROM pivot.constituents")
     if instruments_frame.is_empty():
         raise dg.Failure(
             "pivot.instruments is empty: materialize pivot/instruments (and pivot/constituents) first.",
             allow_retries=False,
         )
+    return instruments_frame, clickhouse.query_polars("SELECT * FROM pivot.constituents")
+
+
+def _load_trade_date(
+    context: dg.AssetExecutionContext,
+    config: TradesConfig,
+    clickhouse: ClickHouseResource,
+    trade_date: date,
+    reference: tuple[pl.DataFrame, pl.DataFrame],
+) -> dict:
+    instruments_frame, constituents_frame = reference
 
     generated = {"seconds": 0.0, "chunks": 0}
 
@@ -187,9 +196,10 @@ def trades_1d(
     """Daily trade fact: every trade of the trade date, plus one look-through row per constituent of
     each ETF/ETC trade (the map in force that day). Each date is swapped in whole."""
     days = [date.fromisoformat(key) for key in context.partition_keys]
+    reference = _read_reference_data(clickhouse)
     results = []
     for day in days:
-        results.append(_load_trade_date(context, config, clickhouse, day))
+        results.append(_load_trade_date(context, config, clickhouse, day, reference))
         failpoint(f"trades_1d.after.{day}")
     totals = {key: sum(r[key] for r in results) for key in
               ("rows", "parent_rows", "constituent_rows", "notional", "pnl",
