@@ -40,7 +40,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _clients: dict[str, Client] = {}
 _clients_lock = threading.Lock()
 # Stores whose DDL could not be applied at run start (busy or unreachable): applied on first open.
-_ddl_pending: set[str] = set()
+_ddl_pending: set[tuple[str, str]] = set()  # (url, database): the DDL is per database
 
 
 class ClickHouseUnavailableError(RuntimeError):
@@ -175,9 +175,9 @@ class ClickHouseResource(dg.ConfigurableResource):
                         other.close()
                     _clients.clear()
                 client = _clients[self.url] = _open_client(self.url)
-            pending = self.url in _ddl_pending
+            pending = (self.url, self.database) in _ddl_pending
         if pending:
-            _ddl_pending.discard(self.url)
+            _ddl_pending.discard((self.url, self.database))
             self.apply_ddl()
         return client
 
@@ -196,7 +196,7 @@ class ClickHouseResource(dg.ConfigurableResource):
         try:
             self.apply_ddl()
         except ClickHouseUnavailableError as error:
-            _ddl_pending.add(self.url)
+            _ddl_pending.add((self.url, self.database))
             context.log.warning(f"{error} The steps that need the store will fail (and retry) until it is free.")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
