@@ -162,6 +162,15 @@ EXCHANGE_COUNTRY = {
     "ICE": "GB", "LBMA": "GB", "LPPM": "GB", "LSE": "GB", "XETRA": "DE", "EURONEXT": "FR", "SIX": "CH",
     "TSE": "JP", "HKEX": "HK", "TSX": "CA",
 }
+# The closed vocabularies of the instrument attributes (pivot.trades_1d keeps them as LowCardinality;
+# trade generation types them as Polars Enums from these lists, and a test holds the universe to them).
+ASSET_CLASSES = ["Commodity", "Equity"]
+INSTRUMENT_TYPES = ["Commodity", "ETC", "ETF", "Future", "Index", "Option", "Stock"]
+PRODUCTS = ["Cash Equity", "Exchange Traded Commodity", "Exchange Traded Fund", "Index", "Listed Future",
+            "Listed Option", "Spot Commodity"]
+INSTRUMENT_SECTORS = sorted([*SECTORS, "Broad Market", "Commodities"])
+COUNTRIES = sorted(set(EXCHANGE_COUNTRY.values()))
+CURRENCIES = sorted(set(COUNTRY_CURRENCY.values()) | {row[5] for row in INTERNATIONAL_STOCKS})
 INSTRUMENT_COLUMNS = [
     "symbol", "name", "asset_class", "instrument_type", "currency", "exchange", "sector",
     "is_composite", "product", "country", "underlying_symbol",

@@ -15,9 +15,63 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from pipeline.reference_data import COUNTRY_REGION, closing_prices, stable_hash
+from pipeline.reference_data import (
+    ASSET_CLASSES, COUNTRIES, COUNTRY_REGION, CURRENCIES, INSTRUMENT_SECTORS, INSTRUMENT_TYPES, PRODUCTS,
+    closing_prices, stable_hash,
+)
 
-LOW_CARDINALITY = pl.Categorical
+DESKS = ["US Equities", "Global Equities", "EMEA Equities", "APAC Equities", "Macro", "Commodities",
+         "Derivatives", "Index Arbitrage"]
+STRATEGIES = ["Long/Short Equity", "Statistical Arbitrage", "Global Macro", "Index Arbitrage",
+              "Volatility", "Commodity Carry", "Event Driven", "Market Neutral"]
+PORTFOLIO_MANAGERS, FUNDS_PER_PM, PORTFOLIOS_PER_FUND, ACCOUNTS_PER_PORTFOLIO = 12, 2, 3, 4
+RISK_BUCKETS = ["Low", "Medium", "High", "VeryHigh"]
+SCENARIOS = ["Base", "Stress", "Historical", "MonteCarlo"]
+EXPOSURE_TYPES = ["Constituent", "Direct", "ETC", "ETF"]
+VENUES_BY_EXCHANGE = {
+    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"], "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
+    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"], "CBOE": ["CBOE", "ISE", "PHLX"], "CME": ["CME"],
+    "COMEX": ["COMEX"], "NYMEX": ["NYMEX"], "ICE": ["ICE"], "LBMA": ["LBMA", "OTC"], "LPPM": ["LPPM", "OTC"],
+    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"], "XETRA": ["XETRA", "TRADEGATE"], "EURONEXT": ["EURONEXT", "CBOE_EU"],
+    "SIX": ["SIX"], "TSE": ["TSE", "JNX"], "HKEX": ["HKEX"], "TSX": ["TSX", "ALPHA"],
+}
+VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
+
+
+def book_name(desk: str, portfolio_id: int) -> str:
+    return f"{''.join(word[0] for word in desk.split())}-{portfolio_id}"
+
+
+def _every_book() -> list[str]:
+    portfolios_per_pm = FUNDS_PER_PM * PORTFOLIOS_PER_FUND
+    return [book_name(DESKS[pm % len(DESKS)], 10_001 + pm * portfolios_per_pm + p)
+            for pm in range(PORTFOLIO_MANAGERS) for p in range(portfolios_per_pm)]
+
+
+def _vocabulary(values) -> pl.Enum:
+    return pl.Enum(sorted(set(values)))
+
+
+# The fact's LowCardinality columns are Enums over closed vocabularies: their Arrow form is the
+# integer codes plus a fixed dictionary, handed to ClickHouse without re-encoding (a Categorical
+# is re-encoded on every to_arrow(): ~2 s of CPU per 20M-row day). A value outside its vocabulary
+# fails the cast, naming the column and the value.
+LOW_CARDINALITY: dict[str, pl.Enum] = {
+    "desk": _vocabulary(DESKS),
+    "book": _vocabulary(_every_book()),
+    "strategy": _vocabulary(STRATEGIES),
+    "region": _vocabulary(COUNTRY_REGION.values()),
+    "country": _vocabulary(COUNTRIES),
+    "venue": _vocabulary(VENUES),
+    "asset_class": _vocabulary(ASSET_CLASSES),
+    "product": _vocabulary(PRODUCTS),
+    "instrument_type": _vocabulary([*INSTRUMENT_TYPES, "Constituent"]),
+    "currency": _vocabulary(CURRENCIES),
+    "risk_bucket": _vocabulary(RISK_BUCKETS),
+    "scenario": _vocabulary(SCENARIOS),
+    "exposure_type": _vocabulary(EXPOSURE_TYPES),
+    "sector": _vocabulary(INSTRUMENT_SECTORS),
+}
 
 # Column order and types of pivot.trades_1d (ddl/clickhouse/030_trades_1d.sql; a test keeps them equal).
 TRADE_SCHEMA: dict[str, pl.DataType] = {
@@ -29,25 +83,25 @@ TRADE_SCHEMA: dict[str, pl.DataType] = {
     "fund_id": pl.UInt32,
     "portfolio_id": pl.UInt64,
     "account_id": pl.UInt64,
-    "desk": LOW_CARDINALITY,
-    "book": LOW_CARDINALITY,
-    "strategy": LOW_CARDINALITY,
-    "region": LOW_CARDINALITY,
-    "country": LOW_CARDINALITY,
-    "venue": LOW_CARDINALITY,
-    "asset_class": LOW_CARDINALITY,
-    "product": LOW_CARDINALITY,
-    "instrument_type": LOW_CARDINALITY,
+    "desk": LOW_CARDINALITY["desk"],
+    "book": LOW_CARDINALITY["book"],
+    "strategy": LOW_CARDINALITY["strategy"],
+    "region": LOW_CARDINALITY["region"],
+    "country": LOW_CARDINALITY["country"],
+    "venue": LOW_CARDINALITY["venue"],
+    "asset_class": LOW_CARDINALITY["asset_class"],
+    "product": LOW_CARDINALITY["product"],
+    "instrument_type": LOW_CARDINALITY["instrument_type"],
     "symbol": pl.String,
     "parent_symbol": pl.String,
-    "currency": LOW_CARDINALITY,
+    "currency": LOW_CARDINALITY["currency"],
     "counterparty": pl.String,
-    "risk_bucket": LOW_CARDINALITY,
-    "scenario": LOW_CARDINALITY,
+    "risk_bucket": LOW_CARDINALITY["risk_bucket"],
+    "scenario": LOW_CARDINALITY["scenario"],
     "underlying_symbol": pl.String,
-    "exposure_type": LOW_CARDINALITY,
+    "exposure_type": LOW_CARDINALITY["exposure_type"],
     "is_constituent_exposure": pl.UInt8,
-    "sector": LOW_CARDINALITY,
+    "sector": LOW_CARDINALITY["sector"],
     "weight": pl.Float64,
     "quantity": pl.Float64,
     "price": pl.Float64,
@@ -75,9 +129,7 @@ WEIGHTED_MEASURES = [
 ]
 
 EXPOSURE_TYPE_BY_INSTRUMENT = {"ETF": "ETF", "ETC": "ETC"}  # everything else trades as Direct
-RISK_BUCKETS = ["Low", "Medium", "High", "VeryHigh"]
 RISK_BUCKET_VOL_EDGES = [0.20, 0.35, 0.50]
-SCENARIOS = ["Base", "Stress", "Historical", "MonteCarlo"]
 SCENARIO_WEIGHTS = [0.70, 0.10, 0.10, 0.10]
 
 # Share of orders by instrument type; Index rows are reference only and never traded.
@@ -91,23 +143,11 @@ COUNTERPARTIES = [
     "Jefferies", "Virtu Financial", "Citadel Securities", "Jane Street", "RBC Capital Markets",
     "Wells Fargo Securities", "Macquarie",
 ]
-VENUES_BY_EXCHANGE = {
-    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"], "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
-    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"], "CBOE": ["CBOE", "ISE", "PHLX"], "CME": ["CME"],
-    "COMEX": ["COMEX"], "NYMEX": ["NYMEX"], "ICE": ["ICE"], "LBMA": ["LBMA", "OTC"], "LPPM": ["LPPM", "OTC"],
-    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"], "XETRA": ["XETRA", "TRADEGATE"], "EURONEXT": ["EURONEXT", "CBOE_EU"],
-    "SIX": ["SIX"], "TSE": ["TSE", "JNX"], "HKEX": ["HKEX"], "TSX": ["TSX", "ALPHA"],
-}
 # Trading sessions in UTC hours by region (New York, London, Tokyo/Hong Kong).
 SESSION_UTC_HOURS = {"AMER": (14.5, 21.0), "EMEA": (8.0, 16.5), "APAC": (0.0, 6.0)}
 RATE_BY_CURRENCY = {"USD": 0.053, "EUR": 0.040, "GBP": 0.0525, "JPY": 0.001, "CHF": 0.0175, "HKD": 0.050, "CAD": 0.050}
 MARGIN_RATE_BY_TYPE = {"Stock": 0.25, "ETF": 0.20, "ETC": 0.20, "Future": 0.08, "Option": 0.30, "Commodity": 0.12}
 
-DESKS = ["US Equities", "Global Equities", "EMEA Equities", "APAC Equities", "Macro", "Commodities",
-         "Derivatives", "Index Arbitrage"]
-STRATEGIES = ["Long/Short Equity", "Statistical Arbitrage", "Global Macro", "Index Arbitrage",
-              "Volatility", "Commodity Carry", "Event Driven", "Market Neutral"]
-PORTFOLIO_MANAGERS, FUNDS_PER_PM, PORTFOLIOS_PER_FUND, ACCOUNTS_PER_PORTFOLIO = 12, 2, 3, 4
 TRADE_ID_DAY_FACTOR = 10_000_000_000  # trade_id = yyyymmdd * factor + sequence: unique across days
 ORDER_ID_DAY_FACTOR = 1_000_000_000
 MAX_TRADES_PER_DAY = 50_000_000
@@ -126,7 +166,7 @@ def organisation(seed: int) -> pl.DataFrame:
             for p in range(PORTFOLIOS_PER_FUND):
                 portfolio_id = 10_001 + (fund_id - 1001) * PORTFOLIOS_PER_FUND + p
                 strategy = STRATEGIES[int(rng.integers(0, len(STRATEGIES)))]
-                book = f"{''.join(w[0] for w in desk.split())}-{portfolio_id}"
+                book = book_name(desk, portfolio_id)
                 for a in range(ACCOUNTS_PER_PORTFOLIO):
                     account_id = 100_001 + (portfolio_id - 10_001) * ACCOUNTS_PER_PORTFOLIO + a
                     rows.append(dict(account_id=account_id, portfolio_id=portfolio_id, fund_id=fund_id,
@@ -134,7 +174,7 @@ def organisation(seed: int) -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(
         pl.col("account_id", "portfolio_id").cast(pl.UInt64),
         pl.col("fund_id", "portfolio_manager_id").cast(pl.UInt32),
-        pl.col("desk", "book", "strategy").cast(LOW_CARDINALITY),
+        *[pl.col(c).cast(LOW_CARDINALITY[c]) for c in ("desk", "book", "strategy")],
     )
 
 
@@ -188,7 +228,6 @@ def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
 
 
 DEFAULT_TRADE_CHUNK = 250_000  # base trades per generated chunk: bounds generation memory (~0.2 GB)

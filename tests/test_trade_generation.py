@@ -10,8 +10,10 @@ from pipeline.settings import DEFAULT_SEED
 from pipeline.trade_generation import (
     RISK_BUCKETS,
     SCENARIOS,
+    LOW_CARDINALITY,
     TRADE_SCHEMA,
     VENUES_BY_EXCHANGE,
+    conform_to_schema,
     generate_trade_chunks,
     generate_trades,
     organisation,
@@ -132,3 +134,20 @@ def test_day_is_generated_in_independent_chunks(instruments):
         pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique(),
         ((pl.col("trade_id") % 10_000_000_000 - 1) // 3_000).n_unique().alias("chunks"))
     assert per_order.select(pl.exclude("order_id").max()).row(0) == (1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 7])
+def test_the_universe_stays_inside_the_fact_vocabularies(seed):
+    """Every LowCardinality value an instrument can bring is in its column's Enum (else loads fail)."""
+    universe = build_instruments(seed)
+    for column in ("asset_class", "product", "instrument_type", "currency", "sector", "country"):
+        values = set(universe[column].cast(pl.String).to_list())
+        assert values <= set(LOW_CARDINALITY[column].categories.to_list()), column
+    accounts = organisation(seed)
+    for column in ("desk", "book", "strategy"):
+        assert set(accounts[column].cast(pl.String).to_list()) <= set(LOW_CARDINALITY[column].categories.to_list())
+
+
+def test_a_value_outside_its_vocabulary_is_refused_by_name(trades):
+    with pytest.raises(pl.exceptions.InvalidOperationError, match=r"sector.*Crypto"):
+        conform_to_schema(trades.head(3).with_columns(sector=pl.lit("Crypto")))

@@ -8,6 +8,7 @@ never learns which of the two it got.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import uuid
@@ -31,8 +32,10 @@ DDL_DIR = REPO_ROOT / "ddl" / "clickhouse"
 STAGING_MARKER = "__staging_"
 
 # Inserts must land before the partition swap reads the staging table, and
-# ClickHouse 26 defaults to async_insert=1: set it explicitly.
-INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0}
+# ClickHouse 26 defaults to async_insert=1: set it explicitly. Parts of ~128 MB
+# (about 360k trade rows) rather than the default 256 MB: as fast, and less memory
+# in flight (README "Performance").
+INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0, "min_insert_block_size_bytes": 128 * 1024 * 1024}
 
 _PIVOT_REFERENCE = re.compile(r"\bpivot\.")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -272,6 +275,52 @@ class ClickHouseResource(dg.ConfigurableResource):
             settings={"allow_replace_partition_from_empty_source": 1},
         )
 
+    def insert_stream(self, table: str, chunks: Iterable[pa.Table | pl.DataFrame]) -> int:
+        """Insert a stream of chunks (all of one schema) and return the rows inserted.
+
+        With chDB the whole stream is one INSERT reading an Arrow stream, so the engine
+        overlaps converting, sorting and writing parts across its threads instead of
+        starting and finishing an INSERT per chunk: 1.6x the throughput of an INSERT
+        per 500k-row chunk on a 1M-trade day (README "Performance"). A server gets one
+        `insert_arrow` per chunk. An error raised by the chunks' producer is re-raised
+        as it was, not as the engine's wrapping of it.
+        """
+        arrow_chunks = (chunk.to_arrow() if isinstance(chunk, pl.DataFrame) else chunk for chunk in chunks)
+        arrow_chunks = (arrow for arrow in arrow_chunks if arrow.num_rows)
+        if not self.is_embedded:
+            rows = 0
+            for arrow in arrow_chunks:
+                self.insert_arrow(table, arrow)
+                rows += arrow.num_rows
+            return rows
+        first = next(arrow_chunks, None)
+        if first is None:
+            return 0
+        schema, counted, producer_error = first.schema, [0], []
+
+        def record_batches() -> Iterator[pa.RecordBatch]:
+            try:
+                for arrow in itertools.chain([first], arrow_chunks):
+                    counted[0] += arrow.num_rows
+                    for batch in arrow.to_batches():
+                        yield batch if batch.schema == schema else batch.cast(schema)
+            except BaseException as error:
+                producer_error.append(error)
+                raise
+
+        arrow_stream = pa.RecordBatchReader.from_batches(schema, record_batches())  # noqa: F841 - read by name below
+        columns = ", ".join(quote_identifier(name) for name in schema.names)
+        try:
+            self.command(
+                f"INSERT INTO {self.table(table)} ({columns}) SELECT {columns} FROM Python(arrow_stream)",
+                settings=INSERT_SETTINGS,
+            )
+        except Exception:
+            if producer_error:
+                raise producer_error[0] from None
+            raise
+        return counted[0]
+
     def replace_partition(
         self, table: str, partition_date: date, chunks: Iterable[pa.Table | pl.DataFrame]
     ) -> int:
@@ -280,13 +329,8 @@ class ClickHouseResource(dg.ConfigurableResource):
         Readers see the old day until the swap and the whole new day after it; a
         failure before the swap leaves the old day untouched.
         """
-        rows = 0
         with self._staging_table(table) as staging:
-            for chunk in chunks:
-                arrow = chunk.to_arrow() if isinstance(chunk, pl.DataFrame) else chunk
-                if arrow.num_rows:
-                    self.insert_arrow(staging, arrow)
-                    rows += arrow.num_rows
+            rows = self.insert_stream(staging, chunks)
             self._swap_partition_in(table, staging, partition_date)
         return rows
 
