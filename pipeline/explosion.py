@@ -22,7 +22,7 @@ CONSTITUENT_EXPOSURE = "Constituent"
 # Rows per chunk (and per INSERT). 500k keeps a 1M-trade day (~20M rows) under 2.5 GB peak RSS
 # with one chunk being built, one queued and one being ingested; 1M chunks cost ~3 GB for no
 # measurable gain in throughput (benchmarks/, README "Performance").
-DEFAULT_CHUNK_ROWS = 500_000
+DEFAULT_CHUNK_ROWS = 100_000
 CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
 
 

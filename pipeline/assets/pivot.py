@@ -145,10 +145,10 @@ def _load_trade_date(
             del chunk
 
     started = time.perf_counter()
-    # The background thread generates, explodes and converts to Arrow (all release the GIL
-    # for most of their time), so on two cores the next chunk is built while ClickHouse
-    # ingests the previous one.
-    chunks = Prefetched(chunk.to_arrow() for chunk in streamed_day(
+    # The background thread generates and explodes (Polars releases the GIL for most of
+    # its time), so on two cores the next chunk is built while ClickHouse ingests the
+    # previous one.
+    chunks = Prefetched(streamed_day(
         trade_chunks(), constituents_frame, instruments_frame, trade_date,
         explode=config.explode_constituents, chunk_rows=config.chunk_rows,
     ))
