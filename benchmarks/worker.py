@@ -204,9 +204,10 @@ def task_limit(args: dict) -> dict:
     with temporary_directory("limit") as store:
         clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
-        # Zero-copy concatenation: one table whose record batches are the pipeline's chunks.
+        # Zero-copy concatenation: one table whose record batches are the pipeline's chunks,
+        # in the Arrow layout the pipeline hands the engine.
         arrow_table = pa.concat_tables(  # noqa: F841 - read by name inside the SQL below
-            [chunk.to_arrow() for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows)]
+            [clickhouse.to_arrow(chunk) for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows)]
         )
         del trades
         gc.collect()

@@ -19,9 +19,10 @@ from pipeline.trade_generation import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_MEAS
 
 COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"
-# Rows per chunk (and per INSERT). 500k keeps a 1M-trade day (~20M rows) under 2.5 GB peak RSS
-# with one chunk being built, one queued and one being ingested; 1M chunks cost ~3 GB for no
-# measurable gain in throughput (benchmarks/, README "Performance").
+# Rows per chunk of the stream into ClickHouse. The chunks of a day stream through one INSERT,
+# so their size no longer sets the parts: 100k keeps a 1M-trade day (~20M rows) at ~2.2 GB peak
+# RSS with one chunk being built, one queued and one being read by the engine; 250k cost
+# ~2.5 GB for no gain in throughput (benchmarks/, README "Performance").
 DEFAULT_CHUNK_ROWS = 100_000
 CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
 

@@ -196,6 +196,42 @@ def test_a_failed_load_leaves_the_previous_day(loaded):
     assert staging[0][0] == 0
 
 
+def test_a_day_streams_through_one_insert(clickhouse):
+    """Chunks of a day (Polars and Arrow of either string layout, empty ones too) land whole through
+    one INSERT: every row, exact sums, and one part for a day that fits one insert block."""
+    day = date.fromisoformat(DATES[0])
+    frame = _expected_day(DATES[0])
+    chunks = [frame.slice(0, 1_000), frame.clear(), frame.slice(1_000, 5_000).to_arrow(),
+              clickhouse.to_arrow(frame.slice(6_000, 5_000)), frame.slice(11_000)]
+    assert clickhouse.replace_partition("trades_1d", day, chunks) == frame.height
+    assert _day_summary(clickhouse, DATES[0]) == (
+        frame.height, TRADES_PER_DAY, round(frame["notional"].sum(), 2), round(frame["pnl"].sum(), 2))
+    loaded = clickhouse.query_polars("SELECT * FROM pivot.trades_1d ORDER BY trade_id, underlying_symbol")
+    expected = frame.sort("trade_id", "underlying_symbol")
+    for column in ("symbol", "parent_symbol", "counterparty", "underlying_symbol", "exposure_type", "book", "sector"):
+        assert loaded[column].cast(pl.String).to_list() == expected[column].cast(pl.String).to_list(), column
+    parts = clickhouse.query_rows(
+        "SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'trades_1d' AND active",
+        {"db": clickhouse.database})[0][0]
+    # A server gets one insert per chunk (four with rows); chDB reads the chunks as one stream.
+    assert parts == (1 if clickhouse.is_embedded else 4)
+
+
+def test_trades_1d_is_never_merged_in_the_background(clickhouse):
+    """A day's parts stay as loaded (write-once days); a store made before the setting gets it too."""
+    def merge_setting():
+        engine = clickhouse.query_rows(
+            "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'trades_1d'",
+            {"db": clickhouse.database})[0][0]
+        return "max_bytes_to_merge_at_max_space_in_pool = 0" in engine
+
+    assert merge_setting()
+    clickhouse.command("ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600")
+    assert not merge_setting()
+    clickhouse.apply_ddl()
+    assert merge_setting()
+
+
 def test_range_backfill_in_one_run(clickhouse):
     """A single run over a partition range (BackfillPolicy.single_run) loads every date of it."""
     with dg.instance_for_test() as instance:

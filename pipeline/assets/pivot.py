@@ -45,7 +45,7 @@ class TradesConfig(dg.Config):
     seed: int = Field(default=DEFAULT_SEED, description="Global seed; a partition is a pure function of it.")
     chunk_rows: int = Field(
         default=DEFAULT_CHUNK_ROWS, ge=10_000, le=20_000_000,
-        description="Exposure rows per insert block: bounds memory per partition.",
+        description="Exposure rows per chunk streamed into ClickHouse: bounds memory per partition.",
     )
 
 

@@ -275,10 +275,13 @@ class ClickHouseResource(dg.ConfigurableResource):
             settings={"allow_replace_partition_from_empty_source": 1},
         )
 
-    def _to_arrow(self, frame: pl.DataFrame) -> pa.Table:
-        # chDB reads Arrow string views, which Polars hands over without copying (5x faster
-        # than building large_string buffers); a server gets the classic layout every
-        # ClickHouse version reads.
+    def to_arrow(self, frame: pl.DataFrame) -> pa.Table:
+        """The frame in the Arrow layout this backend ingests best.
+
+        chDB reads Arrow string views, which Polars hands over without copying (5x faster
+        than building large_string buffers); a server gets the classic layout every
+        ClickHouse version reads.
+        """
         return frame.to_arrow(compat_level=pl.CompatLevel.newest() if self.is_embedded else None)
 
     def insert_stream(self, table: str, chunks: Iterable[pa.Table | pl.DataFrame]) -> int:
@@ -291,7 +294,7 @@ class ClickHouseResource(dg.ConfigurableResource):
         `insert_arrow` per chunk. An error raised by the chunks' producer is re-raised
         as it was, not as the engine's wrapping of it.
         """
-        arrow_chunks = (self._to_arrow(chunk) if isinstance(chunk, pl.DataFrame) else chunk for chunk in chunks)
+        arrow_chunks = (self.to_arrow(chunk) if isinstance(chunk, pl.DataFrame) else chunk for chunk in chunks)
         arrow_chunks = (arrow for arrow in arrow_chunks if arrow.num_rows)
         if not self.is_embedded:
             rows = 0
@@ -351,6 +354,6 @@ class ClickHouseResource(dg.ConfigurableResource):
     def replace_table(self, table: str, frame: pl.DataFrame) -> int:
         """Replace a whole (small, unpartitioned) table atomically."""
         with self._staging_table(table) as staging:
-            self.insert_arrow(staging, self._to_arrow(frame))
+            self.insert_arrow(staging, self.to_arrow(frame))
             self.command(f"EXCHANGE TABLES {self.table(table)} AND {self.table(staging)}")
         return frame.height
