@@ -289,9 +289,8 @@ class ClickHouseResource(dg.ConfigurableResource):
 
         With chDB the whole stream is one INSERT reading an Arrow stream, so the engine
         overlaps converting, sorting and writing parts across its threads instead of
-        starting and finishing an INSERT per chunk: 1.6x the throughput of an INSERT
-        per 500k-row chunk on a 1M-trade day (README "Performance"). A server gets one
-        `insert_arrow` per chunk. An error raised by the chunks' producer is re-raised
+        starting and finishing an INSERT per chunk (a 1M-trade day of 19.8M rows: 21 s,
+        against 32 s as INSERTs of 500k rows). A server gets one `insert_arrow` per chunk. An error raised by the chunks' producer is re-raised
         as it was, not as the engine's wrapping of it.
         """
         arrow_chunks = (self.to_arrow(chunk) if isinstance(chunk, pl.DataFrame) else chunk for chunk in chunks)
