@@ -173,6 +173,7 @@ def measure(options: argparse.Namespace) -> dict:
                 dagster_overhead_seconds=round(statistics.median(overhead), 3),
                 dagster_overhead_share=round(statistics.median(o / w for o, w in zip(overhead, wall)), 4),
                 seconds_inside_steps=round(statistics.median(r["seconds_inside_steps"] for r in runs), 3),
+                seconds_resource_setup=round(statistics.median(r.get("seconds_resource_setup", 0.0) for r in runs), 3),
             ))
 
     if "memory" in sections:
