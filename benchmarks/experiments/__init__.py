@@ -1,0 +1,1 @@
+"""One-off measurements behind design decisions in README "Performance" (not part of `make bench`)."""
