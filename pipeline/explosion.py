@@ -20,9 +20,9 @@ from pipeline.trade_generation import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_MEAS
 COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"
 # Rows per chunk of the stream into ClickHouse. The chunks of a day stream through one INSERT,
-# so their size no longer sets the parts: 100k keeps a 1M-trade day (~20M rows) at ~2.2 GB peak
-# RSS with one chunk being built, one queued and one being read by the engine; 250k cost
-# ~2.5 GB for no gain in throughput (benchmarks/, README "Performance").
+# so their size no longer sets the parts: 100k keeps a 1M-trade day (~20M rows) at 2.2-2.4 GB
+# peak RSS with one chunk being built, one queued and one being read by the engine; 250k cost
+# 2.4-2.7 GB for no gain in throughput (README "Performance").
 DEFAULT_CHUNK_ROWS = 100_000
 CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
 

@@ -228,8 +228,6 @@ def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-
-
 DEFAULT_TRADE_CHUNK = 250_000  # base trades per generated chunk: bounds generation memory (~0.2 GB)
 
 

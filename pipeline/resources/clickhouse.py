@@ -32,9 +32,9 @@ DDL_DIR = REPO_ROOT / "ddl" / "clickhouse"
 STAGING_MARKER = "__staging_"
 
 # Inserts must land before the partition swap reads the staging table, and
-# ClickHouse 26 defaults to async_insert=1: set it explicitly. Parts of ~128 MB
-# (about 360k trade rows) rather than the default 256 MB: as fast, and less memory
-# in flight (README "Performance").
+# ClickHouse 26 defaults to async_insert=1: set it explicitly. Insert blocks (and so
+# parts) of ~96 MB, about 290k trade rows, rather than the default 256 MB: as fast,
+# and less memory in flight (README "Performance").
 INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0, "min_insert_block_size_bytes": 96 * 1024 * 1024}
 
 _PIVOT_REFERENCE = re.compile(r"\bpivot\.")
@@ -278,7 +278,7 @@ class ClickHouseResource(dg.ConfigurableResource):
     def to_arrow(self, frame: pl.DataFrame) -> pa.Table:
         """The frame in the Arrow layout this backend ingests best.
 
-        chDB reads Arrow string views, which Polars hands over without copying (5x faster
+        chDB reads Arrow string views, which Polars hands over without copying (~5x faster
         than building large_string buffers); a server gets the classic layout every
         ClickHouse version reads.
         """
@@ -289,9 +289,10 @@ class ClickHouseResource(dg.ConfigurableResource):
 
         With chDB the whole stream is one INSERT reading an Arrow stream, so the engine
         overlaps converting, sorting and writing parts across its threads instead of
-        starting and finishing an INSERT per chunk (a 1M-trade day of 19.8M rows: 21 s,
-        against 32 s as INSERTs of 500k rows). A server gets one `insert_arrow` per chunk. An error raised by the chunks' producer is re-raised
-        as it was, not as the engine's wrapping of it.
+        starting and finishing an INSERT per chunk (a 1M-trade day of 19.8M rows: 18.6 s,
+        against 23.8 s as INSERTs of 500k rows; benchmarks/experiments/insert_paths.py).
+        A server gets one `insert_arrow` per chunk. An error raised by the chunks'
+        producer is re-raised as it was, not as the engine's wrapping of it.
         """
         arrow_chunks = (self.to_arrow(chunk) if isinstance(chunk, pl.DataFrame) else chunk for chunk in chunks)
         arrow_chunks = (arrow for arrow in arrow_chunks if arrow.num_rows)
