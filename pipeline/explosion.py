@@ -104,20 +104,11 @@ def trades_with_look_through(
     explode: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> Iterator[pl.DataFrame]:
-    """The whole day as chunks: first the traded rows, then (if `explode`) their constituent rows.
-
-    Once the traded rows are handed out the generator drops its reference to
-    them and keeps only the composite parents (about a tenth), so a caller
-    that does not hold on to `trades` itself frees them as they are written.
-    """
-    if explode:
-        composite_map = _constituent_map(constituents_in_force(constituents, trade_date), instruments)
-        parents = _composite_parents(trades, composite_map, chunk_rows)
-    for offset in range(0, max(trades.height, 1), max(1, chunk_rows)):
-        yield trades.slice(offset, chunk_rows).select(TRADE_COLUMNS)
-    del trades
-    if explode:
-        yield from _exploded_chunks(parents, composite_map)
+    """`streamed_day` for a day whose trades are already one frame; an empty day is one empty chunk."""
+    if trades.is_empty():
+        yield trades.select(TRADE_COLUMNS)
+        return
+    yield from streamed_day([trades], constituents, instruments, trade_date, explode=explode, chunk_rows=chunk_rows)
 
 
 def streamed_day(

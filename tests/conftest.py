@@ -2,6 +2,8 @@
 
 import pytest
 
+from pipeline.settings import ENV_LANDING_DIR
+
 pytest_plugins = ["tests.fixtures_clickhouse", "tests.fixtures_postgres"]
 
 
@@ -16,3 +18,12 @@ def _no_inherited_defs_state_storage():
 
     with set_defs_state_storage(None):
         yield
+
+
+@pytest.fixture
+def landing(tmp_path, monkeypatch):
+    """An empty landing folder for composition files, set as $PIVOT_LANDING_DIR."""
+    directory = tmp_path / "landing"
+    directory.mkdir()
+    monkeypatch.setenv(ENV_LANDING_DIR, str(directory))
+    return directory

@@ -15,21 +15,13 @@ from pipeline.landing import (
     validate_landed_files,
 )
 from pipeline.reference_data import build_constituents, build_instruments
-from pipeline.settings import DEFAULT_SEED, ENV_LANDING_DIR
+from pipeline.settings import DEFAULT_SEED
 from tests.test_operations import _materialize_trade_dates, _tick
 
 pytestmark = pytest.mark.faults
 
 HEADER = ",".join(LANDING_COLUMNS) + "\n"
 PMET = "PMET,GOLD,0.6,0.03,2024-02-01\nPMET,SILVER,0.4,1.7,2024-02-01\n"
-
-
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    directory = tmp_path / "landing"
-    directory.mkdir()
-    monkeypatch.setenv(ENV_LANDING_DIR, str(directory))
-    return directory
 
 
 def _rejected_once_and_nothing_changes(landing, name, messages):

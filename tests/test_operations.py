@@ -52,14 +52,6 @@ def test_facts_and_their_rollups_share_a_job():
 # --------------------------------------------------------------------------- reference-data sensor
 
 
-@pytest.fixture
-def landing(tmp_path, monkeypatch):
-    directory = tmp_path / "landing"
-    directory.mkdir()
-    monkeypatch.setenv(ENV_LANDING_DIR, str(directory))
-    return directory
-
-
 def _tick(instance, cursor=None):
     context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
     return reference_data.pivot_landed_constituents(context)
