@@ -112,6 +112,14 @@ def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
     port = _free_port()
     subprocess.run([PYTHON, "-m", "pipeline.instance", "prepare", "--home", env["DAGSTER_HOME"]],
                    cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
+    # The schedules that run by default would launch their own runs whenever a suite crosses
+    # their tick (06:30 New York daily): the tests count runs, so they stop them first.
+    from pipeline.definitions import defs
+
+    for schedule in defs.schedules:
+        if schedule.default_status == dg.DefaultScheduleStatus.RUNNING:
+            subprocess.run([DAGSTER, "schedule", "stop", schedule.name, "-w", str(REPO_ROOT / "workspace.yaml")],
+                           cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
     log = root / "dagster_dev.log"
     with log.open("w") as log_file:
         # Own process group: teardown stops dagster dev and every child it started, nothing else.
