@@ -24,10 +24,10 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.explosion import DEFAULT_CHUNK_ROWS
+from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
@@ -274,7 +274,7 @@ def meta(options: argparse.Namespace) -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
     return {
         "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": commit.stdout.strip(),
         "cpus": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 1024**3, 1),

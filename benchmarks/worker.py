@@ -22,7 +22,6 @@ import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 
 import psutil
 
@@ -86,7 +85,8 @@ def temporary_directory(label: str):
 
 
 def _reference_data(seed: int):
-    from pipeline.reference_data import build_constituents, build_instruments
+    from pipeline.pivot.constituents import build_constituents
+    from pipeline.pivot.instruments import build_instruments
 
     return build_instruments(seed), build_constituents(seed)
 
@@ -103,32 +103,32 @@ def _store_with_reference_data(store: Path, seed: int):
 
 
 def _day_chunks(trades, constituents, instruments, day, chunk_rows):
-    from pipeline.explosion import trades_with_look_through
+    from pipeline.pivot.explosion import trades_with_look_through
 
     return trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows)
 
 
 def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int, sampler=None) -> dict:
     """What Dagster runs for one partition (pivot/trades_1d, then pivot/trades_1d_rollup), timed."""
-    from pipeline.assets.pivot import ROLLUP_SELECT, TradesConfig, _load_trade_date, _read_reference_data
+    from pipeline.pivot.day_load import load_trade_date, read_reference_data
+    from pipeline.pivot.queries import ROLLUP_REBUILD
 
-    context = SimpleNamespace(log=logging.getLogger("benchmarks"))
-    config = TradesConfig(trades_per_day=trades_per_day, seed=seed, chunk_rows=chunk_rows)
     out: dict = {"load": {}, "rollup": {}}
     started = time.perf_counter()
     with (sampler.window(out["load"]) if sampler else _no_window()):
-        loaded = _load_trade_date(context, config, clickhouse, day, _read_reference_data(clickhouse))
+        loaded = load_trade_date(clickhouse, day, read_reference_data(clickhouse), trades_per_day=trades_per_day,
+                                 seed=seed, chunk_rows=chunk_rows)
     with (sampler.window(out["rollup"]) if sampler else _no_window()):
         rollup_started = time.perf_counter()
-        rollup_rows = clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_SELECT, {"day": day})
+        rollup_rows = clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD, {"day": day})
         out["rollup"]["seconds"] = time.perf_counter() - rollup_started
     out["seconds"] = time.perf_counter() - started
-    out["rows"] = loaded["rows"]
-    out["base_rows"] = loaded["parent_rows"]
+    out["rows"] = loaded.rows
+    out["base_rows"] = loaded.parent_rows
     out["rollup_rows"] = rollup_rows
-    out["seconds_generate"] = loaded["seconds_generate"]
-    out["seconds_explode_producer"] = loaded["seconds_explode"]
-    out["seconds_load"] = loaded["seconds_load"]
+    out["seconds_generate"] = loaded.seconds_generate
+    out["seconds_explode_producer"] = loaded.seconds_explode
+    out["seconds_load"] = loaded.seconds_load
     out["seconds_rollup"] = out["rollup"]["seconds"]
     return out
 
@@ -149,8 +149,8 @@ def _time_query(client, sql: str, repeats: int) -> dict:
 
 def task_pivot(args: dict) -> dict:
     """Each pipeline step on its own, then the partition as Dagster's assets run it, then the queries."""
-    from pipeline.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
-    from pipeline.trade_generation import generate_trades
+    from pipeline.pivot.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
+    from pipeline.pivot.trade_generation import generate_trades
 
     day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
     sampler = RssSampler()
@@ -197,8 +197,8 @@ def task_limit(args: dict) -> dict:
     """The engine alone: the same rows, already in Arrow, ingested by one INSERT … SELECT FROM Python()."""
     import pyarrow as pa
 
+    from pipeline.pivot.trade_generation import generate_trades
     from pipeline.resources.clickhouse import INSERT_SETTINGS
-    from pipeline.trade_generation import generate_trades
 
     day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
     with temporary_directory("limit") as store:
@@ -224,8 +224,8 @@ def task_naive(args: dict) -> dict:
     """Row-wise, the way the official dagster-clickhouse-polars IO manager writes: to_dicts() -> client.insert."""
     import polars as pl
 
+    from pipeline.pivot.trade_generation import generate_trades
     from pipeline.resources.clickhouse import INSERT_SETTINGS
-    from pipeline.trade_generation import generate_trades
 
     day, n, seed, sample = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["sample_rows"]
     with temporary_directory("naive") as store:
@@ -281,7 +281,8 @@ def task_dagster(args: dict) -> dict:
                 raise RuntimeError(f"{extra} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
 
         run(["--select", "pivot/instruments,pivot/constituents"])
-        config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": n, "seed": seed}}}}
+        config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": n}}},
+                  "resources": {"generation": {"config": {"seed": seed}}}}
         if args.get("executor"):
             # The default multi_or_in_process_executor picks by run config: one process per step,
             # or every step in the run's own process.

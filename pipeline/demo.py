@@ -16,7 +16,7 @@ import polars as pl
 
 from pipeline.definitions import defs
 from pipeline.partitions import month_partitions, trade_date_partitions
-from pipeline.queries import ROLLUP, SPEC_QUERIES, for_date
+from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, for_date
 
 DEMO_DAYS = 3
 
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     with instance:
-        print(f"Reference data and dimensions ...")
+        print("Reference data and dimensions ...")
         _materialize(_assets_partitioned_by(None), instance)
         for day in dates:
             print(f"Trade date {day} ...")
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     clickhouse = defs.resources["clickhouse"]
     print_pivot_answers(clickhouse, dates[-1])
     if "postgres" in defs.resources:
-        from pipeline.dist_perf_dw_report import print_dist_perf_dw_report
+        from pipeline.dist_perf_dw.report import print_dist_perf_dw_report
 
         print_dist_perf_dw_report(defs.resources["postgres"].get_engine(), dates)
     print(f"\nLoaded {len(dates)} trade dates into both warehouses in {time.perf_counter() - started:.1f} s.")

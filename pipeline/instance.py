@@ -23,11 +23,14 @@ import dagster as dg
 import sqlalchemy as sa
 
 from pipeline.settings import (
+    CLICKHOUSE_POOL,
     ENV_CLICKHOUSE_POOL_LIMIT,
     ENV_CLICKHOUSE_URL,
     ENV_DAGSTER_STORAGE_URL,
     ENV_POSTGRES_POOL_LIMIT,
+    POSTGRES_POOL,
     REPO_ROOT,
+    data_dir,
     default_clickhouse_url,
 )
 
@@ -35,8 +38,6 @@ DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 WORKSPACE_YAML = REPO_ROOT / "workspace.yaml"
 DAGSTER_DATABASE = "dagster"
 DAGSTER_STORAGE_DRIVER = "postgresql+psycopg2"
-CLICKHOUSE_POOL = "clickhouse"
-POSTGRES_POOL = "postgres"
 DEFAULT_SERVER_POOL_LIMIT = 4
 
 
@@ -48,7 +49,7 @@ def dagster_storage_url(database: str = DAGSTER_DATABASE) -> str:
     configured = os.environ.get(ENV_DAGSTER_STORAGE_URL)
     if configured:
         return configured
-    from pipeline.local_postgres import ensure_local_postgres_url
+    from pipeline.resources.local_postgres import ensure_local_postgres_url
 
     url = sa.make_url(ensure_local_postgres_url(database))
     return url.set(drivername=DAGSTER_STORAGE_DRIVER).render_as_string(hide_password=False)
@@ -101,7 +102,7 @@ def dev_command(host: str, port: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.instance", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["dev", "prepare"])
-    parser.add_argument("--home", default=os.environ.get("DAGSTER_HOME") or str(REPO_ROOT / ".data" / "dagster_home"))
+    parser.add_argument("--home", default=os.environ.get("DAGSTER_HOME") or str(data_dir() / "dagster_home"))
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s, local only)")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)

@@ -1,39 +1,53 @@
-"""Where the project keeps its local data, and how environment variables reach resources.
+"""Project-wide constants: where local data lives, the environment variables, pools, timezone.
 
 Every environment variable the code location reads is named here, so the
-README's table and the code cannot drift apart.
+README's table and the code cannot drift apart; so are the names that several
+modules must agree on (pools, the trading timezone, the global seed).
 """
 
 import os
 from pathlib import Path
 
-import dagster as dg
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Local state (embedded ClickHouse store, local PostgreSQL, Dagster home) lives
 # under one git-ignored directory, so `make clean` is a single rm.
-DATA_DIR = Path(os.environ.get("PIVOT_DATA_DIR", REPO_ROOT / ".data")).resolve()
+ENV_DATA_DIR = "PIVOT_DATA_DIR"
 
 ENV_CLICKHOUSE_URL = "PIVOT_CLICKHOUSE_URL"
 ENV_POSTGRES_URL = "PIVOT_POSTGRES_URL"
 ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
-ENV_DATA_DIR = "PIVOT_DATA_DIR"
 # The Dagster instance (dagster.yaml, pipeline.instance): where its storage lives and how
 # many steps may use each database pool at once.
 ENV_DAGSTER_STORAGE_URL = "PIVOT_DAGSTER_STORAGE_URL"
 ENV_CLICKHOUSE_POOL_LIMIT = "PIVOT_CLICKHOUSE_POOL_LIMIT"
 ENV_POSTGRES_POOL_LIMIT = "PIVOT_POSTGRES_POOL_LIMIT"
 
+# The first trade date (and month) of every partitioned asset.
+FIRST_TRADE_DATE = "2024-01-01"
+
 # The global seed of decision 1: every generated row is a function of it.
 DEFAULT_SEED = 20240101
 
+# Trade dates are calendar days in New York, the convention of the US markets most
+# of the book trades in; partitions, schedules and "today" all use it.
+TRADING_TIMEZONE = "America/New_York"
+
+# Dagster concurrency pools: every step that opens a store claims a slot in its pool
+# (limits in dagster.yaml, set per deployment by pipeline.instance).
+CLICKHOUSE_POOL = "clickhouse"
+POSTGRES_POOL = "postgres"
+
+
+def data_dir() -> Path:
+    """$PIVOT_DATA_DIR, else .data in the repository; read at call time (tests and subprocesses set it)."""
+    return Path(os.environ.get(ENV_DATA_DIR) or REPO_ROOT / ".data").resolve()
+
+
+def landing_dir() -> Path:
+    """Where operators drop files for the pivot warehouse ($PIVOT_LANDING_DIR)."""
+    return Path(os.environ.get(ENV_LANDING_DIR) or data_dir() / "landing")
+
 
 def default_clickhouse_url() -> str:
-    return f"chdb://{DATA_DIR / 'clickhouse'}"
-
-
-def env_or_default(name: str, default: str) -> "str | dg.EnvVar":
-    """A resource field value: the env var when it is set (so Dagster shows its
-    name, never its value), else the embedded default."""
-    return dg.EnvVar(name) if os.environ.get(name) else default
+    return f"chdb://{data_dir() / 'clickhouse'}"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
-from pipeline.local_postgres import create_database_if_missing, drop_database, start
+from pipeline.resources.local_postgres import create_database_if_missing, drop_database, start
 from pipeline.resources.postgres import PostgresResource, dispose_engines, normalize_url
 from pipeline.settings import ENV_POSTGRES_URL
 

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline import distribution_data as data
 from pipeline.assets import dist_perf_dw
-from pipeline.dist_perf_dw_report import print_dist_perf_dw_report
-from pipeline.models import (
+from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.models import (
+    TABLE_TO_CLASS,
     DimAdvisors,
     DimChannels,
     DimProducts,
@@ -20,8 +20,9 @@ from pipeline.models import (
     FactRetentionSnapshots,
     FactRevenue,
     FactWholesalerComp,
-    TABLE_TO_CLASS,
 )
+from pipeline.dist_perf_dw.report import print_dist_perf_dw_report
+from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import ForeignKeyViolationError
 from pipeline.settings import DEFAULT_SEED
 
@@ -49,7 +50,7 @@ def _keys(tables: list[str]) -> list[dg.AssetKey]:
 
 def _materialize(instance, postgres, tables, **kwargs) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        ALL_ASSETS, selection=_keys(tables), resources={"postgres": postgres}, instance=instance, **kwargs
+        ALL_ASSETS, selection=_keys(tables), resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance, **kwargs
     )
 
 

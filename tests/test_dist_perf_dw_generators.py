@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import distribution_data as data
-from pipeline.models import TABLE_TO_CLASS
+from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.models import TABLE_TO_CLASS
 
 SEED = 7
 BUSINESS_DAY = dt.date(2024, 6, 14)  # a Friday

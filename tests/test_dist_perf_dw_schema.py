@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from pipeline.local_postgres import ensure_local_postgres_url
-from pipeline.models import SCHEMA, TABLE_TO_CLASS, Base
+from pipeline.dist_perf_dw.models import SCHEMA, TABLE_TO_CLASS, Base
+from pipeline.resources.local_postgres import ensure_local_postgres_url
 from pipeline.resources.postgres import PostgresResource, PostgresUnavailableError
 from pipeline.settings import REPO_ROOT
 
@@ -92,7 +92,7 @@ def test_local_server_url_and_cli():
     with sa.create_engine(url).connect() as connection:
         assert connection.execute(sa.text("SELECT current_database()")).scalar() == "dagster"
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.local_postgres", "url"], capture_output=True, text=True, cwd=REPO_ROOT,
+        [sys.executable, "-m", "pipeline.resources.local_postgres", "url"], capture_output=True, text=True, cwd=REPO_ROOT,
         check=True,
     )
     assert result.stdout.strip().startswith("postgresql+psycopg://")

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.explosion import constituents_in_force, explode_constituents, streamed_day, trades_with_look_through
-from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.explosion import constituents_in_force, explode_constituents, streamed_day, trades_with_look_through
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trade_chunks, generate_trades
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trade_chunks, generate_trades
 
 DAY = date(2024, 1, 15)
 

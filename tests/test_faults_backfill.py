@@ -43,16 +43,17 @@ BACKFILL_SCRIPT = STATE + """
 import json, sys, dagster as dg
 from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
+from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
 if sys.argv[4] == "resume":
     print(json.dumps(state(clickhouse)), flush=True)
     close_all_clients()
 with dg.instance_for_test() as instance:
     if sys.argv[4] == "reference":
-        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse},
+        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
                               instance=instance).success
     assert dg.materialize(
-        [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse}, instance=instance,
+        [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
         tags={"dagster/asset_partition_range_start": sys.argv[2], "dagster/asset_partition_range_end": sys.argv[3]},
         run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[5])}}}},
     ).success

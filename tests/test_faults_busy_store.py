@@ -35,9 +35,10 @@ RUN_SCRIPT = """
 import json, sys, dagster as dg
 from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
 with dg.instance_for_test() as instance:
-    result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse}, instance=instance,
+    result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
                             partition_key=sys.argv[2], raise_on_error=False,
                             run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[3])}}}})
     events = [r.dagster_event for r in instance.all_logs(result.run_id) if r.dagster_event]

@@ -7,14 +7,15 @@ import os
 import dagster as dg
 import pytest
 
-from pipeline.landing import (
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.landing import (
     LANDING_COLUMNS,
     MAX_LANDING_FILE_BYTES,
     file_digest,
     merge_landed_files,
     validate_landed_files,
 )
-from pipeline.reference_data import build_constituents, build_instruments
 from pipeline.settings import DEFAULT_SEED
 from tests.test_operations import _materialize_trade_dates, _tick
 

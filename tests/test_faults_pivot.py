@@ -18,6 +18,7 @@ import pytest
 from pipeline.assets import pivot
 from pipeline.failpoints import ENV_FAILPOINT
 from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.generation import GenerationSettings
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -28,12 +29,13 @@ LOAD_SCRIPT = """
 import sys, dagster as dg
 from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
 with dg.instance_for_test() as instance:
     if sys.argv[3] == "reference":
-        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse},
+        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
                               instance=instance).success
-    assert dg.materialize([pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse},
+    assert dg.materialize([pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
                           instance=instance, partition_key=sys.argv[2],
                           run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[4])}}}}
                           ).success
@@ -109,7 +111,7 @@ def test_unknown_and_mistyped_config_is_refused_before_anything_runs(clickhouse)
                               ({"trades_per_day": -1}, "trades_per_day"),
                               ({"trades_per_day": 10**12}, "trades_per_day")):
         with dg.instance_for_test() as instance, pytest.raises(Exception, match=complaint):
-            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse}, instance=instance,
+            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
                            partition_key=DAY, run_config={"ops": {"pivot__trades_1d": {"config": config}}})
     assert clickhouse.query_rows("SELECT count() FROM pivot.trades_1d")[0][0] == 0
 
@@ -117,7 +119,7 @@ def test_unknown_and_mistyped_config_is_refused_before_anything_runs(clickhouse)
 def test_partition_keys_outside_the_range_are_refused(clickhouse):
     for key in ("2023-12-31", "2099-01-01", "yesterday"):
         with dg.instance_for_test() as instance, pytest.raises(Exception, match=key):
-            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse}, instance=instance,
+            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
                            partition_key=key)
 
 
@@ -125,7 +127,7 @@ def test_an_unreachable_server_fails_clearly_and_never_shows_the_password():
     secret = "hunter2-not-for-logs"
     unreachable = ClickHouseResource(url=f"http://analyst:{secret}@127.0.0.1:9")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([pivot.instruments], resources={"clickhouse": unreachable}, instance=instance,
+        result = dg.materialize([pivot.instruments], resources={"clickhouse": unreachable, "generation": GenerationSettings()}, instance=instance,
                                 raise_on_error=False)
         assert not result.success
         logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))

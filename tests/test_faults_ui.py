@@ -6,7 +6,7 @@ import re
 
 import dagster as dg
 import pytest
-from dagster._core.remote_representation.external_data import ResourceConfigEnvVarSnap, RepositorySnap
+from dagster._core.remote_representation.external_data import RepositorySnap, ResourceConfigEnvVarSnap
 from dagster_shared.serdes import serialize_value
 
 from pipeline import instance

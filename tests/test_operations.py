@@ -1,19 +1,20 @@
 """Schedules, sensors and asset checks, in-process against real engines (chDB, local PostgreSQL)."""
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
 
-from pipeline import checks
-from pipeline.assets import dist_perf_dw, pivot
+from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, pivot, pivot_checks
 from pipeline.definitions import defs
-from pipeline.landing import LANDING_COLUMNS, validate_landing_file
-from pipeline.reference_data import build_instruments
-from pipeline.sensors import reference_data, run_failure
-from pipeline.sensors.schedules import dist_perf_dw_daily_schedule, dist_perf_dw_monthly_schedule
+from pipeline.jobs.dist_perf_dw import dist_perf_dw_daily_schedule, dist_perf_dw_monthly_schedule
+from pipeline.jobs.pivot import pivot_daily_schedule
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.landing import LANDING_COLUMNS, validate_landing_file
+from pipeline.resources.generation import GenerationSettings
+from pipeline.sensors import landed_compositions, run_failure
 from pipeline.settings import DEFAULT_SEED, ENV_DATA_DIR, ENV_LANDING_DIR
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -26,7 +27,7 @@ HEADER = ",".join(LANDING_COLUMNS) + "\n"
 
 
 @pytest.mark.parametrize("name, tick, partition", [
-    (pivot.pivot_daily_schedule.name, datetime(2024, 3, 5, 6, 0, tzinfo=NEW_YORK), "2024-03-04"),
+    (pivot_daily_schedule.name, datetime(2024, 3, 5, 6, 0, tzinfo=NEW_YORK), "2024-03-04"),
     (dist_perf_dw_daily_schedule.name, datetime(2024, 3, 5, 6, 30, tzinfo=NEW_YORK), "2024-03-04"),
     (dist_perf_dw_monthly_schedule.name, datetime(2024, 3, 2, 7, 0, tzinfo=NEW_YORK), "2024-02-01"),
 ])
@@ -53,8 +54,9 @@ def test_facts_and_their_rollups_share_a_job():
 
 
 def _tick(instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
-    return reference_data.pivot_landed_constituents(context)
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def(),
+                                      resources={"generation": GenerationSettings()})
+    return landed_compositions.pivot_landed_constituents(context)
 
 
 def _materialize_trade_dates(instance, keys):
@@ -118,8 +120,8 @@ def test_constituents_asset_applies_valid_files_and_skips_invalid_ones(landing, 
     (landing / "a_pmet.csv").write_text(HEADER + VALID_PMET)
     (landing / "b_bad.csv").write_text(HEADER + "PMET,GOLD,0.5,0.03,2024-03-01\n")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([pivot.instruments, pivot.constituents, checks.constituent_weights_sum_to_one],
-                                resources={"clickhouse": clickhouse}, instance=instance)
+        result = dg.materialize([pivot.instruments, pivot.constituents, pivot_checks.constituent_weights_sum_to_one],
+                                resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance)
     assert result.success
     metadata = result.asset_materializations_for_node("pivot__constituents")[0].metadata
     assert metadata["landed_files_applied"].value == 1 and metadata["landed_files_rejected"].value == 1
@@ -186,34 +188,34 @@ def test_check_names_are_constants_and_the_right_ones_block():
         if hasattr(defs, "resolve_all_asset_check_specs") else {
             (k.asset_key.to_user_string(), k.name): defs.resolve_asset_graph().get_check_spec(k)
             for k in defs.resolve_asset_graph().asset_check_keys}
-    assert specs[("pivot/constituents", checks.CONSTITUENT_WEIGHTS_SUM_TO_ONE)].blocking
-    assert specs[("pivot/trades_1d", checks.LOOK_THROUGH_CONSISTENT)].blocking
-    assert specs[("pivot/trades_1d", checks.NO_DUPLICATE_TRADE_ROWS)].blocking
-    assert specs[("dist_perf_dw/fact_aum_flows", checks.FOREIGN_KEYS_RESOLVE)].blocking
-    assert not specs[("pivot/trades_1d_rollup", checks.ROLLUP_MATCHES_FACT)].blocking
-    assert ("dist_perf_dw/fact_wholesaler_comp", checks.COMP_MATCHES_FLOWS) in specs
+    assert specs[("pivot/constituents", pivot_checks.CONSTITUENT_WEIGHTS_SUM_TO_ONE)].blocking
+    assert specs[("pivot/trades_1d", pivot_checks.LOOK_THROUGH_CONSISTENT)].blocking
+    assert specs[("pivot/trades_1d", pivot_checks.NO_DUPLICATE_TRADE_ROWS)].blocking
+    assert specs[("dist_perf_dw/fact_aum_flows", dist_perf_dw_checks.FOREIGN_KEYS_RESOLVE)].blocking
+    assert not specs[("pivot/trades_1d_rollup", pivot_checks.ROLLUP_MATCHES_FACT)].blocking
+    assert ("dist_perf_dw/fact_wholesaler_comp", dist_perf_dw_checks.COMP_MATCHES_FLOWS) in specs
 
 
-PIVOT_ASSETS = [pivot.instruments, pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup, *checks.pivot_checks]
+PIVOT_ASSETS = [pivot.instruments, pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup, *pivot_checks.pivot_checks]
 DAY = "2024-01-15"
 
 
 @pytest.mark.slow
 def test_pivot_checks_pass_on_good_data_and_name_the_failing_rows(clickhouse, monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_LANDING_DIR, str(tmp_path / "empty"))
-    resources = {"clickhouse": clickhouse}
+    resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
     run_config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 400}}}}
     with dg.instance_for_test() as instance:
         assert dg.materialize(PIVOT_ASSETS[:2], resources=resources, instance=instance).success
         loaded = dg.materialize(PIVOT_ASSETS, selection=dg.AssetSelection.assets(pivot.trades_1d, pivot.trades_1d_rollup),
                                 resources=resources, instance=instance, partition_key=DAY, run_config=run_config)
     good = {e.check_name: e for e in loaded.get_asset_check_evaluations()}
-    assert set(good) == {checks.LOOK_THROUGH_CONSISTENT, checks.NO_DUPLICATE_TRADE_ROWS,
-                         checks.GREEKS_WITHIN_SPEC_RANGES, checks.ROLLUP_MATCHES_FACT}
+    assert set(good) == {pivot_checks.LOOK_THROUGH_CONSISTENT, pivot_checks.NO_DUPLICATE_TRADE_ROWS,
+                         pivot_checks.GREEKS_WITHIN_SPEC_RANGES, pivot_checks.ROLLUP_MATCHES_FACT}
     assert all(e.passed for e in good.values()), {k: e.metadata for k, e in good.items()}
-    assert good[checks.LOOK_THROUGH_CONSISTENT].metadata["exploded_trades_checked"].value > 0
+    assert good[pivot_checks.LOOK_THROUGH_CONSISTENT].metadata["exploded_trades_checked"].value > 0
 
-    only_checks = dg.AssetSelection.checks(*[c for c in checks.pivot_checks if c is not checks.constituent_weights_sum_to_one])
+    only_checks = dg.AssetSelection.checks(*[c for c in pivot_checks.pivot_checks if c is not pivot_checks.constituent_weights_sum_to_one])
     # One constituent row loaded twice: duplicates, broken look-through and a rollup that no longer matches.
     trade_id = clickhouse.query_rows(
         "SELECT trade_id FROM pivot.trades_1d WHERE trade_date = {d:Date} AND is_constituent_exposure = 1 "
@@ -227,20 +229,20 @@ def test_pivot_checks_pass_on_good_data_and_name_the_failing_rows(clickhouse, mo
         "INSERT INTO pivot.trades_1d SELECT * REPLACE (delta + 3 AS delta, trade_id + 9000000 AS trade_id) "
         "FROM pivot.trades_1d WHERE trade_date = {d:Date} AND is_constituent_exposure = 0 ORDER BY trade_id LIMIT 1",
         {"d": DAY}, settings={"async_insert": 0})
-    daily = [pivot.trades_1d, pivot.trades_1d_rollup, *checks.pivot_checks[1:]]
+    daily = [pivot.trades_1d, pivot.trades_1d_rollup, *pivot_checks.pivot_checks[1:]]
     bad = _evaluations(daily, only_checks, resources, partition_key=DAY)
     assert not any(e.passed for e in bad.values()), {k: e.passed for k, e in bad.items()}
-    for name in (checks.NO_DUPLICATE_TRADE_ROWS, checks.LOOK_THROUGH_CONSISTENT):
+    for name in (pivot_checks.NO_DUPLICATE_TRADE_ROWS, pivot_checks.LOOK_THROUGH_CONSISTENT):
         assert bad[name].metadata["failing_rows"].value == 1
         assert str(trade_id) in bad[name].metadata["failing_rows_sample"].value
-    assert bad[checks.GREEKS_WITHIN_SPEC_RANGES].metadata["failing_rows"].value == 1
-    assert "Constituent" in bad[checks.ROLLUP_MATCHES_FACT].metadata["failing_rows_sample"].value
+    assert bad[pivot_checks.GREEKS_WITHIN_SPEC_RANGES].metadata["failing_rows"].value == 1
+    assert "Constituent" in bad[pivot_checks.ROLLUP_MATCHES_FACT].metadata["failing_rows_sample"].value
 
     clickhouse.command("INSERT INTO pivot.constituents SELECT * REPLACE (constituent_symbol || 'X' AS constituent_symbol) "
                        "FROM pivot.constituents WHERE parent_symbol = 'GLD' LIMIT 1", settings={"async_insert": 0})
-    weights = _evaluations([pivot.constituents, checks.constituent_weights_sum_to_one],
-                           dg.AssetSelection.checks(checks.constituent_weights_sum_to_one), resources)
-    failing = weights[checks.CONSTITUENT_WEIGHTS_SUM_TO_ONE]
+    weights = _evaluations([pivot.constituents, pivot_checks.constituent_weights_sum_to_one],
+                           dg.AssetSelection.checks(pivot_checks.constituent_weights_sum_to_one), resources)
+    failing = weights[pivot_checks.CONSTITUENT_WEIGHTS_SUM_TO_ONE]
     assert not failing.passed and failing.metadata["failing_rows"].value == 1
     assert "GLD" in failing.metadata["failing_rows_sample"].value
 
@@ -252,8 +254,8 @@ DIST_DAY = "2024-01-02"
 def test_dist_perf_dw_checks_pass_on_good_data_and_name_the_failing_rows(fresh_postgres_database):
     postgres = fresh_postgres_database("ops_checks")
     postgres.apply_ddl()
-    resources = {"postgres": postgres}
-    assets = [*dist_perf_dw.dimension_assets, *dist_perf_dw.fact_assets, *checks.dist_perf_dw_checks]
+    resources = {"postgres": postgres, "generation": GenerationSettings()}
+    assets = [*dist_perf_dw.dimension_assets, *dist_perf_dw.fact_assets, *dist_perf_dw_checks.dist_perf_dw_checks]
     daily = [dist_perf_dw.fact_aum_flows, dist_perf_dw.fact_revenue, dist_perf_dw.fact_distribution_expense]
     with dg.instance_for_test() as instance:
         assert dg.materialize(assets, selection=dg.AssetSelection.assets(*dist_perf_dw.dimension_assets),
@@ -264,7 +266,7 @@ def test_dist_perf_dw_checks_pass_on_good_data_and_name_the_failing_rows(fresh_p
                                resources=resources, instance=instance, partition_key="2024-01-01")
     good = [*day.get_asset_check_evaluations(), *month.get_asset_check_evaluations()]
     assert len(good) == 6 and all(e.passed for e in good), [(e.asset_key, e.check_name, e.metadata) for e in good]
-    comp = next(e for e in good if e.check_name == checks.COMP_MATCHES_FLOWS)
+    comp = next(e for e in good if e.check_name == dist_perf_dw_checks.COMP_MATCHES_FLOWS)
     assert "missing business days" in comp.metadata["months_not_comparable"].value
 
     with postgres.get_engine().begin() as connection:
@@ -280,16 +282,16 @@ def test_dist_perf_dw_checks_pass_on_good_data_and_name_the_failing_rows(fresh_p
             "INSERT INTO dist_perf_dw.fact_distribution_expense SELECT expense_id + 99000000, expense_date, "
             "999999, territory_id, expense_type_id, expense_category_id, firm_id, amount "
             "FROM dist_perf_dw.fact_distribution_expense LIMIT 1")
-    fk_flows, _, _, fk_expense, fk_comp = checks.foreign_key_checks
-    daily_assets = [*daily, dist_perf_dw.fact_retention_snapshots, fk_flows, fk_expense, checks.revenue_matches_flows]
-    bad_day = _evaluations(daily_assets, dg.AssetSelection.checks(checks.revenue_matches_flows),
+    fk_flows, _, _, fk_expense, fk_comp = dist_perf_dw_checks.foreign_key_checks
+    daily_assets = [*daily, dist_perf_dw.fact_retention_snapshots, fk_flows, fk_expense, dist_perf_dw_checks.revenue_matches_flows]
+    bad_day = _evaluations(daily_assets, dg.AssetSelection.checks(dist_perf_dw_checks.revenue_matches_flows),
                            resources, partition_key=DIST_DAY)
-    bad_month = _evaluations([dist_perf_dw.fact_wholesaler_comp, fk_comp, checks.comp_matches_flows],
-                             dg.AssetSelection.checks(checks.comp_matches_flows), resources, partition_key="2024-01-01")
-    assert not bad_day[checks.REVENUE_MATCHES_FLOWS].passed
-    assert bad_day[checks.REVENUE_MATCHES_FLOWS].metadata["failing_rows"].value == 1
+    bad_month = _evaluations([dist_perf_dw.fact_wholesaler_comp, fk_comp, dist_perf_dw_checks.comp_matches_flows],
+                             dg.AssetSelection.checks(dist_perf_dw_checks.comp_matches_flows), resources, partition_key="2024-01-01")
+    assert not bad_day[dist_perf_dw_checks.REVENUE_MATCHES_FLOWS].passed
+    assert bad_day[dist_perf_dw_checks.REVENUE_MATCHES_FLOWS].metadata["failing_rows"].value == 1
     expense_fk = next(e for e in _evaluations(daily_assets, dg.AssetSelection.checks(fk_expense), resources,
                                               partition_key=DIST_DAY).values())
     assert not expense_fk.passed and "wholesaler_id" in expense_fk.metadata["failing_rows_sample"].value
-    assert not bad_month[checks.COMP_MATCHES_FLOWS].passed
-    assert bad_month[checks.COMP_MATCHES_FLOWS].metadata["failing_rows"].value == 1
+    assert not bad_month[dist_perf_dw_checks.COMP_MATCHES_FLOWS].passed
+    assert bad_month[dist_perf_dw_checks.COMP_MATCHES_FLOWS].metadata["failing_rows"].value == 1

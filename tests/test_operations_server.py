@@ -22,7 +22,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.local_postgres import create_database_if_missing, drop_database
+from pipeline.resources.local_postgres import create_database_if_missing, drop_database
 from pipeline.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow

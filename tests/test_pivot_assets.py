@@ -7,11 +7,13 @@ import polars as pl
 import pytest
 
 from pipeline.assets import pivot
-from pipeline.explosion import constituents_in_force, trades_with_look_through
-from pipeline.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
-from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.explosion import constituents_in_force, trades_with_look_through
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
+from pipeline.pivot.trade_generation import TRADE_SCHEMA, generate_trades
+from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import TRADE_SCHEMA, generate_trades
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +23,7 @@ RUN_CONFIG = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": TRADES_P
 
 
 def _materialize(selection, clickhouse, instance, **kwargs):
-    result = dg.materialize(selection, resources={"clickhouse": clickhouse}, instance=instance, **kwargs)
+    result = dg.materialize(selection, resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance, **kwargs)
     assert result.success
     return result
 
@@ -237,7 +239,7 @@ def test_range_backfill_in_one_run(clickhouse):
     with dg.instance_for_test() as instance:
         _materialize([pivot.instruments, pivot.constituents], clickhouse, instance)
         result = dg.materialize(
-            [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse}, instance=instance,
+            [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
             run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}},
             tags={"dagster/asset_partition_range_start": "2024-02-01",
                   "dagster/asset_partition_range_end": "2024-02-03"},
@@ -252,7 +254,7 @@ def test_range_backfill_in_one_run(clickhouse):
 
 def test_trades_need_reference_data(clickhouse):
     with dg.instance_for_test() as instance:
-        result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse}, instance=instance,
+        result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
                                 partition_key=DATES[0], raise_on_error=False)
         assert not result.success
         assert "materialize pivot/instruments" in str(result.get_step_failure_events()[0].step_failure_data.error)

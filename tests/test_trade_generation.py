@@ -5,12 +5,11 @@ from datetime import date
 import polars as pl
 import pytest
 
-from pipeline.reference_data import COUNTRY_REGION, build_instruments
-from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import (
+from pipeline.pivot.instruments import COUNTRY_REGION, build_instruments
+from pipeline.pivot.trade_generation import (
+    LOW_CARDINALITY,
     RISK_BUCKETS,
     SCENARIOS,
-    LOW_CARDINALITY,
     TRADE_SCHEMA,
     VENUES_BY_EXCHANGE,
     conform_to_schema,
@@ -18,6 +17,7 @@ from pipeline.trade_generation import (
     generate_trades,
     organisation,
 )
+from pipeline.settings import DEFAULT_SEED
 
 DAY = date(2024, 1, 15)
 

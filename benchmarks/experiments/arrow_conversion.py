@@ -14,10 +14,11 @@ from datetime import date
 
 import polars as pl
 
-from pipeline.explosion import trades_with_look_through
-from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.explosion import trades_with_look_through
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trades
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import LOW_CARDINALITY, generate_trades
 
 DAY = date(2024, 1, 15)
 

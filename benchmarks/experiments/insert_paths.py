@@ -19,12 +19,13 @@ from pathlib import Path
 
 import psutil
 
-from pipeline.explosion import streamed_day
-from pipeline.prefetch import Prefetched
-from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.explosion import streamed_day
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.prefetch import Prefetched
+from pipeline.pivot.trade_generation import generate_trade_chunks
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.settings import DEFAULT_SEED
-from pipeline.trade_generation import generate_trade_chunks
 
 DAY = date(2024, 1, 15)
 VARIANTS = [("stream", "merges_off"), ("stream", "merges_on"), ("per_chunk", "merges_off"), ("per_chunk", "merges_on")]

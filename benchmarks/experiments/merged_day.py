@@ -6,18 +6,17 @@ merges), then `OPTIMIZE … FINAL` timed, then the same queries on the one merge
 
 import argparse
 import json
-import logging
 import shutil
 import statistics
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 
-from pipeline.assets.pivot import TradesConfig, _load_trade_date, _read_reference_data
-from pipeline.queries import ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
-from pipeline.reference_data import build_constituents, build_instruments
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.day_load import load_trade_date, read_reference_data
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.queries import ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.settings import DEFAULT_SEED
 
@@ -53,8 +52,8 @@ def main() -> None:
         clickhouse.replace_table("instruments", build_instruments(DEFAULT_SEED))
         clickhouse.replace_table("constituents", build_constituents(DEFAULT_SEED))
         started = time.perf_counter()
-        _load_trade_date(SimpleNamespace(log=logging.getLogger(__name__)), TradesConfig(trades_per_day=args.trades_per_day),
-                         clickhouse, DAY, _read_reference_data(clickhouse))
+        load_trade_date(clickhouse, DAY, read_reference_data(clickhouse), trades_per_day=args.trades_per_day,
+                        seed=DEFAULT_SEED)
         load_seconds = time.perf_counter() - started
         print(json.dumps({"as_loaded": {"parts": parts(clickhouse), "load_seconds": round(load_seconds, 2),
                                         "queries": query_seconds(clickhouse)}}), flush=True)

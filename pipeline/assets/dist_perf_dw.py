@@ -1,10 +1,10 @@
 """The dist_perf_dw warehouse in PostgreSQL: 14 dimensions and 5 facts.
 
 Assets stay thin: the rows come from the pure generators in
-`pipeline.distribution_data`; the PostgresResource loads them (dimensions by
+`pipeline.dist_perf_dw.generators`; the PostgresResource loads them (dimensions by
 upsert, fact partitions by delete + COPY in one transaction); the metadata
-says what landed. Every fact asset of one run must use the same seed and
-flow_scale, because revenue, retention and compensation are derived from the
+says what landed. Seed and flow scale come from the run-wide GenerationSettings
+resource, because revenue, retention and compensation are derived from the
 same generated flows.
 """
 
@@ -15,35 +15,22 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline import distribution_data as data
 from pipeline.assets.policies import LOAD_RETRY_POLICY
+from pipeline.dist_perf_dw import generators as data
 from pipeline.partitions import month_partitions, trade_date_partitions
+from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import LoadResult, PostgresResource
-from pipeline.settings import DEFAULT_SEED
+from pipeline.settings import POSTGRES_POOL, TRADING_TIMEZONE
 
 GROUP = "dist_perf_dw"
 KINDS = {"polars", "postgres"}
-POOL = "postgres"
-NEW_YORK = "America/New_York"
 
 
 def table_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["dist_perf_dw", table])
 
 
-class DimensionConfig(dg.Config):
-    seed: int = Field(default=DEFAULT_SEED, description="Global seed of the synthetic distribution business.")
-
-
-class FactConfig(dg.Config):
-    seed: int = Field(default=DEFAULT_SEED, description="Global seed; a partition is a pure function of it.")
-    flow_scale: float = Field(
-        default=1.0, gt=0, le=200,
-        description="Multiplier on the number of flows per business day (1.0 = about 3,000 flows).",
-    )
-
-
-class RevenueConfig(FactConfig):
+class RevenueConfig(dg.Config):
     as_of_date: str = Field(
         default="",
         description="YYYY-MM-DD the estimate flag is judged on (a month is final from its close date); "
@@ -105,13 +92,13 @@ def _dimension_asset(table: str, business_object: str, references: list[str]) ->
         description=business_object,
         group_name=GROUP,
         kinds=KINDS,
-        pool=POOL,
+        pool=POSTGRES_POOL,
         deps=[table_key(reference) for reference in references],
     )
-    def _dimension(config: DimensionConfig, postgres: PostgresResource) -> dg.MaterializeResult:
+    def _dimension(postgres: PostgresResource, generation: GenerationSettings) -> dg.MaterializeResult:
         started = time.perf_counter()
         postgres.ensure_schema()
-        frame = data.generate_dimensions(config.seed)[table]
+        frame = data.generate_dimensions(generation.seed)[table]
         result = postgres.reload_dimension(table, frame)
         return dg.MaterializeResult(
             metadata={
@@ -136,21 +123,21 @@ dimension_assets = [_dimension_asset(table, *DIMENSIONS[table]) for table in dat
     key=table_key("fact_aum_flows"),
     group_name=GROUP,
     kinds=KINDS,
-    pool=POOL,
+    pool=POSTGRES_POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
     deps=[table_key(t) for t in ("dim_dates", "dim_transaction_types", "dim_advisors", "dim_firms",
                                  "dim_channels", "dim_products", "dim_wholesalers")],
 )
-def fact_aum_flows(context: dg.AssetExecutionContext, config: FactConfig, postgres: PostgresResource):
+def fact_aum_flows(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
     """AUM flows: every purchase, redemption, exchange leg and account transfer of a day, attributed to
     the advisor, firm, channel, product and covering wholesaler."""
     started = time.perf_counter()
     postgres.ensure_schema()
     results, frames = [], []
     for day in _dates(context.partition_keys):
-        frame = data.generate_aum_flows(config.seed, day, config.flow_scale)
+        frame = data.generate_aum_flows(generation.seed, day, generation.flow_scale)
         results.append(postgres.replace_partition("fact_aum_flows", "flow_date", day, _next_day(day), frame))
         frames.append(frame.select("amount", "net_amount"))
     flows = pl.concat(frames)
@@ -168,13 +155,14 @@ def fact_aum_flows(context: dg.AssetExecutionContext, config: FactConfig, postgr
     key=table_key("fact_revenue"),
     group_name=GROUP,
     kinds=KINDS,
-    pool=POOL,
+    pool=POSTGRES_POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
     deps=[table_key("fact_aum_flows"), table_key("dim_products")],
 )
-def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource):
+def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource,
+                 generation: GenerationSettings):
     """Fee revenue: management fees accrued per advisor position and product each day, from AUM and that
     day's net flows at the product's fee rate; flagged as an estimate until the month's books close."""
     started = time.perf_counter()
@@ -182,7 +170,7 @@ def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postg
     postgres.ensure_schema()
     results, frames = [], []
     for day in _dates(context.partition_keys):
-        frame = data.generate_revenue(config.seed, day, as_of, config.flow_scale)
+        frame = data.generate_revenue(generation.seed, day, as_of, generation.flow_scale)
         results.append(postgres.replace_partition("fact_revenue", "revenue_date", day, _next_day(day), frame))
         frames.append(frame.select("revenue_amount", "aum_amount", "is_estimate"))
     revenue = pl.concat(frames)
@@ -199,7 +187,7 @@ def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postg
     key=table_key("fact_retention_snapshots"),
     group_name=GROUP,
     kinds=KINDS,
-    pool=POOL,
+    pool=POSTGRES_POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
@@ -213,14 +201,14 @@ def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postg
         )
     ],
 )
-def fact_retention_snapshots(context: dg.AssetExecutionContext, config: FactConfig, postgres: PostgresResource):
+def fact_retention_snapshots(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
     """Retention snapshots: for each purchase made 30, 90, 180 or 365 days before the snapshot date, the
     amount and share still held, consistent with the redemptions recorded since."""
     started = time.perf_counter()
     postgres.ensure_schema()
     results, frames = [], []
     for day in _dates(context.partition_keys):
-        frame = data.generate_retention_snapshots(config.seed, day, config.flow_scale)
+        frame = data.generate_retention_snapshots(generation.seed, day, generation.flow_scale)
         results.append(
             postgres.replace_partition("fact_retention_snapshots", "snapshot_date", day, _next_day(day), frame)
         )
@@ -241,7 +229,7 @@ def fact_retention_snapshots(context: dg.AssetExecutionContext, config: FactConf
     key=table_key("fact_distribution_expense"),
     group_name=GROUP,
     kinds=KINDS,
-    pool=POOL,
+    pool=POSTGRES_POOL,
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
@@ -249,7 +237,7 @@ def fact_retention_snapshots(context: dg.AssetExecutionContext, config: FactConf
                                  "dim_expense_categories", "dim_firms")],
 )
 def fact_distribution_expense(
-    context: dg.AssetExecutionContext, config: FactConfig, postgres: PostgresResource
+    context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings
 ):
     """Distribution expenses: each wholesaler's travel, marketing, event and sales-support spend by
     expense type and category, tied to the firm it was spent on where client facing."""
@@ -257,7 +245,7 @@ def fact_distribution_expense(
     postgres.ensure_schema()
     results, frames = [], []
     for day in _dates(context.partition_keys):
-        frame = data.generate_distribution_expense(config.seed, day)
+        frame = data.generate_distribution_expense(generation.seed, day)
         results.append(
             postgres.replace_partition("fact_distribution_expense", "expense_date", day, _next_day(day), frame)
         )
@@ -271,7 +259,7 @@ def fact_distribution_expense(
     key=table_key("fact_wholesaler_comp"),
     group_name=GROUP,
     kinds=KINDS,
-    pool=POOL,
+    pool=POSTGRES_POOL,
     partitions_def=month_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
@@ -281,14 +269,14 @@ def fact_distribution_expense(
         table_key("dim_wholesalers"),
     ],
 )
-def fact_wholesaler_comp(context: dg.AssetExecutionContext, config: FactConfig, postgres: PostgresResource):
+def fact_wholesaler_comp(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
     """Wholesaler compensation: each wholesaler's monthly base salary plus an incentive on the positive
     net flows of the advisors they cover."""
     started = time.perf_counter()
     postgres.ensure_schema()
     results, frames = [], []
     for month_start in _dates(context.partition_keys):
-        frame = data.generate_wholesaler_comp(config.seed, month_start, config.flow_scale)
+        frame = data.generate_wholesaler_comp(generation.seed, month_start, generation.flow_scale)
         month_end = data.month_days(month_start)[-1]
         results.append(
             postgres.replace_partition("fact_wholesaler_comp", "comp_month", month_start, _next_day(month_end), frame)
@@ -308,7 +296,7 @@ def fact_wholesaler_comp(context: dg.AssetExecutionContext, config: FactConfig, 
 def _today_in_new_york() -> dt.date:
     from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo(NEW_YORK)).date()
+    return dt.datetime.now(ZoneInfo(TRADING_TIMEZONE)).date()
 
 
 fact_assets = [fact_aum_flows, fact_revenue, fact_retention_snapshots, fact_distribution_expense, fact_wholesaler_comp]

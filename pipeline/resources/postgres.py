@@ -90,7 +90,7 @@ def _unavailable_message(url: sa.URL, from_env: bool, error: Exception) -> str:
             f"or unset it to use the project's own local PostgreSQL."
         )
     return message + (
-        " This is the project's local PostgreSQL: restart it with `python -m pipeline.local_postgres start`, "
+        " This is the project's local PostgreSQL: restart it with `python -m pipeline.resources.local_postgres start`, "
         f"or set {ENV_POSTGRES_URL} to a postgresql+psycopg:// URL of another server."
     )
 
@@ -123,7 +123,7 @@ def _copy_csv(cursor: psycopg.Cursor, target: sql.Composable, frame: pl.DataFram
               batch_rows: int = COPY_BATCH_ROWS) -> None:
     """COPY `frame` as CSV. Polars renders the next batch (in Rust, off the GIL) in a
     background thread while psycopg streams the previous one to the server."""
-    from pipeline.prefetch import Prefetched
+    from pipeline.pivot.prefetch import Prefetched
 
     columns = sql.SQL(", ").join(sql.Identifier(column) for column in frame.columns)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(target, columns)
@@ -171,7 +171,7 @@ class PostgresResource(dg.ConfigurableResource):
     def sqlalchemy_url(self) -> sa.URL:
         if self.url:
             return normalize_url(self.url)
-        from pipeline.local_postgres import ensure_local_postgres_url
+        from pipeline.resources.local_postgres import ensure_local_postgres_url
 
         return normalize_url(ensure_local_postgres_url())
 

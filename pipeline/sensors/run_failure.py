@@ -7,20 +7,19 @@ log. It reads only the Dagster instance: no warehouse is touched.
 """
 
 import json
-import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.settings import ENV_DATA_DIR, REPO_ROOT
+from pipeline.settings import data_dir
 
 FAILURE_LOG_NAME = "run_failures.jsonl"
 
 
 def failure_log_path() -> Path:
-    """<PIVOT_DATA_DIR or .data>/run_failures.jsonl, read at call time (tests and subprocesses set it)."""
-    return Path(os.environ.get(ENV_DATA_DIR) or REPO_ROOT / ".data") / FAILURE_LOG_NAME
+    """<data dir>/run_failures.jsonl."""
+    return data_dir() / FAILURE_LOG_NAME
 
 
 def _error_text(error) -> str:
@@ -42,7 +41,7 @@ def failure_record(context: dg.RunFailureSensorContext) -> dict:
     ]
     run_error = context.failure_event.message or ""
     return {
-        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "job": run.job_name,
         "partition": run.tags.get("dagster/partition"),

@@ -1,7 +1,7 @@
 """The reference-data sensor: landed ETF/ETC composition files reload the map and re-explode trades.
 
 Operators (or an upstream feed) drop CSV files into $PIVOT_LANDING_DIR (format
-in `pipeline.landing`). Each tick the sensor validates every new or changed
+in `pipeline.pivot.landing`). Each tick the sensor validates every new or changed
 file against the pure reference data, never the ClickHouse store (the embedded
 store admits one process at a time, and sensors run in the daemon). A valid
 file requests one run of `pivot_reference_refresh`: reload pivot/constituents
@@ -19,34 +19,25 @@ from datetime import date
 import dagster as dg
 
 from pipeline.assets import pivot
-from pipeline.landing import (
-    LandingFileResult,
-    landing_dir,
-    merge_landed_files,
-    period_end,
-    validate_landed_files,
-)
-from pipeline.reference_data import build_constituents, build_instruments
-from pipeline.settings import DEFAULT_SEED
-
-pivot_reference_refresh_job = dg.define_asset_job(
-    "pivot_reference_refresh",
-    selection=[pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup],
-    description="Reload the constituent map (with landed files), then re-explode and re-roll a trade-date range.",
-)
+from pipeline.jobs.pivot import pivot_reference_refresh_job
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.landing import LandingFileResult, merge_landed_files, period_end, validate_landed_files
+from pipeline.resources.generation import GenerationSettings
+from pipeline.settings import landing_dir
 
 
 def _read_cursor(cursor: str | None) -> dict[str, str]:
     return json.loads(cursor) if cursor else {}
 
 
-def affected_trade_dates(results: list[LandingFileResult], materialized: set[str]) -> list[str]:
+def affected_trade_dates(results: list[LandingFileResult], materialized: set[str], seed: int) -> list[str]:
     """Materialized trade dates whose look-through changes: each landed period's [start, end] in
     the merged map, intersected with the dates already loaded. Pure, so it is tested directly."""
     valid = [r for r in results if r.is_valid]
     if not valid or not materialized:
         return []
-    merged, _ = merge_landed_files(build_constituents(DEFAULT_SEED), build_instruments(DEFAULT_SEED), landing_dir())
+    merged, _ = merge_landed_files(build_constituents(seed), build_instruments(seed), landing_dir())
     windows = [(start, period_end(merged, parent, start)) for r in valid for parent, start in r.periods()]
     return sorted(key for key in materialized
                   if any(start <= date.fromisoformat(key) <= end for start, end in windows))
@@ -60,11 +51,13 @@ def affected_trade_dates(results: list[LandingFileResult], materialized: set[str
     description="Validates ETF/ETC composition files dropped in $PIVOT_LANDING_DIR; a valid file reloads "
     "pivot/constituents and re-explodes the trade dates its new period covers.",
 )
-def pivot_landed_constituents(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def pivot_landed_constituents(
+    context: dg.SensorEvaluationContext, generation: GenerationSettings
+) -> dg.SensorResult:
     """See the module docstring."""
     seen = _read_cursor(context.cursor)
     directory = landing_dir()
-    instruments = build_instruments(DEFAULT_SEED)
+    instruments = build_instruments(generation.seed)
     new_results: list[LandingFileResult] = []
     for result in validate_landed_files(directory, instruments):
         path = result.path
@@ -86,7 +79,7 @@ def pivot_landed_constituents(context: dg.SensorEvaluationContext) -> dg.SensorR
         return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
 
     materialized = context.instance.get_materialized_partitions(pivot.trades_1d.key)
-    dates = affected_trade_dates(valid, materialized)
+    dates = affected_trade_dates(valid, materialized, generation.seed)
     tags = {"pivot/landed_files": ",".join(r.path.name for r in valid)[:200]}
     if dates:
         # One range run: constituents first, then the dates in order, rollups after their facts.
@@ -96,7 +89,7 @@ def pivot_landed_constituents(context: dg.SensorEvaluationContext) -> dg.SensorR
         selection = [pivot.constituents.key]
     run_key = hashlib.sha256(",".join(f"{r.path.name}:{r.digest}" for r in valid).encode()).hexdigest()[:32]
     context.log.info(
-        f"requesting a reload of pivot/constituents"
+        "requesting a reload of pivot/constituents"
         + (f" and re-explosion of {len(dates)} trade dates {dates[0]}..{dates[-1]}" if dates else
            " (no materialized trade date is affected)")
     )

@@ -1,7 +1,8 @@
-"""The spec's query patterns, verbatim; only the trade date changes.
+"""The SQL the pivot warehouse runs: the spec's query patterns verbatim (only the trade date
+changes), the rollup's rebuild, and the per-day totals a load reports.
 
-Shared by the demo, the tests and the benchmarks. The SQL text is the spec's
-(docs: ../shared/spec/pivot-data-model.md) with its example date replaced.
+Shared by the assets, the demo, the tests and the benchmarks. The spec's SQL text
+(docs: ../shared/spec/pivot-data-model.md) is kept with its example date replaced.
 """
 
 from __future__ import annotations
@@ -103,6 +104,23 @@ SELECT
     sum(pnl) AS total_pnl
 FROM pivot.trades_1d
 GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol
+"""
+
+# One trade date of the rollup, rebuilt from the fact ({day:Date} bound per date).
+ROLLUP_REBUILD = """
+SELECT
+    trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, exposure_type,
+    sumState(quantity), sumState(notional), sumState(pnl), count()
+FROM pivot.trades_1d
+WHERE trade_date = {day:Date}
+GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, exposure_type
+"""
+
+# What a loaded day holds per exposure type ({day:Date} bound).
+EXPOSURE_TOTALS = """
+SELECT exposure_type, count() AS rows, sum(notional) AS notional, sum(pnl) AS pnl
+FROM pivot.trades_1d WHERE trade_date = {day:Date}
+GROUP BY exposure_type ORDER BY exposure_type
 """
 
 SPEC_QUERIES = {

@@ -1,7 +1,6 @@
-"""Schedules of the dist_perf_dw facts (the pivot daily schedule lives beside its job in
-pipeline/assets/pivot.py).
+"""Jobs and schedules of the dist_perf_dw warehouse.
 
-All are built from partitioned jobs, so they run in the partitions' timezone
+The schedules are built from partitioned jobs, so they run in the partitions' timezone
 (New York) and target the last complete partition: at 06:30 the previous
 trade date, and on the 2nd of the month the previous month.
 
@@ -9,8 +8,7 @@ Downstream facts follow their sources by riding in the same job, not through
 declarative automation or a sensor: revenue is derived from the day's flows,
 so flows -> revenue (and retention) run in dependency order in one run, a
 blocking check on flows skips revenue in that very run, and nothing needs the
-automation daemon to notice a materialization first. The pivot rollup rides
-in `pivot_daily` with its fact for the same reasons.
+automation daemon to notice a materialization first.
 """
 
 import dagster as dg
@@ -40,4 +38,9 @@ dist_perf_dw_monthly_job = dg.define_asset_job(
 dist_perf_dw_monthly_schedule = dg.build_schedule_from_partitioned_job(
     dist_perf_dw_monthly_job, day_of_month=2, hour_of_day=7, minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    jobs=[dist_perf_dw_daily_job, dist_perf_dw_monthly_job],
+    schedules=[dist_perf_dw_daily_schedule, dist_perf_dw_monthly_schedule],
 )

@@ -5,13 +5,9 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from pipeline.explosion import constituents_in_force
-from pipeline.reference_data import (
-    MAP_OPEN_ENDED_EXPIRY,
-    build_constituents,
-    build_instruments,
-    closing_prices,
-)
+from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY, build_constituents
+from pipeline.pivot.explosion import constituents_in_force
+from pipeline.pivot.instruments import build_instruments, closing_prices
 from pipeline.settings import DEFAULT_SEED
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.models import (
+from pipeline.dist_perf_dw.models import (
     DimChannels,
     DimProducts,
     DimWholesalers,

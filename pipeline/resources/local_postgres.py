@@ -5,14 +5,14 @@ machine needs nothing installed by hand. The data directory is
 `<DATA_DIR>/postgres`; the server listens on a Unix socket only (no TCP port to
 collide with), trusts local connections, and keeps running after the process
 that started it exits, so pytest, `dagster dev` and Dagster's run subprocesses
-share one server. `python -m pipeline.local_postgres stop` stops it cleanly.
+share one server. `python -m pipeline.resources.local_postgres stop` stops it cleanly.
 
 Run as root, pgserver runs PostgreSQL as a dedicated system user (`pgserver`),
 because PostgreSQL refuses to run as root.
 
-    python -m pipeline.local_postgres start   # start (idempotent), print the URL
-    python -m pipeline.local_postgres url     # start if needed, print the URL
-    python -m pipeline.local_postgres stop    # fast shutdown, waits until stopped
+    python -m pipeline.resources.local_postgres start   # start (idempotent), print the URL
+    python -m pipeline.resources.local_postgres url     # start if needed, print the URL
+    python -m pipeline.resources.local_postgres stop    # fast shutdown, waits until stopped
 """
 
 import argparse
@@ -27,14 +27,14 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
-from pipeline.settings import DATA_DIR
+from pipeline.settings import data_dir
 
 DEFAULT_DATABASE = "dist_perf_dw"
 SUPERUSER = "postgres"
 
 
 def postgres_data_dir() -> Path:
-    return DATA_DIR / "postgres"
+    return data_dir() / "postgres"
 
 
 @contextlib.contextmanager
@@ -45,8 +45,8 @@ def _exclusive_lock() -> Iterator[None]:
     for the server at the same moment; the lock file sits next to (not inside)
     the data directory because pgserver hands that directory to another user.
     """
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    with open(DATA_DIR / "postgres.lock", "w") as lock_file:
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with open(data_dir() / "postgres.lock", "w") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
@@ -175,7 +175,7 @@ def stop() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.local_postgres", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m pipeline.resources.local_postgres", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["start", "stop", "url", "status"])
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database for `url` (default: %(default)s)")
     args = parser.parse_args(argv)

@@ -8,16 +8,23 @@ is consistent with its order, its account's place in the organisation
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
 import polars as pl
 
-from pipeline.reference_data import (
-    ASSET_CLASSES, COUNTRIES, COUNTRY_REGION, CURRENCIES, INSTRUMENT_SECTORS, INSTRUMENT_TYPES, PRODUCTS,
-    closing_prices, stable_hash,
+from pipeline.pivot.instruments import (
+    ASSET_CLASSES,
+    COUNTRIES,
+    COUNTRY_REGION,
+    CURRENCIES,
+    INSTRUMENT_SECTORS,
+    INSTRUMENT_TYPES,
+    PRODUCTS,
+    closing_prices,
+    stable_hash,
 )
 
 DESKS = ["US Equities", "Global Equities", "EMEA Equities", "APAC Equities", "Macro", "Commodities",
@@ -319,7 +326,7 @@ def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_o
     session_end = attributes["session_end"][inst_idx]
     session_fraction = np.clip(order_start[order_of_trade] + rng.exponential(0.002, size=n), 0.0, 1.0)
     seconds = (session_start + (session_end - session_start) * session_fraction) * 3600.0
-    midnight_ms = int(datetime(trade_date.year, trade_date.month, trade_date.day, tzinfo=timezone.utc).timestamp() * 1000)
+    midnight_ms = int(datetime(trade_date.year, trade_date.month, trade_date.day, tzinfo=UTC).timestamp() * 1000)
     ts_ms = midnight_ms + np.floor(seconds * 1000.0).astype(np.int64)
 
     # Intraday price: along the log path from yesterday's close to today's, plus execution noise.

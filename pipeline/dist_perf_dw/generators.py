@@ -23,7 +23,6 @@ The story the data tells:
 
 import datetime as dt
 import functools
-import math
 import zlib
 from dataclasses import dataclass
 

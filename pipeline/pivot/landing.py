@@ -23,20 +23,18 @@ correct a period, replace the file that defines it, under the same name).
 """
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from pipeline.partitions import PARTITIONS_START_DATE
-from pipeline.reference_data import MAP_OPEN_ENDED_EXPIRY
-from pipeline.settings import DATA_DIR, ENV_LANDING_DIR
+from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY
+from pipeline.settings import FIRST_TRADE_DATE
 
 LANDING_COLUMNS = ["parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date"]
 WEIGHT_SUM_TOLERANCE = 1e-6
-FIRST_EFFECTIVE_DATE = date.fromisoformat(PARTITIONS_START_DATE)
+FIRST_EFFECTIVE_DATE = date.fromisoformat(FIRST_TRADE_DATE)
 LANDING_GLOB = "*.csv"
 # Enough rows to show an operator what is wrong without flooding a log line.
 MAX_ERRORS_SHOWN = 20
@@ -51,13 +49,6 @@ CONSTITUENT_SCHEMA = {
     "effective_date": pl.Date,
     "expiry_date": pl.Date,
 }
-
-
-def landing_dir() -> Path:
-    """Where composition files are dropped: $PIVOT_LANDING_DIR, else <data dir>/landing.
-
-    Read at call time so a run, a sensor tick and a test see the current setting."""
-    return Path(os.environ.get(ENV_LANDING_DIR) or DATA_DIR / "landing")
 
 
 def file_digest(path: Path) -> str:
@@ -121,7 +112,7 @@ def _line_number(message: str) -> int:
 def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileResult:
     """Check one landed file against the format and the instrument universe.
 
-    `instruments` is `pipeline.reference_data.build_instruments(seed)` (symbol,
+    `instruments` is `pipeline.pivot.instruments.build_instruments(seed)` (symbol,
     is_composite): the pure reference data, so validation never needs a database."""
     result = LandingFileResult(path=path, digest=file_digest(path))
     errors = result.errors

@@ -1,0 +1,1 @@
+"""Jobs and schedules, one module per warehouse."""

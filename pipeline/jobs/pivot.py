@@ -1,0 +1,32 @@
+"""Jobs and schedules of the pivot warehouse.
+
+The rollup rides in the same job as its fact, so a scheduled or backfilled
+date always gets its rollup rebuilt right after the fact is swapped in; the
+reference refresh is what the landed-composition sensor requests.
+"""
+
+import dagster as dg
+
+from pipeline.assets import pivot
+from pipeline.partitions import trade_date_partitions
+
+pivot_reference_job = dg.define_asset_job(
+    "pivot_reference_data", selection=[pivot.instruments, pivot.constituents],
+    description="Reload instruments and constituent maps.",
+)
+pivot_daily_job = dg.define_asset_job(
+    "pivot_daily", selection=[pivot.trades_1d, pivot.trades_1d_rollup], partitions_def=trade_date_partitions,
+    description="Generate, explode and load one trade date, then rebuild its rollup.",
+)
+pivot_daily_schedule = dg.build_schedule_from_partitioned_job(pivot_daily_job, hour_of_day=6, minute_of_hour=0)
+
+pivot_reference_refresh_job = dg.define_asset_job(
+    "pivot_reference_refresh",
+    selection=[pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup],
+    description="Reload the constituent map (with landed files), then re-explode and re-roll a trade-date range.",
+)
+
+defs = dg.Definitions(
+    jobs=[pivot_reference_job, pivot_daily_job, pivot_reference_refresh_job],
+    schedules=[pivot_daily_schedule],
+)
