@@ -339,7 +339,7 @@ def task_postgres(args: dict) -> dict:
         try:
             return postgres_paths.run(args)
         finally:
-            from pipeline import local_postgres
+            from pipeline.resources import local_postgres
 
             local_postgres.stop()
 
