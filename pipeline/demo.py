@@ -2,44 +2,214 @@
 
 Runs on the embedded defaults (chDB under .data/clickhouse, the project's own
 PostgreSQL under .data/postgres) unless PIVOT_CLICKHOUSE_URL / PIVOT_POSTGRES_URL
-say otherwise. Runs are recorded in the Dagster instance of DAGSTER_HOME when it
-is set (the Makefile sets it), so they show up in `make ui` afterwards.
+say otherwise, and records every run in the project's own Dagster instance
+(`dagster.yaml` in $DAGSTER_HOME, PostgreSQL storage, set up by
+`pipeline.instance.prepare_instance`): the instance `make ui` opens, so the UI
+shows every asset the demo materialized, with its metadata.
+
+The output is one line per step (asset or check, partition, rows, seconds) and
+the answers; Dagster's own log lines are printed only when a step fails.
 """
 
 import argparse
+import logging
 import os
 import sys
 import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
 
-import dagster as dg
-import polars as pl
-
-from pipeline.definitions import defs
-from pipeline.partitions import month_partitions, trade_date_partitions
-from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, for_date
-
+UI_URL = "http://127.0.0.1:3000"
 DEMO_DAYS = 3
+# Dagster's run log is complete in the instance (the UI shows it); on the terminal it would bury
+# the progress lines, so the console logger only speaks for errors.
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Asset pages worth opening after the demo (the UI's asset catalog, by key).
+PAGES_TO_OPEN = ("pivot/trades_1d", "pivot/trades_1d_rollup", "dist_perf_dw/fact_aum_flows")
+# Row-count metadata keys, Dagster's own first.
+ROW_COUNT_KEYS = ("dagster/partition_row_count", "dagster/row_count", "rows")
+FAILED_LOG_LINES = 40
+SOURCE_TAG, PROCESS_TAG = "pivot/source", "pivot/demo_process"
+LABEL_WIDTH = 72  # the longest check label, "check dist_perf_dw/fact_wholesaler_comp:comp_net_flows_match_aum_flows"
+
+
+class DemoStepFailed(RuntimeError):
+    """A demo run failed; the message names the run and how to read its log."""
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """What one step of a demo run did: an asset materialized or a check evaluated."""
+
+    label: str
+    partition: str | None
+    rows: int | None
+    seconds: float | None
+    outcome: str = ""
+
+    def render(self) -> str:
+        if self.rows is not None:
+            result = f"{self.rows:>12,} rows"
+        else:
+            result = f"{self.outcome:>17}"
+        seconds = f"{self.seconds:6.1f} s" if self.seconds is not None else ""
+        return f"  {self.label:<{LABEL_WIDTH}} {self.partition or '-':<10} {result} {seconds}".rstrip()
+
+
+def _quiet_dagster() -> None:
+    """No Dagster chatter on the terminal: warnings about preview APIs, its python loggers below ERROR."""
+    warnings.filterwarnings("ignore", module=r"dagster(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|preview|deprecated).*")
+    for name in ("dagster", "dagster_postgres", "alembic"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def row_count(metadata: dict) -> int | None:
+    for key in ROW_COUNT_KEYS:
+        if key in metadata:
+            value = metadata[key]
+            return int(getattr(value, "value", value))
+    return None
+
+
+def step_lines(instance, run_id: str) -> list[StepLine]:
+    """One line per materialization and check evaluation of the run, with its step's duration."""
+    import dagster as dg
+
+    records = instance.all_logs(run_id)
+    durations = {
+        r.dagster_event.step_key: r.dagster_event.event_specific_data.duration_ms / 1000
+        for r in records
+        if r.dagster_event and r.dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
+    lines = []
+    for record in records:
+        event = record.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            lines.append(StepLine(materialization.asset_key.to_user_string(), materialization.partition,
+                                  row_count(materialization.metadata), durations.get(event.step_key)))
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            lines.append(StepLine(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                                  getattr(evaluation, "partition", None), None, durations.get(event.step_key),
+                                  "passed" if evaluation.passed else f"FAILED ({evaluation.severity.value.lower()})"))
+    return lines
+
+
+def failure_report(instance, run_id: str) -> str:
+    """The failed run's own log (its last lines) and where to read all of it."""
+    import dagster as dg
+
+    lines = []
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        message = record.user_message
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            message = f"{message}\n{error.to_string() if error else ''}".rstrip()
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.timestamp))
+        lines.append(f"  {stamp} {record.level_name if hasattr(record, 'level_name') else ''} "
+                     f"{record.step_key or '-'}: {message}")
+    shown = "\n".join(lines[-FAILED_LOG_LINES:])
+    return (f"\nThe run {run_id} failed. Its log (last {min(len(lines), FAILED_LOG_LINES)} lines):\n{shown}\n\n"
+            f"The full log: `make ui`, then Runs → {run_id} ({UI_URL}/runs/{run_id}).")
+
+
+def _process_tag() -> str:
+    """This process, as "pid@start time": a pid alone may be reused."""
+    import psutil
+
+    return f"{os.getpid()}@{psutil.Process().create_time():.0f}"
+
+
+def _process_alive(tag: str) -> bool:
+    import psutil
+
+    pid, _, started = tag.partition("@")
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.0f}" == started
+    except (psutil.Error, ValueError):
+        return False
+
+
+def release_abandoned_demo_runs(instance) -> list[str]:
+    """Mark failed the demo runs whose process died mid-run (killed, machine rebooted), and free their
+    pool slots: in-process runs have no daemon watching them, and a slot held by a dead run would
+    block the `clickhouse` pool (1 slot on the embedded store) for every later run."""
+    import dagster as dg
+
+    released = []
+    unfinished = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(dg.RunsFilter(statuses=unfinished, tags={SOURCE_TAG: "demo"})):
+        if _process_alive(run.tags.get(PROCESS_TAG, "")):
+            continue
+        instance.report_run_failed(run, "The demo process ended before the run finished.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
 
 
 def recent_trade_dates(count: int) -> list[str]:
     """The last `count` complete trade dates (yesterday and before, in the partitions' timezone)."""
+    from pipeline.partitions import trade_date_partitions
+
     return trade_date_partitions.get_partition_keys()[-count:]
 
 
-def _assets_partitioned_by(partitions_def) -> list[dg.AssetsDefinition]:
-    return [asset for asset in defs.assets
-            if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def]
+def months_of(dates: list[str]) -> list[str]:
+    """Compensation is monthly and a month is a partition only once it is over: the complete months
+    of the demo dates, or else the last complete month."""
+    from pipeline.partitions import month_partitions
+
+    complete_months = month_partitions.get_partition_keys()
+    return sorted({day[:8] + "01" for day in dates} & set(complete_months)) or complete_months[-1:]
 
 
-def _materialize(assets: list[dg.AssetsDefinition], instance: dg.DagsterInstance, **kwargs) -> None:
-    if not assets:
-        return
-    result = dg.materialize(assets, resources=defs.resources, instance=instance, **kwargs)
-    if not result.success:
-        raise SystemExit("A demo step failed; the log above says why.")
+def run_demo(instance, dates: list[str], trades_per_day: int, out=print) -> list[StepLine]:
+    """Materialize reference data, `dates` and their months on `instance`, printing one line per step.
+
+    Raises DemoStepFailed (with the run's log) when a run fails."""
+    import dagster as dg
+
+    from pipeline.definitions import defs
+    from pipeline.partitions import month_partitions, trade_date_partitions
+
+    def partitioned_by(partitions_def) -> list[dg.AssetsDefinition]:
+        # Asset checks run in the same run as their assets, as in a scheduled run.
+        return [asset for asset in [*defs.assets, *defs.asset_checks]
+                if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def]
+
+    trades_config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": trades_per_day}}}}
+    stages = [("Reference data and dimensions", partitioned_by(None), None, {})]
+    stages += [(f"Trade date {day}", partitioned_by(trade_date_partitions), day, trades_config) for day in dates]
+    stages += [(f"Month {month}", partitioned_by(month_partitions), month, {}) for month in months_of(dates)]
+
+    for run_id in release_abandoned_demo_runs(instance):
+        out(f"(marked failed: run {run_id} of an earlier demo that was stopped mid-run)")
+    done: list[StepLine] = []
+    for title, assets, partition_key, run_config in stages:
+        if not assets:
+            continue
+        out(f"{title}:", flush=True)
+        result = dg.materialize(assets, resources=defs.resources, instance=instance, partition_key=partition_key,
+                                run_config={**run_config, **QUIET_LOGGERS}, raise_on_error=False,
+                                tags={SOURCE_TAG: "demo", PROCESS_TAG: _process_tag()})
+        lines = step_lines(instance, result.run_id)
+        for line in lines:
+            out(line.render(), flush=True)
+        done += lines
+        if not result.success:
+            raise DemoStepFailed(failure_report(instance, result.run_id))
+    return done
 
 
-def _print_frame(title: str, frame: pl.DataFrame, rows: int = 8) -> None:
+def _print_frame(title: str, frame, rows: int = 8) -> None:
+    import polars as pl
+
     print(f"\n=== {title} ({frame.height:,} rows; first {min(rows, frame.height)})")
     with pl.Config(tbl_rows=rows, tbl_cols=-1, tbl_width_chars=160, float_precision=2,
                    thousands_separator=True, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
@@ -47,6 +217,8 @@ def _print_frame(title: str, frame: pl.DataFrame, rows: int = 8) -> None:
 
 
 def print_pivot_answers(clickhouse, trade_date: str) -> None:
+    from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, for_date
+
     for name, sql in SPEC_QUERIES.items():
         _print_frame(f"pivot: {name.replace('_', ' ')} on {trade_date}",
                      clickhouse.query_polars(for_date(sql, trade_date)))
@@ -54,37 +226,53 @@ def print_pivot_answers(clickhouse, trade_date: str) -> None:
                  clickhouse.query_polars(ROLLUP + "ORDER BY total_notional DESC"))
 
 
+def next_steps() -> str:
+    pages = "\n".join(f"  {UI_URL}/assets/{key}" for key in PAGES_TO_OPEN)
+    return (f"Next:\n  1. `make ui`, then open {UI_URL} (runs, materializations and checks of this demo are there).\n"
+            f"  2. The asset pages, each with its row counts and metadata per partition:\n{pages}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Load both warehouses for recent dates and print the answers.")
     parser.add_argument("--days", type=int, default=DEMO_DAYS, help="how many recent trade dates to load")
     parser.add_argument("--trades-per-day", type=int, default=20_000, help="base trades per date")
+    parser.add_argument("--no-answers", action="store_true", help="load only; skip the query answers")
     args = parser.parse_args(argv)
 
-    dates = recent_trade_dates(args.days)
+    _quiet_dagster()
     started = time.perf_counter()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    with instance:
-        print("Reference data and dimensions ...")
-        _materialize(_assets_partitioned_by(None), instance)
-        for day in dates:
-            print(f"Trade date {day} ...")
-            _materialize(_assets_partitioned_by(trade_date_partitions), instance, partition_key=day,
-                         run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": args.trades_per_day}}}})
-        # Compensation is monthly and a month is a partition only once it is over: load the
-        # months of the demo dates that are complete, or else the last complete month.
-        complete_months = month_partitions.get_partition_keys()
-        months = sorted({day[:8] + "01" for day in dates} & set(complete_months)) or complete_months[-1:]
-        for month in months:
-            print(f"Month {month} ...")
-            _materialize(_assets_partitioned_by(month_partitions), instance, partition_key=month)
+    from pipeline.instance import prepare_instance
+    from pipeline.settings import ENV_DAGSTER_STORAGE_URL, data_dir
 
-    clickhouse = defs.resources["clickhouse"]
-    print_pivot_answers(clickhouse, dates[-1])
-    if "postgres" in defs.resources:
+    # The instance of `make ui`: dagster.yaml in $DAGSTER_HOME, storage on the project's PostgreSQL.
+    home = Path(os.environ.get("DAGSTER_HOME") or data_dir() / "dagster_home").resolve()
+    env = prepare_instance(home)
+    os.environ.update(DAGSTER_HOME=env["DAGSTER_HOME"], **{ENV_DAGSTER_STORAGE_URL: env[ENV_DAGSTER_STORAGE_URL]})
+
+    import dagster as dg
+
+    from pipeline.definitions import defs
+
+    dates = recent_trade_dates(args.days)
+    print(f"Loading reference data and {len(dates)} trade date(s), {dates[0]} … {dates[-1]}, at "
+          f"{args.trades_per_day:,} trades a day; Dagster instance: {home}", flush=True)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        try:
+            run_demo(instance, dates, args.trades_per_day)
+        except DemoStepFailed as failure:
+            print(failure, file=sys.stderr)
+            return 1
+    loaded = time.perf_counter() - started
+
+    if not args.no_answers:
         from pipeline.dist_perf_dw.report import print_dist_perf_dw_report
 
-        print_dist_perf_dw_report(defs.resources["postgres"].get_engine(), dates)
-    print(f"\nLoaded {len(dates)} trade dates into both warehouses in {time.perf_counter() - started:.1f} s.")
+        # build_resources resolves the EnvVar fields (PIVOT_CLICKHOUSE_URL, PIVOT_POSTGRES_URL) as a run does.
+        with dg.build_resources({key: defs.resources[key] for key in ("clickhouse", "postgres")}) as stores:
+            print_pivot_answers(stores.clickhouse, dates[-1])
+            print_dist_perf_dw_report(stores.postgres.get_engine(), dates)
+    print(f"\nLoaded {len(dates)} trade date(s) into both warehouses in {loaded:.1f} s.\n")
+    print(next_steps())
     return 0
 
 
