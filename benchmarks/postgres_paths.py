@@ -68,7 +68,8 @@ def _bare_copy(engine, frame: pl.DataFrame, fk_triggers: bool) -> float:
     frame.write_csv(buffer, include_header=False, float_scientific=False)
     data = buffer.getbuffer()
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier("dist_perf_dw", TABLE), sql.SQL(", ").join(map(sql.Identifier, frame.columns)))
+        sql.Identifier("dist_perf_dw", TABLE), sql.SQL(", ").join(map(sql.Identifier, frame.columns))
+    )
     started = time.perf_counter()
     with engine.begin() as connection:
         cursor = connection.connection.driver_connection.cursor()
@@ -120,14 +121,20 @@ def run(args: dict) -> dict:
     orphans = postgres.orphan_counts(TABLE)
     fk_seconds = time.perf_counter() - fk_started
     paths["pipeline_replace_partition"] = {
-        "seconds": result.seconds, "rows": _count(engine), "orphans_after_load": sum(orphans.values()),
-        "foreign_keys_checked": len(orphans), "profile_csv_render_seconds": round(render_seconds, 3),
+        "seconds": result.seconds,
+        "rows": _count(engine),
+        "orphans_after_load": sum(orphans.values()),
+        "foreign_keys_checked": len(orphans),
+        "profile_csv_render_seconds": round(render_seconds, 3),
         "profile_fk_proof_seconds": round(fk_seconds, 3),
     }
     # The same call again replaces the rows it just wrote: the idempotent rerun.
     result = postgres.replace_partition(TABLE, "flow_date", start, end, frame)
-    paths["pipeline_replace_partition_rerun"] = {"seconds": result.seconds, "rows": result.rows_loaded,
-                                                 "rows_deleted": result.rows_deleted}
+    paths["pipeline_replace_partition_rerun"] = {
+        "seconds": result.seconds,
+        "rows": result.rows_loaded,
+        "rows_deleted": result.rows_deleted,
+    }
     for name, fk_triggers in (("bare_copy", False), ("bare_copy_fk_triggers", True)):
         _truncate(engine)
         paths[name] = {"seconds": _bare_copy(engine, frame, fk_triggers), "rows": 0}

@@ -45,27 +45,50 @@ TARGET_DAGSTER_OVERHEAD_SHARE = 0.10
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--trades-per-day", type=int, default=100_000,
-                        help="base trades of the measured partition (each explodes to ~20 rows); default %(default)s")
-    parser.add_argument("--memory-sizes", default="25000,100000,300000",
-                        help="base trades per partition for the memory curve, comma-separated; default %(default)s")
-    parser.add_argument("--pg-rows", type=int, default=200_000,
-                        help="fact_aum_flows rows of the dist_perf_dw load; default %(default)s")
-    parser.add_argument("--naive-rows", type=int, default=50_000,
-                        help="rows of the row-wise sample (it is slow); default %(default)s")
-    parser.add_argument("--pg-naive-rows", type=int, default=50_000,
-                        help="rows of the pandas to_sql and ORM samples; default %(default)s")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median and spread); default %(default)s")
+    parser.add_argument(
+        "--trades-per-day",
+        type=int,
+        default=100_000,
+        help="base trades of the measured partition (each explodes to ~20 rows); default %(default)s",
+    )
+    parser.add_argument(
+        "--memory-sizes",
+        default="25000,100000,300000",
+        help="base trades per partition for the memory curve, comma-separated; default %(default)s",
+    )
+    parser.add_argument(
+        "--pg-rows", type=int, default=200_000, help="fact_aum_flows rows of the dist_perf_dw load; default %(default)s"
+    )
+    parser.add_argument(
+        "--naive-rows", type=int, default=50_000, help="rows of the row-wise sample (it is slow); default %(default)s"
+    )
+    parser.add_argument(
+        "--pg-naive-rows",
+        type=int,
+        default=50_000,
+        help="rows of the pandas to_sql and ORM samples; default %(default)s",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per figure (median and spread); default %(default)s"
+    )
     parser.add_argument("--query-repeats", type=int, default=5, help="runs per query; default %(default)s")
-    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per insert block; default %(default)s")
+    parser.add_argument(
+        "--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows per insert block; default %(default)s"
+    )
     parser.add_argument("--date", default="2024-01-15", help="the trade date measured; default %(default)s")
     parser.add_argument("--seed", type=int, default=20240101)
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"sections to run, comma-separated, of {','.join(SECTIONS)}; default all")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"sections to run, comma-separated, of {','.join(SECTIONS)}; default all",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory; default %(default)s")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
-    parser.add_argument("--from-json", type=Path,
-                        help="measure nothing: rebuild ratios, targets, table and chart from an earlier latest.json")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        help="measure nothing: rebuild ratios, targets, table and chart from an earlier latest.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,7 +96,10 @@ def run_worker(task: str, args: dict, env: dict | None = None) -> dict:
     """One measurement in a fresh interpreter; its last stdout line is the JSON result."""
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.worker", task, json.dumps(args)],
-        cwd=REPO_ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
     if completed.returncode != 0:
         raise RuntimeError(f"benchmark task {task} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-5000:]}")
@@ -127,33 +153,70 @@ def measure(options: argparse.Namespace) -> dict:
             extra = {"base_rows": runs[0]["partition"]["base_rows"]}
             if step == "rollup":
                 extra["rollup_rows"] = steps["rollup"]["rollup_rows"]
-            figures.append(figure(f"pivot.{step}", steps[step]["rows"],
-                                  [r["steps"][step]["seconds"] for r in runs],
-                                  [r["steps"][step]["peak_rss_mb"] for r in runs], group="pivot", **extra))
+            figures.append(
+                figure(
+                    f"pivot.{step}",
+                    steps[step]["rows"],
+                    [r["steps"][step]["seconds"] for r in runs],
+                    [r["steps"][step]["peak_rss_mb"] for r in runs],
+                    group="pivot",
+                    **extra,
+                )
+            )
         partition = runs[0]["partition"]
-        figures.append(figure(
-            "pivot.partition_end_to_end", partition["rows"], [r["partition"]["seconds"] for r in runs],
-            [r["partition"]["peak_rss_mb"] for r in runs], group="pivot", base_rows=partition["base_rows"],
-            rows_in_table=runs[0]["rows_in_table"],
-            seconds_breakdown={k: round(statistics.median(r["partition"][k] for r in runs), 3)
-                               for k in ("seconds_generate", "seconds_explode_producer", "seconds_load", "seconds_rollup")},
-        ))
+        figures.append(
+            figure(
+                "pivot.partition_end_to_end",
+                partition["rows"],
+                [r["partition"]["seconds"] for r in runs],
+                [r["partition"]["peak_rss_mb"] for r in runs],
+                group="pivot",
+                base_rows=partition["base_rows"],
+                rows_in_table=runs[0]["rows_in_table"],
+                seconds_breakdown={
+                    k: round(statistics.median(r["partition"][k] for r in runs), 3)
+                    for k in ("seconds_generate", "seconds_explode_producer", "seconds_load", "seconds_rollup")
+                },
+            )
+        )
         for query in runs[0]["queries"]:
             seconds = [s for r in runs for s in r["queries"][query]["seconds"]]
-            figures.append(figure(f"query.{query}", partition["rows"], seconds, group="query",
-                                  result_rows=runs[0]["queries"][query]["result_rows"]))
+            figures.append(
+                figure(
+                    f"query.{query}",
+                    partition["rows"],
+                    seconds,
+                    group="query",
+                    result_rows=runs[0]["queries"][query]["result_rows"],
+                )
+            )
 
     if "limit" in sections:
         print("limit: the engine alone ingesting the same rows", flush=True)
         runs = raw["limit"] = repeat("limit", day, n, "limit")
-        figures.append(figure("limit.chdb_insert_from_arrow", runs[0]["rows"], [r["seconds"] for r in runs],
-                              [r["peak_rss_mb"] for r in runs], group="limit", arrow_mb=runs[0]["arrow_mb"]))
+        figures.append(
+            figure(
+                "limit.chdb_insert_from_arrow",
+                runs[0]["rows"],
+                [r["seconds"] for r in runs],
+                [r["peak_rss_mb"] for r in runs],
+                group="limit",
+                arrow_mb=runs[0]["arrow_mb"],
+            )
+        )
 
     if "naive" in sections:
         print(f"naive: row-wise load of {options.naive_rows:,} rows", flush=True)
         runs = raw["naive"] = repeat("naive", {**day, "sample_rows": options.naive_rows}, n, "naive")
-        figures.append(figure("naive.rowwise_to_dicts_insert", runs[0]["rows"], [r["seconds"] for r in runs],
-                              [r["peak_rss_mb"] for r in runs], group="naive"))
+        figures.append(
+            figure(
+                "naive.rowwise_to_dicts_insert",
+                runs[0]["rows"],
+                [r["seconds"] for r in runs],
+                [r["peak_rss_mb"] for r in runs],
+                group="naive",
+            )
+        )
 
     if "dagster" in sections:
         # The code location's own executor (pipeline/definitions.py: in_process_executor, since the
@@ -168,34 +231,64 @@ def measure(options: argparse.Namespace) -> dict:
                 continue
             overhead = [r["dagster_overhead_seconds"] for r in runs]
             wall = [r["seconds"] for r in runs]
-            figures.append(figure(
-                f"pivot.dagster_materialize_{executor}", runs[0]["rows"], wall, group="pivot",
-                dagster_overhead_seconds=round(statistics.median(overhead), 3),
-                dagster_overhead_share=round(statistics.median(o / w for o, w in zip(overhead, wall)), 4),
-                seconds_inside_steps=round(statistics.median(r["seconds_inside_steps"] for r in runs), 3),
-                seconds_resource_setup=round(statistics.median(r.get("seconds_resource_setup", 0.0) for r in runs), 3),
-            ))
+            figures.append(
+                figure(
+                    f"pivot.dagster_materialize_{executor}",
+                    runs[0]["rows"],
+                    wall,
+                    group="pivot",
+                    dagster_overhead_seconds=round(statistics.median(overhead), 3),
+                    dagster_overhead_share=round(statistics.median(o / w for o, w in zip(overhead, wall)), 4),
+                    seconds_inside_steps=round(statistics.median(r["seconds_inside_steps"] for r in runs), 3),
+                    seconds_resource_setup=round(
+                        statistics.median(r.get("seconds_resource_setup", 0.0) for r in runs), 3
+                    ),
+                )
+            )
 
     if "memory" in sections:
         for size in [int(s) for s in options.memory_sizes.split(",") if s]:
             print(f"memory: one partition of {size:,} base trades", flush=True)
             runs = raw[f"memory_{size}"] = repeat("memory", {**common, "trades_per_day": size}, n, f"{size:,}")
-            figures.append(figure(f"memory.partition_{size}", runs[0]["rows"], [r["seconds"] for r in runs],
-                                  [r["peak_rss_mb"] for r in runs], group="memory", base_rows=size,
-                                  baseline_rss_mb=statistics.median(r["baseline_rss_mb"] for r in runs)))
+            figures.append(
+                figure(
+                    f"memory.partition_{size}",
+                    runs[0]["rows"],
+                    [r["seconds"] for r in runs],
+                    [r["peak_rss_mb"] for r in runs],
+                    group="memory",
+                    base_rows=size,
+                    baseline_rss_mb=statistics.median(r["baseline_rss_mb"] for r in runs),
+                )
+            )
 
     if "postgres" in sections:
         print(f"dist_perf_dw: fact_aum_flows, {options.pg_rows:,} rows", flush=True)
         runs = raw["postgres"] = repeat(
-            "postgres", {"rows": options.pg_rows, "naive_rows": options.pg_naive_rows, "seed": options.seed}, n, "postgres")
+            "postgres",
+            {"rows": options.pg_rows, "naive_rows": options.pg_naive_rows, "seed": options.seed},
+            n,
+            "postgres",
+        )
         for path in runs[0]["paths"]:
-            figures.append(figure(f"postgres.{path}", runs[0]["paths"][path]["rows"],
-                                  [r["paths"][path]["seconds"] for r in runs], group="postgres",
-                                  **{k: v for k, v in runs[0]["paths"][path].items() if k not in ("rows", "seconds")}))
+            figures.append(
+                figure(
+                    f"postgres.{path}",
+                    runs[0]["paths"][path]["rows"],
+                    [r["paths"][path]["seconds"] for r in runs],
+                    group="postgres",
+                    **{k: v for k, v in runs[0]["paths"][path].items() if k not in ("rows", "seconds")},
+                )
+            )
 
     add_ratios(figures)
-    return {"meta": meta(options), "figures": figures, "targets": check_targets(figures, options),
-            "errors": errors, "raw": raw}
+    return {
+        "meta": meta(options),
+        "figures": figures,
+        "targets": check_targets(figures, options),
+        "errors": errors,
+        "raw": raw,
+    }
 
 
 def _by_name(figures: list[dict]) -> dict[str, dict]:
@@ -233,15 +326,27 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
 
     e2e = named.get("pivot.partition_end_to_end")
     if e2e and e2e["ratio_to_limit"] is not None:
-        target("pivot partition end to end vs engine limit", e2e["ratio_to_limit"], f">= {TARGET_RATIO_TO_LIMIT}",
-               e2e["ratio_to_limit"] >= TARGET_RATIO_TO_LIMIT)
+        target(
+            "pivot partition end to end vs engine limit",
+            e2e["ratio_to_limit"],
+            f">= {TARGET_RATIO_TO_LIMIT}",
+            e2e["ratio_to_limit"] >= TARGET_RATIO_TO_LIMIT,
+        )
     if e2e and e2e["ratio_to_naive"] is not None:
-        target("pivot partition end to end vs row-wise", e2e["ratio_to_naive"], f">= {TARGET_RATIO_TO_NAIVE}",
-               e2e["ratio_to_naive"] >= TARGET_RATIO_TO_NAIVE)
+        target(
+            "pivot partition end to end vs row-wise",
+            e2e["ratio_to_naive"],
+            f">= {TARGET_RATIO_TO_NAIVE}",
+            e2e["ratio_to_naive"] >= TARGET_RATIO_TO_NAIVE,
+        )
     memory = {f["base_rows"]: f for f in figures if f["group"] == "memory"}
     if 1_000_000 in memory:
-        target("peak RSS, 1M-base-trade partition (MB)", memory[1_000_000]["peak_rss_mb"],
-               f"<= {TARGET_PEAK_RSS_MB_1M:.0f}", memory[1_000_000]["peak_rss_mb"] <= TARGET_PEAK_RSS_MB_1M)
+        target(
+            "peak RSS, 1M-base-trade partition (MB)",
+            memory[1_000_000]["peak_rss_mb"],
+            f"<= {TARGET_PEAK_RSS_MB_1M:.0f}",
+            memory[1_000_000]["peak_rss_mb"] <= TARGET_PEAK_RSS_MB_1M,
+        )
     if len(memory) >= 2:
         # Flat: the largest partition peaks within 20 % of the next smaller one.
         sizes = sorted(memory)
@@ -250,21 +355,36 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
         target(f"peak RSS {sizes[-1]:,} / {sizes[-2]:,} base trades", round(ratio, 2), "flat (<= 1.2)", ratio <= 1.2)
     pipeline = named.get("postgres.pipeline_replace_partition")
     if pipeline and pipeline["ratio_to_limit"] is not None:
-        target("dist_perf_dw fact load vs bare COPY", pipeline["ratio_to_limit"], f">= {TARGET_PG_RATIO_TO_COPY}",
-               pipeline["ratio_to_limit"] >= TARGET_PG_RATIO_TO_COPY)
+        target(
+            "dist_perf_dw fact load vs bare COPY",
+            pipeline["ratio_to_limit"],
+            f">= {TARGET_PG_RATIO_TO_COPY}",
+            pipeline["ratio_to_limit"] >= TARGET_PG_RATIO_TO_COPY,
+        )
     if pipeline and pipeline["ratio_to_naive"] is not None:
-        target("dist_perf_dw fact load vs pandas to_sql", pipeline["ratio_to_naive"], f">= {TARGET_PG_RATIO_TO_TO_SQL}",
-               pipeline["ratio_to_naive"] >= TARGET_PG_RATIO_TO_TO_SQL)
+        target(
+            "dist_perf_dw fact load vs pandas to_sql",
+            pipeline["ratio_to_naive"],
+            f">= {TARGET_PG_RATIO_TO_TO_SQL}",
+            pipeline["ratio_to_naive"] >= TARGET_PG_RATIO_TO_TO_SQL,
+        )
     rollup = named.get("query.rollup")
     if rollup and "speedup_vs_raw_group_by" in rollup:
-        target("rollup query vs the same GROUP BY on the raw partition", rollup["speedup_vs_raw_group_by"],
-               f">= {TARGET_ROLLUP_SPEEDUP}", rollup["speedup_vs_raw_group_by"] >= TARGET_ROLLUP_SPEEDUP)
+        target(
+            "rollup query vs the same GROUP BY on the raw partition",
+            rollup["speedup_vs_raw_group_by"],
+            f">= {TARGET_ROLLUP_SPEEDUP}",
+            rollup["speedup_vs_raw_group_by"] >= TARGET_ROLLUP_SPEEDUP,
+        )
     for executor in ("in_process",):
         run = named.get(f"pivot.dagster_materialize_{executor}")
         if run:
-            target(f"Dagster overhead share of the partition's wall time ({executor} executor)",
-                   run["dagster_overhead_share"], f"< {TARGET_DAGSTER_OVERHEAD_SHARE}",
-                   run["dagster_overhead_share"] < TARGET_DAGSTER_OVERHEAD_SHARE)
+            target(
+                f"Dagster overhead share of the partition's wall time ({executor} executor)",
+                run["dagster_overhead_share"],
+                f"< {TARGET_DAGSTER_OVERHEAD_SHARE}",
+                run["dagster_overhead_share"] < TARGET_DAGSTER_OVERHEAD_SHARE,
+            )
     return targets
 
 
@@ -333,15 +453,27 @@ def chart(report: dict, path: Path) -> None:
 
     named = _by_name(report["figures"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
-    bars = [(n, named[n]) for n in (
-        "naive.rowwise_to_dicts_insert", "pivot.generate", "pivot.explode", "pivot.load_trades_1d", "pivot.rollup",
-        "pivot.partition_end_to_end", "pivot.dagster_materialize_in_process", "pivot.dagster_materialize_multiprocess",
-        "limit.chdb_insert_from_arrow") if n in named]
+    bars = [
+        (n, named[n])
+        for n in (
+            "naive.rowwise_to_dicts_insert",
+            "pivot.generate",
+            "pivot.explode",
+            "pivot.load_trades_1d",
+            "pivot.rollup",
+            "pivot.partition_end_to_end",
+            "pivot.dagster_materialize_in_process",
+            "pivot.dagster_materialize_multiprocess",
+            "limit.chdb_insert_from_arrow",
+        )
+        if n in named
+    ]
     if bars:
         labels = [n.split(".", 1)[1] for n, _ in bars]
         values = [f["rows_per_s"] / 1e6 for _, f in bars]
-        colors = ["tab:red" if n.startswith("naive") else "tab:gray" if n.startswith("limit") else "tab:blue"
-                  for n, _ in bars]
+        colors = [
+            "tab:red" if n.startswith("naive") else "tab:gray" if n.startswith("limit") else "tab:blue" for n, _ in bars
+        ]
         left.barh(labels, values, color=colors)
         for y, v in enumerate(values):
             left.text(v, y, f" {v:.2f}", va="center", fontsize=8)
@@ -357,13 +489,22 @@ def chart(report: dict, path: Path) -> None:
     if memory:
         x = [f["base_rows"] / 1e6 for f in memory]
         right.plot(x, [f["peak_rss_mb"] / 1024 for f in memory], marker="o", label="peak RSS of the partition")
-        right.plot(x, [f["baseline_rss_mb"] / 1024 for f in memory], marker=".", linestyle="--",
-                   label="process before the partition (imports, chDB)")
+        right.plot(
+            x,
+            [f["baseline_rss_mb"] / 1024 for f in memory],
+            marker=".",
+            linestyle="--",
+            label="process before the partition (imports, chDB)",
+        )
         right.axhline(TARGET_PEAK_RSS_MB_1M / 1024, color="tab:orange", linestyle=":", label="2.5 GB target (1M)")
         for f in memory:
-            right.annotate(f"{f['rows'] / 1e6:.1f}M rows\n{f['seconds_median']:.0f} s",
-                           (f["base_rows"] / 1e6, f["peak_rss_mb"] / 1024), fontsize=8,
-                           textcoords="offset points", xytext=(4, 6))
+            right.annotate(
+                f"{f['rows'] / 1e6:.1f}M rows\n{f['seconds_median']:.0f} s",
+                (f["base_rows"] / 1e6, f["peak_rss_mb"] / 1024),
+                fontsize=8,
+                textcoords="offset points",
+                xytext=(4, 6),
+            )
         right.set_ylim(bottom=0)
         right.set_xlabel("base trades in the partition (millions)")
         right.set_ylabel("GB")

@@ -115,10 +115,16 @@ def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows
 
     out: dict = {"load": {}, "rollup": {}}
     started = time.perf_counter()
-    with (sampler.window(out["load"]) if sampler else _no_window()):
-        loaded = load_trade_date(clickhouse, day, read_reference_data(clickhouse), trades_per_day=trades_per_day,
-                                 seed=seed, chunk_rows=chunk_rows)
-    with (sampler.window(out["rollup"]) if sampler else _no_window()):
+    with sampler.window(out["load"]) if sampler else _no_window():
+        loaded = load_trade_date(
+            clickhouse,
+            day,
+            read_reference_data(clickhouse),
+            trades_per_day=trades_per_day,
+            seed=seed,
+            chunk_rows=chunk_rows,
+        )
+    with sampler.window(out["rollup"]) if sampler else _no_window():
         rollup_started = time.perf_counter()
         rollup_rows = clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD, {"day": day})
         out["rollup"]["seconds"] = time.perf_counter() - rollup_started
@@ -152,7 +158,12 @@ def task_pivot(args: dict) -> dict:
     from pipeline.pivot.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
     from pipeline.pivot.trade_generation import generate_trades
 
-    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    day, n, seed, chunk_rows = (
+        date.fromisoformat(args["date"]),
+        args["trades_per_day"],
+        args["seed"],
+        args["chunk_rows"],
+    )
     sampler = RssSampler()
     result: dict = {"steps": {}}
     with temporary_directory("pivot") as store:
@@ -174,18 +185,27 @@ def task_pivot(args: dict) -> dict:
         gc.collect()
 
         partition = _partition(clickhouse, day, n, seed, chunk_rows, sampler)
-        result["steps"]["load_trades_1d"] = {**partition["load"], "seconds": partition["seconds_load"],
-                                             "rows": partition["rows"]}
-        result["steps"]["rollup"] = {**partition["rollup"], "rows": partition["rows"],
-                                     "rollup_rows": partition["rollup_rows"]}
+        result["steps"]["load_trades_1d"] = {
+            **partition["load"],
+            "seconds": partition["seconds_load"],
+            "rows": partition["rows"],
+        }
+        result["steps"]["rollup"] = {
+            **partition["rollup"],
+            "rows": partition["rows"],
+            "rollup_rows": partition["rollup_rows"],
+        }
         result["partition"] = {k: v for k, v in partition.items() if k not in ("load", "rollup")}
         result["partition"]["peak_rss_mb"] = max(partition["load"]["peak_rss_mb"], partition["rollup"]["peak_rss_mb"])
         result["rows_in_table"] = clickhouse.query_rows(
-            "SELECT count() FROM pivot.trades_1d WHERE trade_date = {d:Date}", {"d": day})[0][0]
+            "SELECT count() FROM pivot.trades_1d WHERE trade_date = {d:Date}", {"d": day}
+        )[0][0]
 
         client = clickhouse.get_client()
         repeats = args["query_repeats"]
-        result["queries"] = {name: _time_query(client, for_date(sql, day), repeats) for name, sql in SPEC_QUERIES.items()}
+        result["queries"] = {
+            name: _time_query(client, for_date(sql, day), repeats) for name, sql in SPEC_QUERIES.items()
+        }
         result["queries"]["rollup"] = _time_query(client, ROLLUP, repeats)
         result["queries"]["rollup_raw_group_by"] = _time_query(client, ROLLUP_FROM_FACT, repeats)
     sampler.close()
@@ -200,7 +220,12 @@ def task_limit(args: dict) -> dict:
     from pipeline.pivot.trade_generation import generate_trades
     from pipeline.resources.clickhouse import INSERT_SETTINGS
 
-    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    day, n, seed, chunk_rows = (
+        date.fromisoformat(args["date"]),
+        args["trades_per_day"],
+        args["seed"],
+        args["chunk_rows"],
+    )
     with temporary_directory("limit") as store:
         clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
@@ -213,11 +238,17 @@ def task_limit(args: dict) -> dict:
         gc.collect()
         clickhouse.command("CREATE TABLE pivot.trades_1d_limit AS pivot.trades_1d")
         started = time.perf_counter()
-        clickhouse.command("INSERT INTO pivot.trades_1d_limit SELECT * FROM Python(arrow_table)", settings=INSERT_SETTINGS)
+        clickhouse.command(
+            "INSERT INTO pivot.trades_1d_limit SELECT * FROM Python(arrow_table)", settings=INSERT_SETTINGS
+        )
         seconds = time.perf_counter() - started
         rows = clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_limit")[0][0]
-        return {"seconds": seconds, "rows": rows, "arrow_mb": round(arrow_table.nbytes / MB, 1),
-                "peak_rss_mb": peak_rss_mb()}
+        return {
+            "seconds": seconds,
+            "rows": rows,
+            "arrow_mb": round(arrow_table.nbytes / MB, 1),
+            "peak_rss_mb": peak_rss_mb(),
+        }
 
 
 def task_naive(args: dict) -> dict:
@@ -249,15 +280,26 @@ def task_naive(args: dict) -> dict:
 
 def task_memory(args: dict) -> dict:
     """One partition exactly as the assets run it; the kernel's peak RSS of the process."""
-    day, n, seed, chunk_rows = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+    day, n, seed, chunk_rows = (
+        date.fromisoformat(args["date"]),
+        args["trades_per_day"],
+        args["seed"],
+        args["chunk_rows"],
+    )
     with temporary_directory("memory") as store:
         clickhouse, _, _ = _store_with_reference_data(store, seed)
         baseline = psutil.Process().memory_info().rss / MB
         partition = _partition(clickhouse, day, n, seed, chunk_rows)
-    return {"seconds": partition["seconds"], "rows": partition["rows"], "base_rows": partition["base_rows"],
-            "baseline_rss_mb": round(baseline, 1), "peak_rss_mb": peak_rss_mb(),
-            "seconds_generate": partition["seconds_generate"], "seconds_load": partition["seconds_load"],
-            "seconds_rollup": partition["seconds_rollup"]}
+    return {
+        "seconds": partition["seconds"],
+        "rows": partition["rows"],
+        "base_rows": partition["base_rows"],
+        "baseline_rss_mb": round(baseline, 1),
+        "peak_rss_mb": peak_rss_mb(),
+        "seconds_generate": partition["seconds_generate"],
+        "seconds_load": partition["seconds_load"],
+        "seconds_rollup": partition["seconds_rollup"],
+    }
 
 
 def task_dagster(args: dict) -> dict:
@@ -271,8 +313,12 @@ def task_dagster(args: dict) -> dict:
     with temporary_directory("dagster") as tmp:
         home = tmp / "dagster_home"
         home.mkdir()
-        env = dict(os.environ, DAGSTER_HOME=str(home), PIVOT_CLICKHOUSE_URL=f"chdb://{tmp / 'clickhouse'}",
-                   PIVOT_DATA_DIR=str(tmp / "data"))
+        env = dict(
+            os.environ,
+            DAGSTER_HOME=str(home),
+            PIVOT_CLICKHOUSE_URL=f"chdb://{tmp / 'clickhouse'}",
+            PIVOT_DATA_DIR=str(tmp / "data"),
+        )
         materialize = [dagster, "asset", "materialize", "-m", "pipeline.definitions"]
 
         def run(extra):
@@ -281,15 +327,25 @@ def task_dagster(args: dict) -> dict:
                 raise RuntimeError(f"{extra} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
 
         run(["--select", "pivot/instruments,pivot/constituents"])
-        config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": n}}},
-                  "resources": {"generation": {"config": {"seed": seed}}}}
+        config = {
+            "ops": {"pivot__trades_1d": {"config": {"trades_per_day": n}}},
+            "resources": {"generation": {"config": {"seed": seed}}},
+        }
         if args.get("executor"):
             # The default multi_or_in_process_executor picks by run config: one process per step,
             # or every step in the run's own process.
             config["execution"] = {"config": {args["executor"]: {}}}
         started = time.perf_counter()
-        run(["--select", "pivot/trades_1d,pivot/trades_1d_rollup", "--partition", day,
-             "--config-json", json.dumps(config)])
+        run(
+            [
+                "--select",
+                "pivot/trades_1d,pivot/trades_1d_rollup",
+                "--partition",
+                day,
+                "--config-json",
+                json.dumps(config),
+            ]
+        )
         wall = time.perf_counter() - started
 
         os.environ["DAGSTER_HOME"] = str(home)
@@ -308,8 +364,11 @@ def task_dagster(args: dict) -> dict:
                     continue
                 if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
                     steps.setdefault(event.step_key, {})[kind] = event.timestamp
-            step_seconds = {key: s.get("STEP_SUCCESS", s.get("STEP_FAILURE", 0)) - s["STEP_START"]
-                            for key, s in steps.items() if "STEP_START" in s}
+            step_seconds = {
+                key: s.get("STEP_SUCCESS", s.get("STEP_FAILURE", 0)) - s["STEP_START"]
+                for key, s in steps.items()
+                if "STEP_START" in s
+            }
             materialization = instance.get_latest_materialization_event(dg.AssetKey(["pivot", "trades_1d"]))
             metadata = materialization.asset_materialization.metadata
             rows = metadata["rows"].value
@@ -318,10 +377,17 @@ def task_dagster(args: dict) -> dict:
         # code, which any runner would pay); Dagster's own = the rest (process start with the
         # imports of Dagster and of the code location, run bookkeeping, process exit).
         inside_steps = sum(step_seconds.values())
-        resource_setup = resource_init.get("RESOURCE_INIT_SUCCESS", 0.0) - resource_init.get("RESOURCE_INIT_STARTED", 0.0)
-        return {"seconds": wall, "rows": rows, "step_seconds": step_seconds,
-                "seconds_inside_steps": inside_steps, "seconds_resource_setup": resource_setup,
-                "dagster_overhead_seconds": wall - inside_steps - resource_setup}
+        resource_setup = resource_init.get("RESOURCE_INIT_SUCCESS", 0.0) - resource_init.get(
+            "RESOURCE_INIT_STARTED", 0.0
+        )
+        return {
+            "seconds": wall,
+            "rows": rows,
+            "step_seconds": step_seconds,
+            "seconds_inside_steps": inside_steps,
+            "seconds_resource_setup": resource_setup,
+            "dagster_overhead_seconds": wall - inside_steps - resource_setup,
+        }
 
 
 # -- dist_perf_dw (PostgreSQL) ----------------------------------------------------------------

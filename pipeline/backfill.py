@@ -51,7 +51,8 @@ query Status($id: String!) {
         assetBackfillStatuses {
           __typename
           ... on AssetPartitionsStatusCounts {
-            assetKey { path } numPartitionsTargeted numPartitionsInProgress numPartitionsMaterialized numPartitionsFailed
+            assetKey { path } numPartitionsTargeted numPartitionsInProgress
+            numPartitionsMaterialized numPartitionsFailed
           }
           ... on UnpartitionedAssetStatus { assetKey { path } inProgress materialized failed }
         }
@@ -73,7 +74,8 @@ class BackfillError(RuntimeError):
 
 def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     request = urllib.request.Request(
-        url.rstrip("/") + "/graphql", data=json.dumps({"query": query, "variables": variables}).encode(),
+        url.rstrip("/") + "/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
@@ -82,7 +84,9 @@ def graphql(url: str, query: str, variables: dict, timeout: float = 60) -> dict:
     except urllib.error.HTTPError as error:
         raise BackfillError(f"the Dagster webserver at {url} answered {error.code}: {error.read()[:2000]!r}") from None
     except urllib.error.URLError as error:
-        raise BackfillError(f"cannot reach the Dagster webserver at {url}: {error.reason}. Is `make ui` running?") from None
+        raise BackfillError(
+            f"cannot reach the Dagster webserver at {url}: {error.reason}. Is `make ui` running?"
+        ) from None
     if payload.get("errors"):
         raise BackfillError("GraphQL error: " + "; ".join(e.get("message", "") for e in payload["errors"]))
     return payload["data"]
@@ -93,8 +97,10 @@ def select_assets(defs: dg.Definitions, patterns: list[str]) -> list[dg.AssetSpe
     chosen = [s for s in specs if any(fnmatch.fnmatchcase(s.key.to_user_string(), p.strip()) for p in patterns)]
     unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(s.key.to_user_string(), p.strip()) for s in specs)]
     if unmatched:
-        raise BackfillError(f"--select {unmatched} matches no asset; known assets: "
-                            + ", ".join(sorted(s.key.to_user_string() for s in specs)))
+        raise BackfillError(
+            f"--select {unmatched} matches no asset; known assets: "
+            + ", ".join(sorted(s.key.to_user_string() for s in specs))
+        )
     return chosen
 
 
@@ -105,8 +111,11 @@ def partitions_by_assets(specs: list[dg.AssetSpec], start: date, end: date) -> l
         selector = {"assetKey": {"path": list(spec.key.path)}}
         pdef = spec.partitions_def
         if pdef is not None:
-            keys = [key for key in pdef.get_partition_keys()
-                    if _overlaps(pdef.time_window_for_partition_key(key), start, end)]
+            keys = [
+                key
+                for key in pdef.get_partition_keys()
+                if _overlaps(pdef.time_window_for_partition_key(key), start, end)
+            ]
             if not keys:
                 raise BackfillError(f"{spec.key.to_user_string()} has no partition between {start} and {end}")
             selector["partitions"] = {"range": {"start": keys[0], "end": keys[-1]}}
@@ -119,7 +128,11 @@ def _overlaps(window, start: date, end: date) -> bool:
 
 
 def launch(url: str, selectors: list[dict], run_config: dict | None, title: str) -> str:
-    params = {"partitionsByAssets": selectors, "title": title, "tags": [{"key": "pivot/launched_by", "value": "pipeline.backfill"}]}
+    params = {
+        "partitionsByAssets": selectors,
+        "title": title,
+        "tags": [{"key": "pivot/launched_by", "value": "pipeline.backfill"}],
+    }
     if run_config:
         params["runConfigData"] = run_config
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
@@ -143,11 +156,20 @@ def progress_lines(state: dict) -> list[str]:
         if asset["__typename"] == "AssetPartitionsStatusCounts":
             done, total = asset["numPartitionsMaterialized"], asset["numPartitionsTargeted"]
             bar = "#" * round(20 * done / total) if total else ""
-            lines.append(f"  {key:<40} [{bar:<20}] {done:>4}/{total:<4} running {asset['numPartitionsInProgress']}"
-                         f" failed {asset['numPartitionsFailed']}")
+            lines.append(
+                f"  {key:<40} [{bar:<20}] {done:>4}/{total:<4} running {asset['numPartitionsInProgress']}"
+                f" failed {asset['numPartitionsFailed']}"
+            )
         else:
-            state_word = "failed" if asset["failed"] else "done" if asset["materialized"] else \
-                "running" if asset["inProgress"] else "waiting"
+            state_word = (
+                "failed"
+                if asset["failed"]
+                else "done"
+                if asset["materialized"]
+                else "running"
+                if asset["inProgress"]
+                else "waiting"
+            )
             lines.append(f"  {key:<40} {state_word}")
     return lines
 
@@ -185,10 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         specs = select_assets(defs, args.select.split(","))
         selectors = partitions_by_assets(specs, args.start, args.end)
-        backfill_id = launch(args.url, selectors, json.loads(args.config_json) if args.config_json else None,
-                             f"pipeline.backfill {args.start}..{args.end}")
-        print(f"launched backfill {backfill_id} of {len(specs)} assets, {args.start}..{args.end}: "
-              f"{args.url.rstrip('/')}/overview/backfills/{backfill_id}", flush=True)
+        backfill_id = launch(
+            args.url,
+            selectors,
+            json.loads(args.config_json) if args.config_json else None,
+            f"pipeline.backfill {args.start}..{args.end}",
+        )
+        print(
+            f"launched backfill {backfill_id} of {len(specs)} assets, {args.start}..{args.end}: "
+            f"{args.url.rstrip('/')}/overview/backfills/{backfill_id}",
+            flush=True,
+        )
         state = follow(args.url, backfill_id, args.timeout)
     except BackfillError as error:
         print(f"error: {error}", file=sys.stderr)

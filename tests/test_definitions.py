@@ -27,12 +27,15 @@ def test_identifiers_that_are_not_plain_are_refused(name):
         ClickHouseResource(url="chdb:///tmp/x", database=name)
 
 
-@pytest.mark.parametrize("url, message", [
-    ("clickhouse://h:9000", "unsupported scheme"),
-    ("chdb://relative/path", "absolute directory"),
-    ("http://user:pw@:8123", "no host"),
-    ("http://h:notaport", "port is not a number"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("clickhouse://h:9000", "unsupported scheme"),
+        ("chdb://relative/path", "absolute directory"),
+        ("http://user:pw@:8123", "no host"),
+        ("http://h:notaport", "port is not a number"),
+    ],
+)
 def test_malformed_clickhouse_urls_are_refused(url, message):
     with pytest.raises(Exception, match=message):
         ClickHouseResource(url=url)

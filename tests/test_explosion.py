@@ -52,7 +52,8 @@ def test_constituent_notional_adds_up_to_parent_notional_times_weights(day, refe
     _, exploded = day
     parents, children = _parents_and_children(exploded)
     rolled = children.group_by("trade_id").agg(
-        pl.col("notional").sum().alias("children_notional"), pl.col("weight").sum().alias("weights"))
+        pl.col("notional").sum().alias("children_notional"), pl.col("weight").sum().alias("weights")
+    )
     joined = parents.join(rolled, on="trade_id", how="inner")
     assert joined.height == parents.height
     expected = joined["notional"] * joined["weights"]
@@ -67,8 +68,10 @@ def test_quantities_use_shares_per_unit_and_measures_scale_by_weight(day, refere
     in_force = constituents_in_force(constituents, DAY)
     checked = children.join(
         parents.select("trade_id", *[pl.col(c).alias(f"parent_{c}") for c in ["quantity", *WEIGHTED_MEASURES]]),
-        on="trade_id").join(in_force, left_on=["parent_symbol", "symbol"],
-                            right_on=["parent_symbol", "constituent_symbol"], suffix="_map")
+        on="trade_id",
+    ).join(
+        in_force, left_on=["parent_symbol", "symbol"], right_on=["parent_symbol", "constituent_symbol"], suffix="_map"
+    )
     assert checked.height == children.height
     assert ((checked["quantity"] - checked["parent_quantity"] * checked["shares_per_unit"]).abs() < 1e-9).all()
     assert (checked["weight"] == checked["weight_map"]).all()
@@ -104,8 +107,7 @@ def test_no_explosion_keeps_only_traded_rows(reference):
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(trades_per_day=st.integers(0, 3_000), chunk_rows=st.integers(1, 50_000),
-       day_offset=st.integers(0, 900))
+@given(trades_per_day=st.integers(0, 3_000), chunk_rows=st.integers(1, 50_000), day_offset=st.integers(0, 900))
 def test_chunking_never_changes_the_rows(reference, trades_per_day, chunk_rows, day_offset):
     instruments, constituents = reference
     day = date.fromordinal(date(2024, 1, 1).toordinal() + day_offset)
@@ -126,8 +128,16 @@ def test_streamed_day_holds_the_same_rows_as_the_whole_day(reference, explode):
     instruments, constituents = reference
     trades = generate_trades(DAY, 7_000, instruments, DEFAULT_SEED, chunk_trades=2_000)
     whole = pl.concat(list(trades_with_look_through(trades, constituents, instruments, DAY, explode, 3_000)))
-    chunks = list(streamed_day(generate_trade_chunks(DAY, 7_000, instruments, DEFAULT_SEED, chunk_trades=2_000),
-                               constituents, instruments, DAY, explode, 3_000))
+    chunks = list(
+        streamed_day(
+            generate_trade_chunks(DAY, 7_000, instruments, DEFAULT_SEED, chunk_trades=2_000),
+            constituents,
+            instruments,
+            DAY,
+            explode,
+            3_000,
+        )
+    )
     assert max(c.height for c in chunks) < 3_000 + 503
     streamed = pl.concat(chunks)
     assert streamed.sort("trade_id", "symbol").equals(whole.sort("trade_id", "symbol"))

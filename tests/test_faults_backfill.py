@@ -39,27 +39,31 @@ def state(r):
 # argv: url, first date, last date, "reference" (load it first, then the range) or "resume" (print the
 # state left behind, run the range, print the state after), trades per day. One process per step saves
 # interpreter start-ups; the state is read in the same process that then holds the store.
-BACKFILL_SCRIPT = STATE + """
+BACKFILL_SCRIPT = (
+    STATE
+    + """
 import json, sys, dagster as dg
 from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
+resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
 if sys.argv[4] == "resume":
     print(json.dumps(state(clickhouse)), flush=True)
     close_all_clients()
 with dg.instance_for_test() as instance:
     if sys.argv[4] == "reference":
-        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+        assert dg.materialize([pivot.instruments, pivot.constituents], resources=resources,
                               instance=instance).success
     assert dg.materialize(
-        [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
+        [pivot.trades_1d, pivot.trades_1d_rollup], resources=resources, instance=instance,
         tags={"dagster/asset_partition_range_start": sys.argv[2], "dagster/asset_partition_range_end": sys.argv[3]},
         run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[5])}}}},
     ).success
 if sys.argv[4] == "resume":
     print(json.dumps(state(clickhouse)), flush=True)
 """
+)
 
 
 def _python(args, env):
@@ -70,8 +74,10 @@ def test_a_backfill_killed_halfway_and_resumed_loads_every_partition_once(tmp_pa
     url = f"chdb://{tmp_path / 'clickhouse'}"
     env = {k: v for k, v in os.environ.items() if k != ENV_FAILPOINT}
 
-    killed = _python([BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "reference", str(TRADES_PER_DAY)],
-                     {**env, ENV_FAILPOINT: f"trades_1d.after.{KILLED_AFTER}"})
+    killed = _python(
+        [BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "reference", str(TRADES_PER_DAY)],
+        {**env, ENV_FAILPOINT: f"trades_1d.after.{KILLED_AFTER}"},
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     resumed = _python([BACKFILL_SCRIPT, url, DATES[0], DATES[-1], "resume", str(TRADES_PER_DAY)], env)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -37,8 +37,9 @@ from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
+resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
 with dg.instance_for_test() as instance:
-    result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
+    result = dg.materialize([pivot.trades_1d], resources=resources, instance=instance,
                             partition_key=sys.argv[2], raise_on_error=False,
                             run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[3])}}}})
     events = [r.dagster_event for r in instance.all_logs(result.run_id) if r.dagster_event]
@@ -59,17 +60,32 @@ def test_a_store_held_by_another_process_fails_clearly_then_the_retry_loads_the_
     url = f"chdb://{tmp_path / 'clickhouse'}"
     store = tmp_path / "clickhouse"
     env = {k: v for k, v in os.environ.items() if k != ENV_FAILPOINT}
-    reference = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, url, "2024-01-02", "reference", "1"],
-                               env=env, capture_output=True, text=True, timeout=120)
+    reference = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT, url, "2024-01-02", "reference", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert reference.returncode == 0, reference.stderr[-3000:]
 
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_SCRIPT, url, str(HOLD_SECONDS)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, url, str(HOLD_SECONDS)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held", holder.stderr.read()
         started = time.monotonic()
-        run = subprocess.run([sys.executable, "-c", RUN_SCRIPT, url, DAY, str(TRADES)], env=env,
-                             capture_output=True, text=True, timeout=120)
+        run = subprocess.run(
+            [sys.executable, "-c", RUN_SCRIPT, url, DAY, str(TRADES)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         elapsed = time.monotonic() - started
         assert holder.wait(timeout=30) == 0
     finally:
@@ -80,7 +96,9 @@ def test_a_store_held_by_another_process_fails_clearly_then_the_retry_loads_the_
     assert outcome["success"], outcome
     assert 1 <= len(outcome["retries"]) <= 2, outcome
     first = outcome["retries"][0]
-    assert f"Cannot open the embedded ClickHouse store at {store}" in first and "one process per data directory" in first
+    assert (
+        f"Cannot open the embedded ClickHouse store at {store}" in first and "one process per data directory" in first
+    )
     # the day is loaded once: the final table also holds the reference load's 2024-01-02 (1 trade)
     assert outcome["rows"] == [TRADES + 1, 0], outcome
     print(f"run took {elapsed:.1f} s; retries {len(outcome['retries'])}")

@@ -35,8 +35,9 @@ def _rejected_once_and_nothing_changes(landing, name, messages):
         result = _tick(instance)
         if result.run_requests:  # other, valid files: the bad one is not among those applied
             assert all(name not in r.tags["pivot/landed_files"].split(",") for r in result.run_requests)
-            [rejected] = [r for r in validate_landed_files(landing, build_instruments(DEFAULT_SEED))
-                          if r.path.name == name]
+            [rejected] = [
+                r for r in validate_landed_files(landing, build_instruments(DEFAULT_SEED)) if r.path.name == name
+            ]
             reason = rejected.summary()
         else:
             reason = result.skip_reason.skip_message
@@ -58,14 +59,24 @@ def _rejected_once_and_nothing_changes(landing, name, messages):
     assert (path.stat().st_size, path.stat().st_mtime_ns) == before
 
 
-@pytest.mark.parametrize("body, messages", [
-    (HEADER + "PMET,GOLD,1.4,0.03,2024-02-01\nPMET,SILVER,-0.4,1.7,2024-02-01\n",
-     ["line 3: weight must be in (0, 1]", "weight='-0.4'", "line 2: weight must be in (0, 1]"]),
-    (HEADER + "PMET,GOLD,0.6,-0.03,2024-02-01\nPMET,SILVER,0.4,0,2024-02-01\n",
-     ["line 2: shares_per_unit must be positive", "shares_per_unit='-0.03'", "line 3: shares_per_unit"]),
-    (HEADER + PMET + "PMET,GOLD,0.2,0.01,2024-02-01\n",
-     ["PMET lists GOLD more than once for 2024-02-01", "keep one row per constituent"]),
-], ids=["negative_weight", "negative_shares_per_unit", "one_parent_one_date_twice_in_a_file"])
+@pytest.mark.parametrize(
+    "body, messages",
+    [
+        (
+            HEADER + "PMET,GOLD,1.4,0.03,2024-02-01\nPMET,SILVER,-0.4,1.7,2024-02-01\n",
+            ["line 3: weight must be in (0, 1]", "weight='-0.4'", "line 2: weight must be in (0, 1]"],
+        ),
+        (
+            HEADER + "PMET,GOLD,0.6,-0.03,2024-02-01\nPMET,SILVER,0.4,0,2024-02-01\n",
+            ["line 2: shares_per_unit must be positive", "shares_per_unit='-0.03'", "line 3: shares_per_unit"],
+        ),
+        (
+            HEADER + PMET + "PMET,GOLD,0.2,0.01,2024-02-01\n",
+            ["PMET lists GOLD more than once for 2024-02-01", "keep one row per constituent"],
+        ),
+    ],
+    ids=["negative_weight", "negative_shares_per_unit", "one_parent_one_date_twice_in_a_file"],
+)
 def test_bad_values_are_rejected(landing, body, messages):
     (landing / "bad.csv").write_text(body)
     _rejected_once_and_nothing_changes(landing, "bad.csv", messages)
@@ -83,18 +94,24 @@ def test_two_files_defining_one_period_differently_reject_the_later(landing):
         result = _tick(instance)
         [request] = result.run_requests
         assert request.tags["pivot/landed_files"] == "a_pmet.csv,c_same.csv"
-    _rejected_once_and_nothing_changes(landing, "b_pmet.csv", [
-        "PMET effective 2024-02-01 is already defined, differently, by a_pmet.csv",
-        "replace a_pmet.csv (same name)"])
+    _rejected_once_and_nothing_changes(
+        landing,
+        "b_pmet.csv",
+        ["PMET effective 2024-02-01 is already defined, differently, by a_pmet.csv", "replace a_pmet.csv (same name)"],
+    )
     merged, _ = merge_landed_files(build_constituents(DEFAULT_SEED), build_instruments(DEFAULT_SEED), landing)
-    assert merged.filter(parent_symbol="PMET", constituent_symbol="GOLD", effective_date=results[
-        "a_pmet.csv"].frame["effective_date"][0])["weight"].to_list() == [0.6]
+    assert merged.filter(
+        parent_symbol="PMET", constituent_symbol="GOLD", effective_date=results["a_pmet.csv"].frame["effective_date"][0]
+    )["weight"].to_list() == [0.6]
 
 
-@pytest.mark.parametrize("encoding, message", [
-    ("utf-16", "not UTF-8 (it looks like UTF-16)"),
-    ("latin-1", "not UTF-8: byte"),
-])
+@pytest.mark.parametrize(
+    "encoding, message",
+    [
+        ("utf-16", "not UTF-8 (it looks like UTF-16)"),
+        ("latin-1", "not UTF-8: byte"),
+    ],
+)
 def test_a_file_not_in_utf8_is_rejected(landing, encoding, message):
     (landing / "enc.csv").write_bytes((HEADER + "PMET,GOLD,1.0,0.03,2024-02-01\n# Société\n").encode(encoding))
     _rejected_once_and_nothing_changes(landing, "enc.csv", [message, "Save the file as UTF-8"])
@@ -114,6 +131,8 @@ def test_a_1_gib_file_is_refused_by_size_without_being_read(landing, monkeypatch
     monkeypatch.setattr(type(path), "read_bytes", lambda self: read.append(self.name) or real(self))
     assert file_digest(path).startswith(f"oversize:{1 << 30}:")
     _rejected_once_and_nothing_changes(
-        landing, "huge.csv",
-        [f"the file is {1 << 30:,} bytes, over the {MAX_LANDING_FILE_BYTES:,}-byte limit", "it was not read"])
+        landing,
+        "huge.csv",
+        [f"the file is {1 << 30:,} bytes, over the {MAX_LANDING_FILE_BYTES:,}-byte limit", "it was not read"],
+    )
     assert "huge.csv" not in read

@@ -31,11 +31,12 @@ from pipeline.assets import pivot
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.generation import GenerationSettings
 clickhouse = ClickHouseResource(url=sys.argv[1])
+resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
 with dg.instance_for_test() as instance:
     if sys.argv[3] == "reference":
-        assert dg.materialize([pivot.instruments, pivot.constituents], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+        assert dg.materialize([pivot.instruments, pivot.constituents], resources=resources,
                               instance=instance).success
-    assert dg.materialize([pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+    assert dg.materialize([pivot.trades_1d, pivot.trades_1d_rollup], resources=resources,
                           instance=instance, partition_key=sys.argv[2],
                           run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": int(sys.argv[4])}}}}
                           ).success
@@ -77,11 +78,14 @@ def loaded_old_day(tmp_path):
     return url, env, old
 
 
-@pytest.mark.parametrize("point, fact_after_kill, rollup_after_kill", [
-    ("trades_1d.generated", "old", "old"),
-    ("clickhouse.trades_1d.before_swap", "old", "old"),
-    ("clickhouse.trades_1d_rollup.before_swap", "new", "old"),
-])
+@pytest.mark.parametrize(
+    "point, fact_after_kill, rollup_after_kill",
+    [
+        ("trades_1d.generated", "old", "old"),
+        ("clickhouse.trades_1d.before_swap", "old", "old"),
+        ("clickhouse.trades_1d_rollup.before_swap", "new", "old"),
+    ],
+)
 def test_killed_load_leaves_whole_days_and_a_rerun_completes(loaded_old_day, point, fact_after_kill, rollup_after_kill):
     url, env, old = loaded_old_day
     killed = _python([LOAD_SCRIPT, url, DAY, "trades", str(NEW_TRADES)], {**env, ENV_FAILPOINT: point}, check=False)
@@ -106,29 +110,44 @@ def test_killed_load_leaves_whole_days_and_a_rerun_completes(loaded_old_day, poi
 
 
 def test_unknown_and_mistyped_config_is_refused_before_anything_runs(clickhouse):
-    for config, complaint in (({"trades_per_dya": 10}, "trades_per_dya"),
-                              ({"trades_per_day": "many"}, "trades_per_day"),
-                              ({"trades_per_day": -1}, "trades_per_day"),
-                              ({"trades_per_day": 10**12}, "trades_per_day")):
+    for config, complaint in (
+        ({"trades_per_dya": 10}, "trades_per_dya"),
+        ({"trades_per_day": "many"}, "trades_per_day"),
+        ({"trades_per_day": -1}, "trades_per_day"),
+        ({"trades_per_day": 10**12}, "trades_per_day"),
+    ):
         with dg.instance_for_test() as instance, pytest.raises(Exception, match=complaint):
-            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
-                           partition_key=DAY, run_config={"ops": {"pivot__trades_1d": {"config": config}}})
+            dg.materialize(
+                [pivot.trades_1d],
+                resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+                instance=instance,
+                partition_key=DAY,
+                run_config={"ops": {"pivot__trades_1d": {"config": config}}},
+            )
     assert clickhouse.query_rows("SELECT count() FROM pivot.trades_1d")[0][0] == 0
 
 
 def test_partition_keys_outside_the_range_are_refused(clickhouse):
     for key in ("2023-12-31", "2099-01-01", "yesterday"):
         with dg.instance_for_test() as instance, pytest.raises(Exception, match=key):
-            dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
-                           partition_key=key)
+            dg.materialize(
+                [pivot.trades_1d],
+                resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+                instance=instance,
+                partition_key=key,
+            )
 
 
 def test_an_unreachable_server_fails_clearly_and_never_shows_the_password():
     secret = "hunter2-not-for-logs"
     unreachable = ClickHouseResource(url=f"http://analyst:{secret}@127.0.0.1:9")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([pivot.instruments], resources={"clickhouse": unreachable, "generation": GenerationSettings()}, instance=instance,
-                                raise_on_error=False)
+        result = dg.materialize(
+            [pivot.instruments],
+            resources={"clickhouse": unreachable, "generation": GenerationSettings()},
+            instance=instance,
+            raise_on_error=False,
+        )
         assert not result.success
         logged = "\n".join(str(record) for record in instance.all_logs(result.run_id))
         assert "Cannot reach the ClickHouse server at http://analyst:***@127.0.0.1:9" in logged
@@ -143,5 +162,11 @@ def test_an_unusable_store_directory_is_named(tmp_path):
     not_a_directory.write_text("")
     store = not_a_directory / "clickhouse"
     with pytest.raises(Exception, match=f"Cannot create the embedded ClickHouse store directory {store}"):
-        _python(["from pipeline.resources.clickhouse import ClickHouseResource; import sys; "
-                 "ClickHouseResource(url=sys.argv[1]).get_client()", f"chdb://{store}"], dict(os.environ))
+        _python(
+            [
+                "from pipeline.resources.clickhouse import ClickHouseResource; import sys; "
+                "ClickHouseResource(url=sys.argv[1]).get_client()",
+                f"chdb://{store}",
+            ],
+            dict(os.environ),
+        )

@@ -26,8 +26,14 @@ def test_make_ui_and_the_dev_command_bind_localhost_only(monkeypatch, tmp_path):
 
     # and without --host, `python -m pipeline.instance dev` still binds 127.0.0.1
     execs = []
-    monkeypatch.setattr(instance, "prepare_instance", lambda home: {
-        "DAGSTER_HOME": str(home), instance.ENV_DAGSTER_STORAGE_URL: "postgresql+psycopg2://u:pw@/dagster"})
+    monkeypatch.setattr(
+        instance,
+        "prepare_instance",
+        lambda home: {
+            "DAGSTER_HOME": str(home),
+            instance.ENV_DAGSTER_STORAGE_URL: "postgresql+psycopg2://u:pw@/dagster",
+        },
+    )
     monkeypatch.setattr(instance.os, "chdir", lambda path: None)
     monkeypatch.setattr(instance.os, "execve", lambda path, argv, env: execs.append(argv))
     instance.main(["dev", "--home", str(tmp_path)])

@@ -50,7 +50,9 @@ class DagsterServer:
     def run(self, args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
         completed = subprocess.run(args, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=timeout)
         if completed.returncode != 0:
-            raise AssertionError(f"{args} exited {completed.returncode}:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}")
+            raise AssertionError(
+                f"{args} exited {completed.returncode}:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
+            )
         return completed
 
     def instance(self) -> dg.DagsterInstance:
@@ -65,8 +67,10 @@ class DagsterServer:
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         request = urllib.request.Request(
-            self.url + "/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={"Content-Type": "application/json"})
+            self.url + "/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -79,8 +83,10 @@ def _wait_until_loaded(server: DagsterServer, timeout: float = 180) -> None:
             raise AssertionError(f"dagster dev exited:\n{server.log.read_text()[-4000:]}")
         try:
             entries = server.graphql(query)["data"]["workspaceOrError"]["locationEntries"]
-            if entries and all(e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
-                               for e in entries):
+            if entries and all(
+                e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+                for e in entries
+            ):
                 return
         except OSError:
             pass
@@ -110,22 +116,39 @@ def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
         PYTHONUNBUFFERED="1",
     )
     port = _free_port()
-    subprocess.run([PYTHON, "-m", "pipeline.instance", "prepare", "--home", env["DAGSTER_HOME"]],
-                   cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [PYTHON, "-m", "pipeline.instance", "prepare", "--home", env["DAGSTER_HOME"]],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     # The schedules that run by default would launch their own runs whenever a suite crosses
     # their tick (06:30 New York daily): the tests count runs, so they stop them first.
     from pipeline.definitions import defs
 
     for schedule in defs.schedules:
         if schedule.default_status == dg.DefaultScheduleStatus.RUNNING:
-            subprocess.run([DAGSTER, "schedule", "stop", schedule.name, "-w", str(REPO_ROOT / "workspace.yaml")],
-                           cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [DAGSTER, "schedule", "stop", schedule.name, "-w", str(REPO_ROOT / "workspace.yaml")],
+                cwd=REPO_ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
     log = root / "dagster_dev.log"
     with log.open("w") as log_file:
         # Own process group: teardown stops dagster dev and every child it started, nothing else.
         process = subprocess.Popen(
             [DAGSTER, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = DagsterServer(env, port, process, log)
     try:
         _wait_until_loaded(server)
@@ -149,7 +172,9 @@ def _wait_for_runs(instance: dg.DagsterInstance, filters: dg.RunsFilter, count: 
         if len(runs) >= count and all(run.is_finished for run in runs):
             return runs
         time.sleep(2)
-    raise AssertionError(f"runs not finished in {timeout}s: {[(r.run_id, r.status) for r in instance.get_runs(filters)]}")
+    raise AssertionError(
+        f"runs not finished in {timeout}s: {[(r.run_id, r.status) for r in instance.get_runs(filters)]}"
+    )
 
 
 def _materialized_partitions(instance, key: str) -> list[str]:
@@ -163,10 +188,15 @@ REFERENCE_ASSETS = "pivot/instruments,pivot/constituents"
 def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
     from pipeline.definitions import defs
 
-    dimensions = ",".join(key.to_user_string() for asset in defs.assets for key in asset.keys
-                          if key.path[0] == "dist_perf_dw" and key.path[1].startswith("dim_"))
-    server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select",
-                f"{REFERENCE_ASSETS},{dimensions}"])
+    dimensions = ",".join(
+        key.to_user_string()
+        for asset in defs.assets
+        for key in asset.keys
+        if key.path[0] == "dist_perf_dw" and key.path[1].startswith("dim_")
+    )
+    server.run(
+        [DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select", f"{REFERENCE_ASSETS},{dimensions}"]
+    )
     with server.instance() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
@@ -178,19 +208,49 @@ def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
 
 
 def test_asset_materialize_partition_range_is_one_run(server):
-    server.run([DAGSTER, "asset", "materialize", "-m", "pipeline.definitions",
-                "--select", "pivot/trades_1d,pivot/trades_1d_rollup",
-                "--partition-range", "2024-01-02...2024-01-04", "--config-json", json.dumps(SMALL_TRADES)])
+    server.run(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "pipeline.definitions",
+            "--select",
+            "pivot/trades_1d,pivot/trades_1d_rollup",
+            "--partition-range",
+            "2024-01-02...2024-01-04",
+            "--config-json",
+            json.dumps(SMALL_TRADES),
+        ]
+    )
     with server.instance() as instance:
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/asset_partition_range_start": "2024-01-02"}))
         assert len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
         assert _materialized_partitions(instance, "pivot/trades_1d") == ["2024-01-02", "2024-01-03", "2024-01-04"]
-        assert _materialized_partitions(instance, "pivot/trades_1d_rollup") == ["2024-01-02", "2024-01-03", "2024-01-04"]
+        assert _materialized_partitions(instance, "pivot/trades_1d_rollup") == [
+            "2024-01-02",
+            "2024-01-03",
+            "2024-01-04",
+        ]
 
 
 def test_job_backfill_runs_one_run_per_partition_through_the_daemon(server):
-    completed = server.run([DAGSTER, "job", "backfill", "-w", str(REPO_ROOT / "workspace.yaml"),
-                            "-j", "dist_perf_dw_daily", "--from", "2024-01-02", "--to", "2024-01-03", "--noprompt"])
+    completed = server.run(
+        [
+            DAGSTER,
+            "job",
+            "backfill",
+            "-w",
+            str(REPO_ROOT / "workspace.yaml"),
+            "-j",
+            "dist_perf_dw_daily",
+            "--from",
+            "2024-01-02",
+            "--to",
+            "2024-01-03",
+            "--noprompt",
+        ]
+    )
     assert "Launched backfill job" in completed.stdout or "backfill" in completed.stdout.lower()
     with server.instance() as instance:
         backfill = instance.get_backfills()[0]
@@ -206,9 +266,26 @@ BACKFILL_FROM, BACKFILL_TO = "2024-01-01", "2024-01-31"
 def test_asset_backfill_through_graphql_respects_policies_and_checks_pass(server):
     """`python -m pipeline.backfill` over every asset: the single-run facts get one run for the
     range, every partition is materialized exactly once by the backfill, every check passes."""
-    completed = server.run([PYTHON, "-m", "pipeline.backfill", "--url", server.url,
-                            "--from", BACKFILL_FROM, "--to", BACKFILL_TO, "--select", "*",
-                            "--config-json", json.dumps(SMALL_TRADES), "--timeout", "900"], timeout=960)
+    completed = server.run(
+        [
+            PYTHON,
+            "-m",
+            "pipeline.backfill",
+            "--url",
+            server.url,
+            "--from",
+            BACKFILL_FROM,
+            "--to",
+            BACKFILL_TO,
+            "--select",
+            "*",
+            "--config-json",
+            json.dumps(SMALL_TRADES),
+            "--timeout",
+            "900",
+        ],
+        timeout=960,
+    )
     assert "completed: every targeted partition materialized" in completed.stdout
     assert "pivot/trades_1d" in completed.stdout  # the progress display names the assets
     with server.instance() as instance:
@@ -216,9 +293,14 @@ def test_asset_backfill_through_graphql_respects_policies_and_checks_pass(server
         runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
         assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
         days = [f"2024-01-{d:02d}" for d in range(1, 32)]
-        for key in ("pivot/trades_1d", "pivot/trades_1d_rollup", "dist_perf_dw/fact_aum_flows",
-                    "dist_perf_dw/fact_revenue", "dist_perf_dw/fact_retention_snapshots",
-                    "dist_perf_dw/fact_distribution_expense"):
+        for key in (
+            "pivot/trades_1d",
+            "pivot/trades_1d_rollup",
+            "dist_perf_dw/fact_aum_flows",
+            "dist_perf_dw/fact_revenue",
+            "dist_perf_dw/fact_retention_snapshots",
+            "dist_perf_dw/fact_distribution_expense",
+        ):
             records = instance.fetch_materializations(dg.AssetKey.from_user_string(key), limit=10_000).records
             in_backfill = sorted(r.partition_key for r in records if r.run_id in {run.run_id for run in runs})
             assert in_backfill == days, key  # each partition exactly once
@@ -230,15 +312,30 @@ def test_asset_backfill_through_graphql_respects_policies_and_checks_pass(server
             for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
         ]
         assert evaluations and all(e.passed for e in evaluations), [
-            (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+            (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed
+        ]
         assert {e.check_name for e in evaluations} >= {
-            "constituent_weights_sum_to_one", "look_through_consistent", "no_duplicate_trade_rows",
-            "greeks_within_spec_ranges", "rollup_matches_fact", "foreign_keys_resolve",
-            "revenue_net_flows_match_aum_flows", "comp_net_flows_match_aum_flows"}
+            "constituent_weights_sum_to_one",
+            "look_through_consistent",
+            "no_duplicate_trade_rows",
+            "greeks_within_spec_ranges",
+            "rollup_matches_fact",
+            "foreign_keys_resolve",
+            "revenue_net_flows_match_aum_flows",
+            "comp_net_flows_match_aum_flows",
+        }
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 UI_ASSET, UI_PARTITION = "pivot/trades_1d_rollup", "2024-01-05"
 
 
@@ -250,8 +347,12 @@ def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Pat
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            str(user_data_dir), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1600, "height": 1000})
+            str(user_data_dir),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1600, "height": 1000},
+        )
         try:
             page = browser.new_page()
             page.set_default_timeout(60_000)
@@ -274,8 +375,9 @@ def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Pat
             page.goto(f"{base_url}/runs/{run_id}", wait_until="domcontentloaded")
             expect(page.get_by_text("Success", exact=True).first).to_be_visible()
 
-            page.goto(f"{base_url}/assets/{UI_ASSET}?view=events&partition={UI_PARTITION}",
-                      wait_until="domcontentloaded")
+            page.goto(
+                f"{base_url}/assets/{UI_ASSET}?view=events&partition={UI_PARTITION}", wait_until="domcontentloaded"
+            )
             expect(page.get_by_text("rows", exact=True).first).to_be_visible()
             expect(page.get_by_text(run_id[:8]).first).to_be_visible()
             page.screenshot(path=str(screenshot), full_page=True)
@@ -294,17 +396,21 @@ def test_ui_materializes_a_partition_in_a_real_browser(server, tmp_path):
         with server.instance() as instance:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
-                runs = [run for run in instance.get_runs(dg.RunsFilter(tags={"dagster/partition": UI_PARTITION}))
-                        if "dagster/backfill" not in run.tags]
+                runs = [
+                    run
+                    for run in instance.get_runs(dg.RunsFilter(tags={"dagster/partition": UI_PARTITION}))
+                    if "dagster/backfill" not in run.tags
+                ]
                 if runs and runs[0].is_finished:
                     return runs[0].run_id
                 time.sleep(1)
         raise AssertionError(f"the UI launched no run that finished: {runs}")
 
-    run_id = drive_ui_materialization(server.url, tmp_path / "chromium-profile", ARTIFACTS / "ui_materialization.png",
-                                      find_run)
+    run_id = drive_ui_materialization(
+        server.url, tmp_path / "chromium-profile", ARTIFACTS / "ui_materialization.png", find_run
+    )
     with server.instance() as instance:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
         event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(UI_ASSET))
-        assert event.run_id == run_id and event.asset_materialization.metadata["rows"].value > 0
+        assert event.run_id == run_id and event.asset_materialization.metadata["dagster/row_count"].value > 0
     assert (ARTIFACTS / "ui_materialization.png").stat().st_size > 10_000

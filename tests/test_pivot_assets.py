@@ -1,6 +1,8 @@
 """The pivot assets materialized by Dagster into a real ClickHouse engine (chDB by default)."""
 
+import json
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -23,7 +25,9 @@ RUN_CONFIG = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": TRADES_P
 
 
 def _materialize(selection, clickhouse, instance, **kwargs):
-    result = dg.materialize(selection, resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance, **kwargs)
+    result = dg.materialize(
+        selection, resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance, **kwargs
+    )
     assert result.success
     return result
 
@@ -33,8 +37,13 @@ def loaded(clickhouse_module):
     with dg.instance_for_test() as instance:
         _materialize([pivot.instruments, pivot.constituents], clickhouse_module, instance)
         for key in DATES:
-            _materialize([pivot.trades_1d, pivot.trades_1d_rollup], clickhouse_module, instance,
-                         partition_key=key, run_config=RUN_CONFIG)
+            _materialize(
+                [pivot.trades_1d, pivot.trades_1d_rollup],
+                clickhouse_module,
+                instance,
+                partition_key=key,
+                run_config=RUN_CONFIG,
+            )
         yield clickhouse_module, instance
 
 
@@ -49,22 +58,28 @@ def _expected_day(key: str) -> pl.DataFrame:
 def _day_summary(clickhouse, key):
     return clickhouse.query_rows(
         "SELECT count(), countIf(is_constituent_exposure = 0), round(sum(notional), 2), round(sum(pnl), 2) "
-        "FROM pivot.trades_1d WHERE trade_date = {d:Date}", {"d": key})[0]
+        "FROM pivot.trades_1d WHERE trade_date = {d:Date}",
+        {"d": key},
+    )[0]
 
 
 def test_ddl_matches_the_generator_schema(clickhouse):
     columns = clickhouse.query_rows(
         "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'trades_1d' ORDER BY position",
-        {"db": clickhouse.database})
+        {"db": clickhouse.database},
+    )
     assert [c for (c,) in columns] == list(TRADE_SCHEMA)
 
 
 def test_reference_tables_loaded(loaded):
     clickhouse, _ = loaded
-    assert clickhouse.query_rows("SELECT count() FROM pivot.instruments")[0][0] == build_instruments(DEFAULT_SEED).height
+    assert (
+        clickhouse.query_rows("SELECT count() FROM pivot.instruments")[0][0] == build_instruments(DEFAULT_SEED).height
+    )
     sums = clickhouse.query_rows(
         "SELECT max(abs(s - 1)) FROM (SELECT sum(weight) AS s FROM pivot.constituents "
-        "GROUP BY parent_symbol, effective_date)")
+        "GROUP BY parent_symbol, effective_date)"
+    )
     assert sums[0][0] < 1e-9
 
 
@@ -84,13 +99,15 @@ def test_rematerializing_a_date_replaces_it(loaded):
     clickhouse, instance = loaded
     before = _day_summary(clickhouse, DATES[0])
     other_day = _day_summary(clickhouse, DATES[1])
-    _materialize([pivot.trades_1d, pivot.trades_1d_rollup], clickhouse, instance,
-                 partition_key=DATES[0], run_config=RUN_CONFIG)
+    _materialize(
+        [pivot.trades_1d, pivot.trades_1d_rollup], clickhouse, instance, partition_key=DATES[0], run_config=RUN_CONFIG
+    )
     assert _day_summary(clickhouse, DATES[0]) == before
     assert _day_summary(clickhouse, DATES[1]) == other_day
     duplicates = clickhouse.query_rows(
         "SELECT count() FROM (SELECT trade_id, symbol, count() AS c FROM pivot.trades_1d "
-        "GROUP BY trade_id, symbol HAVING c > 1)")
+        "GROUP BY trade_id, symbol HAVING c > 1)"
+    )
     assert duplicates[0][0] == 0
 
 
@@ -99,11 +116,13 @@ def test_rollup_equals_the_fact_per_date_and_exposure_type(loaded):
     rollup = clickhouse.query_polars(
         "SELECT trade_date, exposure_type, sumMerge(notional_state) AS notional, sumMerge(pnl_state) AS pnl, "
         "sumMerge(quantity_state) AS quantity, sum(trade_count) AS trades FROM pivot.trades_1d_rollup "
-        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type")
+        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type"
+    )
     fact = clickhouse.query_polars(
         "SELECT trade_date, exposure_type, sum(notional) AS notional, sum(pnl) AS pnl, "
         "sum(quantity) AS quantity, count() AS trades FROM pivot.trades_1d "
-        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type")
+        "GROUP BY trade_date, exposure_type ORDER BY trade_date, exposure_type"
+    )
     assert rollup.height == fact.height == 8
     assert rollup["trades"].to_list() == fact["trades"].to_list()
     for column in ("notional", "pnl", "quantity"):
@@ -112,8 +131,12 @@ def test_rollup_equals_the_fact_per_date_and_exposure_type(loaded):
 
 def test_spec_rollup_query_runs_verbatim_and_matches_the_fact(loaded):
     clickhouse, _ = loaded
-    rollup = clickhouse.query_polars(ROLLUP).sort("trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol")
-    fact = clickhouse.query_polars(ROLLUP_FROM_FACT).sort("trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol")
+    rollup = clickhouse.query_polars(ROLLUP).sort(
+        "trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol"
+    )
+    fact = clickhouse.query_polars(ROLLUP_FROM_FACT).sort(
+        "trade_date", "portfolio_manager_id", "fund_id", "book", "asset_class", "symbol"
+    )
     assert rollup.height == fact.height > 0
     assert rollup["total_notional"].to_list() == pytest.approx(fact["total_notional"].to_list(), rel=1e-9)
 
@@ -175,10 +198,25 @@ def test_materialization_metadata(loaded):
     event = instance.get_latest_materialization_event(dg.AssetKey(["pivot", "trades_1d"]))
     metadata = event.asset_materialization.metadata
     assert metadata["parent_rows"].value == TRADES_PER_DAY
-    assert metadata["rows"].value == metadata["parent_rows"].value + metadata["constituent_rows"].value
+    day_rows = metadata["dagster/partition_row_count"].value
+    assert day_rows == metadata["parent_rows"].value + metadata["constituent_rows"].value
+    # The table holds every loaded date; the last one materialized is one of them.
+    assert metadata["dagster/row_count"].value > day_rows
     for key in ("notional", "pnl", "seconds_generate", "seconds_explode", "seconds_load"):
         assert key in metadata
     assert "preview_total_aapl_exposure" in metadata
+
+
+def test_the_catalog_shows_each_table_its_columns_and_owner():
+    """Column schema, table name, owner and tags come with the definitions, from the DDL."""
+    spec = pivot.trades_1d.specs_by_key[dg.AssetKey(["pivot", "trades_1d"])]
+    schema = spec.metadata["dagster/column_schema"]
+    columns = {column.name: column for column in schema.columns}
+    assert len(columns) == len(TRADE_SCHEMA)
+    assert columns["exposure_type"].type == "LowCardinality(String)"
+    assert columns["notional"].description == "Notional value (quantity × price)"
+    assert spec.metadata["dagster/table_name"] == "pivot.trades_1d"
+    assert spec.owners == ["team:data-engineering"] and spec.tags["warehouse"] == "pivot"
 
 
 def test_a_failed_load_leaves_the_previous_day(loaded):
@@ -194,7 +232,8 @@ def test_a_failed_load_leaves_the_previous_day(loaded):
     assert _day_summary(clickhouse, DATES[1]) == before
     staging = clickhouse.query_rows(
         "SELECT count() FROM system.tables WHERE database = {db:String} AND name LIKE '%staging%'",
-        {"db": clickhouse.database})
+        {"db": clickhouse.database},
+    )
     assert staging[0][0] == 0
 
 
@@ -203,32 +242,46 @@ def test_a_day_streams_through_one_insert(clickhouse):
     one INSERT: every row, exact sums, and one part for a day that fits one insert block."""
     day = date.fromisoformat(DATES[0])
     frame = _expected_day(DATES[0])
-    chunks = [frame.slice(0, 1_000), frame.clear(), frame.slice(1_000, 5_000).to_arrow(),
-              clickhouse.to_arrow(frame.slice(6_000, 5_000)), frame.slice(11_000)]
+    chunks = [
+        frame.slice(0, 1_000),
+        frame.clear(),
+        frame.slice(1_000, 5_000).to_arrow(),
+        clickhouse.to_arrow(frame.slice(6_000, 5_000)),
+        frame.slice(11_000),
+    ]
     assert clickhouse.replace_partition("trades_1d", day, chunks) == frame.height
     assert _day_summary(clickhouse, DATES[0]) == (
-        frame.height, TRADES_PER_DAY, round(frame["notional"].sum(), 2), round(frame["pnl"].sum(), 2))
+        frame.height,
+        TRADES_PER_DAY,
+        round(frame["notional"].sum(), 2),
+        round(frame["pnl"].sum(), 2),
+    )
     loaded = clickhouse.query_polars("SELECT * FROM pivot.trades_1d ORDER BY trade_id, underlying_symbol")
     expected = frame.sort("trade_id", "underlying_symbol")
     for column in ("symbol", "parent_symbol", "counterparty", "underlying_symbol", "exposure_type", "book", "sector"):
         assert loaded[column].cast(pl.String).to_list() == expected[column].cast(pl.String).to_list(), column
     parts = clickhouse.query_rows(
         "SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'trades_1d' AND active",
-        {"db": clickhouse.database})[0][0]
+        {"db": clickhouse.database},
+    )[0][0]
     # A server gets one insert per chunk (four with rows); chDB reads the chunks as one stream.
     assert parts == (1 if clickhouse.is_embedded else 4)
 
 
 def test_trades_1d_is_never_merged_in_the_background(clickhouse):
     """A day's parts stay as loaded (write-once days); a store made before the setting gets it too."""
+
     def merge_setting():
         engine = clickhouse.query_rows(
             "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'trades_1d'",
-            {"db": clickhouse.database})[0][0]
+            {"db": clickhouse.database},
+        )[0][0]
         return "max_bytes_to_merge_at_max_space_in_pool = 0" in engine
 
     assert merge_setting()
-    clickhouse.command("ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600")
+    clickhouse.command(
+        "ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600"
+    )
     assert not merge_setting()
     clickhouse.apply_ddl()
     assert merge_setting()
@@ -239,22 +292,60 @@ def test_range_backfill_in_one_run(clickhouse):
     with dg.instance_for_test() as instance:
         _materialize([pivot.instruments, pivot.constituents], clickhouse, instance)
         result = dg.materialize(
-            [pivot.trades_1d, pivot.trades_1d_rollup], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
+            [pivot.trades_1d, pivot.trades_1d_rollup],
+            resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+            instance=instance,
             run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}},
-            tags={"dagster/asset_partition_range_start": "2024-02-01",
-                  "dagster/asset_partition_range_end": "2024-02-03"},
+            tags={
+                "dagster/asset_partition_range_start": "2024-02-01",
+                "dagster/asset_partition_range_end": "2024-02-03",
+            },
         )
         assert result.success
         per_day = clickhouse.query_rows(
-            "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d GROUP BY trade_date ORDER BY trade_date")
+            "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d "
+            "GROUP BY trade_date ORDER BY trade_date"
+        )
         assert per_day == [(date(2024, 2, d), 200) for d in (1, 2, 3)]
-        rollup_days = clickhouse.query_rows("SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date")
+        rollup_days = clickhouse.query_rows(
+            "SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date"
+        )
         assert [d for (d,) in rollup_days] == [date(2024, 2, d) for d in (1, 2, 3)]
 
 
 def test_trades_need_reference_data(clickhouse):
     with dg.instance_for_test() as instance:
-        result = dg.materialize([pivot.trades_1d], resources={"clickhouse": clickhouse, "generation": GenerationSettings()}, instance=instance,
-                                partition_key=DATES[0], raise_on_error=False)
+        result = dg.materialize(
+            [pivot.trades_1d],
+            resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
+            instance=instance,
+            partition_key=DATES[0],
+            raise_on_error=False,
+        )
         assert not result.success
         assert "materialize pivot/instruments" in str(result.get_step_failure_events()[0].step_failure_data.error)
+
+
+GOLDEN_SPEC_ANSWERS = Path(__file__).parent / "golden" / "spec_answers_2024-01-16.json"
+
+
+def _comparable(rows: list[list]) -> list[list]:
+    """Rows in a stable order: the engine's parallel sums may differ in the last bits, and ties
+    in ORDER BY may come in any order."""
+    return sorted(rows, key=lambda row: [v if isinstance(v, str) else f"{v:.2f}" for v in row])
+
+
+def test_spec_answers_equal_the_recorded_ones_for_the_same_seed_and_date(loaded):
+    """The five spec queries over 2024-01-16 (3,000 trades, default seed) give the answers recorded
+    before the house-in-order refactor (tests/golden/, written by the same queries at commit 78a2b6c).
+    A change that alters the synthetic rows on purpose rewrites that file and says so."""
+    clickhouse, _ = loaded
+    golden = json.loads(GOLDEN_SPEC_ANSWERS.read_text())
+    assert golden["top_level_view"]["rows"], "the recorded answers are not empty"
+    for name, sql in SPEC_QUERIES.items():
+        frame = clickhouse.query_polars(for_date(sql, "2024-01-16"))
+        rows = [[v if isinstance(v, float) else str(v) for v in row] for row in frame.rows()]
+        assert frame.columns == golden[name]["columns"], name
+        assert len(rows) == len(golden[name]["rows"]), name
+        for got, expected in zip(_comparable(rows), _comparable(golden[name]["rows"])):
+            assert got == pytest.approx(expected, rel=1e-9, abs=1e-6), name

@@ -34,9 +34,11 @@ def _run(args, env, check=True):
 
 
 def _query(env, sql):
-    script = ("import json, sys; from pipeline.resources.clickhouse import ClickHouseResource; "
-              "import os; r = ClickHouseResource(url=os.environ['PIVOT_CLICKHOUSE_URL']); "
-              "print(json.dumps([list(map(str, row)) for row in r.query_rows(sys.argv[1])]))")
+    script = (
+        "import json, sys; from pipeline.resources.clickhouse import ClickHouseResource; "
+        "import os; r = ClickHouseResource(url=os.environ['PIVOT_CLICKHOUSE_URL']); "
+        "print(json.dumps([list(map(str, row)) for row in r.query_rows(sys.argv[1])]))"
+    )
     return json.loads(_run([sys.executable, "-c", script, sql], env).stdout.strip().splitlines()[-1])
 
 
@@ -45,10 +47,23 @@ def test_partition_and_range_from_the_cli(cli_env):
     _run(materialize + ["--select", "pivot/instruments,pivot/constituents"], cli_env)
     config = json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 500}}}})
     _run(materialize + ["--select", "pivot/trades_1d", "--partition", "2024-01-15", "--config-json", config], cli_env)
-    _run(materialize + ["--select", "pivot/trades_1d,pivot/trades_1d_rollup",
-                        "--partition-range", "2024-01-01...2024-01-03", "--config-json", config], cli_env)
-    per_day = _query(cli_env, "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d "
-                              "GROUP BY trade_date ORDER BY trade_date")
+    _run(
+        materialize
+        + [
+            "--select",
+            "pivot/trades_1d,pivot/trades_1d_rollup",
+            "--partition-range",
+            "2024-01-01...2024-01-03",
+            "--config-json",
+            config,
+        ],
+        cli_env,
+    )
+    per_day = _query(
+        cli_env,
+        "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d "
+        "GROUP BY trade_date ORDER BY trade_date",
+    )
     assert per_day == [["2024-01-01", "500"], ["2024-01-02", "500"], ["2024-01-03", "500"], ["2024-01-15", "500"]]
     rollup_days = _query(cli_env, "SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date")
     assert rollup_days == [["2024-01-01"], ["2024-01-02"], ["2024-01-03"]]
@@ -59,9 +74,17 @@ def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
     bad_key = _run(materialize + ["--partition", "2024-13-45"], cli_env, check=False)
     assert bad_key.returncode != 0
     assert "2024-13-45" in bad_key.stderr + bad_key.stdout
-    bad_config = _run(materialize + ["--partition", "2024-01-15", "--config-json",
-                                     json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": -5}}}})],
-                      cli_env, check=False)
+    bad_config = _run(
+        materialize
+        + [
+            "--partition",
+            "2024-01-15",
+            "--config-json",
+            json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": -5}}}}),
+        ],
+        cli_env,
+        check=False,
+    )
     assert bad_config.returncode != 0
     assert "trades_per_day" in bad_config.stderr + bad_config.stdout
 
@@ -70,13 +93,20 @@ def test_a_busy_embedded_store_gives_a_clear_error(clickhouse):
     if not clickhouse.is_embedded:
         pytest.skip("only the embedded store admits one process at a time")
     store = clickhouse.url.removeprefix("chdb://")
-    script = ("from pipeline.resources.clickhouse import ClickHouseResource; import sys; "
-              "ClickHouseResource(url=sys.argv[1]).get_client()")
-    completed = subprocess.run([sys.executable, "-c", script, clickhouse.url], capture_output=True, text=True,
-                               timeout=120)
+    script = (
+        "from pipeline.resources.clickhouse import ClickHouseResource; import sys; "
+        "ClickHouseResource(url=sys.argv[1]).get_client()"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, clickhouse.url], capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode != 0
     assert f"Cannot open the embedded ClickHouse store at {store}" in completed.stderr
     assert "one process per data directory" in completed.stderr
     # and the holder's data is untouched
-    assert clickhouse.query_rows("SELECT count() FROM system.tables WHERE database = {db:String}",
-                                 {"db": clickhouse.database})[0][0] == 4
+    assert (
+        clickhouse.query_rows(
+            "SELECT count() FROM system.tables WHERE database = {db:String}", {"db": clickhouse.database}
+        )[0][0]
+        == 4
+    )

@@ -73,8 +73,11 @@ def test_weights_sum_to_one_per_parent_and_period(constituents):
 
 
 def test_periods_tile_time_without_overlap(constituents):
-    periods = constituents.select("parent_symbol", "effective_date", "expiry_date").unique().sort(
-        "parent_symbol", "effective_date")
+    periods = (
+        constituents.select("parent_symbol", "effective_date", "expiry_date")
+        .unique()
+        .sort("parent_symbol", "effective_date")
+    )
     for _, group in periods.group_by("parent_symbol"):
         starts, ends = group["effective_date"].to_list(), group["expiry_date"].to_list()
         assert ends[-1] == MAP_OPEN_ENDED_EXPIRY

@@ -51,8 +51,11 @@ def test_trade_ids_are_unique_across_days(instruments, trades):
 
 
 def test_organisation_is_a_hierarchy(trades):
-    for child, parent in (("account_id", "portfolio_id"), ("portfolio_id", "fund_id"),
-                          ("fund_id", "portfolio_manager_id")):
+    for child, parent in (
+        ("account_id", "portfolio_id"),
+        ("portfolio_id", "fund_id"),
+        ("fund_id", "portfolio_manager_id"),
+    ):
         assert trades.group_by(child).agg(pl.col(parent).n_unique())[parent].max() == 1
     assert trades.group_by("portfolio_id").agg(pl.col("book").n_unique())["book"].max() == 1
     assert trades.group_by("portfolio_manager_id").agg(pl.col("desk").n_unique())["desk"].max() == 1
@@ -61,14 +64,25 @@ def test_organisation_is_a_hierarchy(trades):
 
 def test_orders_have_one_account_instrument_and_side(trades):
     per_order = trades.group_by("order_id").agg(
-        pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique())
+        pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique()
+    )
     assert per_order.select(pl.exclude("order_id").max()).row(0) == (1, 1, 1)
 
 
 def test_geography_agrees_with_instrument(trades, instruments):
-    joined = trades.join(instruments.select("symbol", "exchange", pl.col("country").alias("listed_country"),
-                                            "asset_class", "sector", "currency", "instrument_type"),
-                         on="symbol", suffix="_ref")
+    joined = trades.join(
+        instruments.select(
+            "symbol",
+            "exchange",
+            pl.col("country").alias("listed_country"),
+            "asset_class",
+            "sector",
+            "currency",
+            "instrument_type",
+        ),
+        on="symbol",
+        suffix="_ref",
+    )
     assert (joined["country"].cast(pl.String) == joined["listed_country"]).all()
     assert all(COUNTRY_REGION[c] == r for c, r in joined.select("country", "region").unique().iter_rows())
     assert all(v in VENUES_BY_EXCHANGE[e] for e, v in joined.select("exchange", "venue").unique().iter_rows())
@@ -88,8 +102,11 @@ def test_values_are_consistent(trades):
 
 
 def test_exposure_types_follow_instrument_types(trades):
-    pairs = set(trades.select(pl.col("instrument_type").cast(pl.String),
-                              pl.col("exposure_type").cast(pl.String)).unique().iter_rows())
+    pairs = set(
+        trades.select(pl.col("instrument_type").cast(pl.String), pl.col("exposure_type").cast(pl.String))
+        .unique()
+        .iter_rows()
+    )
     assert ("ETF", "ETF") in pairs and ("ETC", "ETC") in pairs and ("Stock", "Direct") in pairs
     assert all(exposure == {"ETF": "ETF", "ETC": "ETC"}.get(kind, "Direct") for kind, exposure in pairs)
 
@@ -131,8 +148,11 @@ def test_day_is_generated_in_independent_chunks(instruments):
     # account, instrument and side.
     assert (chunked["trade_id"] % 10_000_000_000).to_list() == list(range(1, 20_001))
     per_order = chunked.group_by("order_id").agg(
-        pl.col("account_id").n_unique(), pl.col("symbol").n_unique(), pl.col("quantity").sign().n_unique(),
-        ((pl.col("trade_id") % 10_000_000_000 - 1) // 3_000).n_unique().alias("chunks"))
+        pl.col("account_id").n_unique(),
+        pl.col("symbol").n_unique(),
+        pl.col("quantity").sign().n_unique(),
+        ((pl.col("trade_id") % 10_000_000_000 - 1) // 3_000).n_unique().alias("chunks"),
+    )
     assert per_order.select(pl.exclude("order_id").max()).row(0) == (1, 1, 1, 1)
 
 

@@ -34,7 +34,9 @@ def best_of(convert, chunks: list[pl.DataFrame], repeats: int = 3) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.arrow_conversion", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.experiments.arrow_conversion", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--trades-per-day", type=int, default=300_000)
     args = parser.parse_args()
     instruments, constituents = build_instruments(DEFAULT_SEED), build_constituents(DEFAULT_SEED)

@@ -38,7 +38,9 @@ def run(path: str, merges: str, trades_per_day: int, chunk_rows: int) -> dict:
         clickhouse = ClickHouseResource(url=f"chdb://{store}")
         clickhouse.apply_ddl()
         if merges == "merges_on":
-            clickhouse.command("ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600")
+            clickhouse.command(
+                "ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 161061273600"
+            )
         instruments, constituents = build_instruments(DEFAULT_SEED), build_constituents(DEFAULT_SEED)
         peak, stop = [0], threading.Event()
 
@@ -49,24 +51,42 @@ def run(path: str, merges: str, trades_per_day: int, chunk_rows: int) -> dict:
 
         threading.Thread(target=sample, daemon=True).start()
         started = time.perf_counter()
-        chunks = Prefetched(streamed_day(generate_trade_chunks(DAY, trades_per_day, instruments, DEFAULT_SEED),
-                                         constituents, instruments, DAY, chunk_rows=chunk_rows))
+        chunks = Prefetched(
+            streamed_day(
+                generate_trade_chunks(DAY, trades_per_day, instruments, DEFAULT_SEED),
+                constituents,
+                instruments,
+                DAY,
+                chunk_rows=chunk_rows,
+            )
+        )
         if path == "stream":
             rows = clickhouse.insert_stream("trades_1d", chunks)
         else:
             rows = sum(clickhouse.insert_stream("trades_1d", [chunk]) for chunk in chunks)
         seconds = time.perf_counter() - started
         stop.set()
-        parts = clickhouse.query_rows("SELECT count() FROM system.parts WHERE database = 'pivot' AND table = 'trades_1d' AND active")[0][0]
-        return {"path": path, "merges": merges, "rows": rows, "seconds": round(seconds, 2),
-                "rows_per_s": round(rows / seconds), "peak_rss_mb": peak[0] >> 20, "parts": parts}
+        parts = clickhouse.query_rows(
+            "SELECT count() FROM system.parts WHERE database = 'pivot' AND table = 'trades_1d' AND active"
+        )[0][0]
+        return {
+            "path": path,
+            "merges": merges,
+            "rows": rows,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "peak_rss_mb": peak[0] >> 20,
+            "parts": parts,
+        }
     finally:
         close_all_clients()
         shutil.rmtree(store, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.insert_paths", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.experiments.insert_paths", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--trades-per-day", type=int, default=1_000_000)
     parser.add_argument("--chunk-rows", type=int, default=100_000, help="chunk size of the streamed variant")
     parser.add_argument("--per-chunk-rows", type=int, default=500_000, help="rows per INSERT of the per-chunk variant")

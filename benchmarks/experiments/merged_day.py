@@ -25,7 +25,10 @@ DAY = date(2024, 1, 15)
 
 def query_seconds(clickhouse: ClickHouseResource, repeats: int = 5) -> dict:
     client = clickhouse.get_client()
-    queries = {**{name: for_date(sql, DAY) for name, sql in SPEC_QUERIES.items()}, "rollup_raw_group_by": ROLLUP_FROM_FACT}
+    queries = {
+        **{name: for_date(sql, DAY) for name, sql in SPEC_QUERIES.items()},
+        "rollup_raw_group_by": ROLLUP_FROM_FACT,
+    }
     out = {}
     for name, sql in queries.items():
         runs = []
@@ -38,11 +41,15 @@ def query_seconds(clickhouse: ClickHouseResource, repeats: int = 5) -> dict:
 
 
 def parts(clickhouse: ClickHouseResource) -> int:
-    return clickhouse.query_rows("SELECT count() FROM system.parts WHERE database = 'pivot' AND table = 'trades_1d' AND active")[0][0]
+    return clickhouse.query_rows(
+        "SELECT count() FROM system.parts WHERE database = 'pivot' AND table = 'trades_1d' AND active"
+    )[0][0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.merged_day", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.experiments.merged_day", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--trades-per-day", type=int, default=1_000_000)
     args = parser.parse_args()
     store = Path(tempfile.mkdtemp(prefix="pivot-merged-day-", dir="/tmp"))
@@ -52,11 +59,22 @@ def main() -> None:
         clickhouse.replace_table("instruments", build_instruments(DEFAULT_SEED))
         clickhouse.replace_table("constituents", build_constituents(DEFAULT_SEED))
         started = time.perf_counter()
-        load_trade_date(clickhouse, DAY, read_reference_data(clickhouse), trades_per_day=args.trades_per_day,
-                        seed=DEFAULT_SEED)
+        load_trade_date(
+            clickhouse, DAY, read_reference_data(clickhouse), trades_per_day=args.trades_per_day, seed=DEFAULT_SEED
+        )
         load_seconds = time.perf_counter() - started
-        print(json.dumps({"as_loaded": {"parts": parts(clickhouse), "load_seconds": round(load_seconds, 2),
-                                        "queries": query_seconds(clickhouse)}}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "as_loaded": {
+                        "parts": parts(clickhouse),
+                        "load_seconds": round(load_seconds, 2),
+                        "queries": query_seconds(clickhouse),
+                    }
+                }
+            ),
+            flush=True,
+        )
         started = time.perf_counter()
         clickhouse.command(f"OPTIMIZE TABLE pivot.trades_1d PARTITION '{DAY.isoformat()}' FINAL")
         print(json.dumps({"optimize_final_seconds": round(time.perf_counter() - started, 2)}), flush=True)

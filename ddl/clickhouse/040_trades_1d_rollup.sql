@@ -4,17 +4,17 @@
 -- swapped in with REPLACE PARTITION (materialized views do not fire on it).
 CREATE TABLE IF NOT EXISTS pivot.trades_1d_rollup
 (
-    trade_date           Date,
-    portfolio_manager_id UInt32,
-    fund_id              UInt32,
-    book                 LowCardinality(String),
-    asset_class          LowCardinality(String),
-    symbol               String,
-    exposure_type        LowCardinality(String),
-    quantity_state       AggregateFunction(sum, Float64),
-    notional_state       AggregateFunction(sum, Float64),
-    pnl_state            AggregateFunction(sum, Float64),
-    trade_count          SimpleAggregateFunction(sum, UInt64)
+    trade_date           Date COMMENT 'Trade date (partition key)',
+    portfolio_manager_id UInt32 COMMENT 'Portfolio manager identifier',
+    fund_id              UInt32 COMMENT 'Fund identifier',
+    book                 LowCardinality(String) COMMENT 'Trading book',
+    asset_class          LowCardinality(String) COMMENT 'Equity, Commodity, etc.',
+    symbol               String COMMENT 'Instrument symbol',
+    exposure_type        LowCardinality(String) COMMENT 'Direct, ETF, ETC or Constituent: part of the key, so top-level and look-through views never double count',
+    quantity_state       AggregateFunction(sum, Float64) COMMENT 'sumState(quantity): read with sumMerge',
+    notional_state       AggregateFunction(sum, Float64) COMMENT 'sumState(notional): read with sumMerge',
+    pnl_state            AggregateFunction(sum, Float64) COMMENT 'sumState(pnl): read with sumMerge',
+    trade_count          SimpleAggregateFunction(sum, UInt64) COMMENT 'Rows of trades_1d in the group'
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY trade_date

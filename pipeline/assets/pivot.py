@@ -10,7 +10,13 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from pipeline.assets.metadata import markdown_table, partition_days
+from pipeline.assets.metadata import (
+    OWNERS,
+    markdown_table,
+    partition_days,
+    row_counts,
+    table_definition_metadata,
+)
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
@@ -21,52 +27,67 @@ from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landing import merge_landed_files
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, for_date
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
-from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import CLICKHOUSE_POOL, landing_dir
 
 GROUP = "pivot"
 KINDS = {"polars", "clickhouse"}
+
+
+def _table(name: str, layer: str) -> dict:
+    """The @dg.asset arguments every pivot table shares: its key, catalog metadata, owner and tags."""
+    return {
+        "key": ["pivot", name],
+        "metadata": table_definition_metadata(f"pivot.{name}", ddl_columns(name)),
+        "owners": OWNERS,
+        "tags": {"warehouse": "pivot", "layer": layer},
+        "group_name": GROUP,
+        "kinds": KINDS,
+        "pool": CLICKHOUSE_POOL,
+    }
+
+
 DEMO_TRADES_PER_DAY = 20_000
 
 
 class TradesConfig(dg.Config):
     trades_per_day: int = Field(
-        default=DEMO_TRADES_PER_DAY, ge=0, le=MAX_TRADES_PER_DAY,
+        default=DEMO_TRADES_PER_DAY,
+        ge=0,
+        le=MAX_TRADES_PER_DAY,
         description="Base (traded) rows generated per trade date, before look-through.",
     )
     explode_constituents: bool = Field(
         default=True, description="Add constituent-exposure rows for every ETF/ETC trade (look-through)."
     )
     chunk_rows: int = Field(
-        default=DEFAULT_CHUNK_ROWS, ge=10_000, le=20_000_000,
+        default=DEFAULT_CHUNK_ROWS,
+        ge=10_000,
+        le=20_000_000,
         description="Exposure rows per chunk streamed into ClickHouse: bounds memory per partition.",
     )
 
 
 @dg.asset(
-    key=["pivot", "instruments"],
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=CLICKHOUSE_POOL,
+    **_table("instruments", "reference"),
 )
 def instruments(clickhouse: ClickHouseResource, generation: GenerationSettings) -> dg.MaterializeResult:
     """Instrument reference data: every tradeable stock, ETF, ETC, commodity, index, future and option,
     with its asset class, type, currency, exchange and sector."""
     frame = build_instruments(generation.seed)
     clickhouse.replace_table("instruments", frame)
-    return dg.MaterializeResult(metadata={
-        "rows": frame.height,
-        "by_instrument_type": markdown_table(frame.group_by("instrument_type").len().sort("instrument_type")),
-        "location": clickhouse.location,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": frame.height,
+            "by_instrument_type": markdown_table(frame.group_by("instrument_type").len().sort("instrument_type")),
+            "location": clickhouse.location,
+        }
+    )
 
 
 @dg.asset(
-    key=["pivot", "constituents"],
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=CLICKHOUSE_POOL,
+    **_table("constituents", "reference"),
     deps=[instruments],
 )
 def constituents(
@@ -82,28 +103,29 @@ def constituents(
         (context.log.info if result.is_valid else context.log.warning)(result.summary())
     clickhouse.replace_table("constituents", frame)
     periods = frame.select("parent_symbol", "effective_date").unique()
-    return dg.MaterializeResult(metadata={
-        "rows": frame.height,
-        "parents": frame["parent_symbol"].n_unique(),
-        "effective_periods": periods.height,
-        "latest_effective_date": str(frame["effective_date"].max()),
-        "landed_files_applied": sum(result.is_valid for result in landed),
-        "landed_files_rejected": sum(not result.is_valid for result in landed),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": frame.height,
+            "parents": frame["parent_symbol"].n_unique(),
+            "effective_periods": periods.height,
+            "latest_effective_date": str(frame["effective_date"].max()),
+            "landed_files_applied": sum(result.is_valid for result in landed),
+            "landed_files_rejected": sum(not result.is_valid for result in landed),
+        }
+    )
 
 
 @dg.asset(
-    key=["pivot", "trades_1d"],
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=CLICKHOUSE_POOL,
+    **_table("trades_1d", "fact"),
     deps=[instruments, constituents],
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
 )
 def trades_1d(
-    context: dg.AssetExecutionContext, config: TradesConfig, clickhouse: ClickHouseResource,
+    context: dg.AssetExecutionContext,
+    config: TradesConfig,
+    clickhouse: ClickHouseResource,
     generation: GenerationSettings,
 ) -> dg.MaterializeResult:
     """Daily trade fact: every trade of the trade date, plus one look-through row per constituent of
@@ -115,15 +137,22 @@ def trades_1d(
     loads = []
     for day in partition_days(context):
         load = load_trade_date(
-            clickhouse, day, reference, trades_per_day=config.trades_per_day, seed=generation.seed,
-            explode=config.explode_constituents, chunk_rows=config.chunk_rows,
+            clickhouse,
+            day,
+            reference,
+            trades_per_day=config.trades_per_day,
+            seed=generation.seed,
+            explode=config.explode_constituents,
+            chunk_rows=config.chunk_rows,
         )
         context.log.info(load.summary())
         loads.append(load)
         failpoint(f"trades_1d.after.{day}")
     totals = LoadTotals.of(loads)
     metadata = {
-        "rows": dg.MetadataValue.int(totals.rows),
+        # A range run reports once for all its dates: the per-date count only when it is one date.
+        **row_counts(_table_rows(clickhouse, "trades_1d"), totals.rows if len(loads) == 1 else None),
+        "rows_loaded": dg.MetadataValue.int(totals.rows),
         "parent_rows": dg.MetadataValue.int(totals.parent_rows),
         "constituent_rows": dg.MetadataValue.int(totals.constituent_rows),
         "notional": dg.MetadataValue.float(totals.notional),
@@ -142,10 +171,7 @@ def trades_1d(
 
 
 @dg.asset(
-    key=["pivot", "trades_1d_rollup"],
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=CLICKHOUSE_POOL,
+    **_table("trades_1d_rollup", "rollup"),
     deps=[trades_1d],
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -158,11 +184,18 @@ def trades_1d_rollup(context: dg.AssetExecutionContext, clickhouse: ClickHouseRe
     rows = 0
     for day in partition_days(context):
         rows += clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD, {"day": day})
-    return dg.MaterializeResult(metadata={
-        "rows": dg.MetadataValue.int(rows),
-        "seconds_rebuild": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
-        "trade_dates": len(context.partition_keys),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": dg.MetadataValue.int(rows),
+            "seconds_rebuild": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+            "trade_dates": len(context.partition_keys),
+        }
+    )
+
+
+def _table_rows(clickhouse: ClickHouseResource, table: str) -> int:
+    # count() without a filter is answered from the parts' row counts, not a scan.
+    return clickhouse.query_rows(f"SELECT count() FROM {clickhouse.table(table)}")[0][0]
 
 
 defs = dg.Definitions(assets=[instruments, constituents, trades_1d, trades_1d_rollup])

@@ -31,9 +31,7 @@ RELATIVE_TOLERANCE = 1e-9
 
 def _per_day(clickhouse: ClickHouseResource, days: list[date], sql: str, **parameters) -> pl.DataFrame:
     """One query per trade date of the run ({day:Date} bound to each), the failing rows concatenated."""
-    return pl.concat(
-        [clickhouse.query_polars(sql, {"day": day, **parameters}) for day in days], how="vertical_relaxed"
-    )
+    return pl.concat([clickhouse.query_polars(sql, {"day": day, **parameters}) for day in days], how="vertical_relaxed")
 
 
 @dg.asset_check(asset=pivot.constituents, name=CONSTITUENT_WEIGHTS_SUM_TO_ONE, blocking=True, pool=CLICKHOUSE_POOL)
@@ -48,12 +46,19 @@ def constituent_weights_sum_to_one(clickhouse: ClickHouseResource) -> dg.AssetCh
     periods = clickhouse.query_rows(
         "SELECT count() FROM (SELECT DISTINCT parent_symbol, effective_date FROM pivot.constituents)"
     )[0][0]
-    return check_result(failing, {"periods_checked": dg.MetadataValue.int(periods)},
-                   "every period's weights sum to 1", "effective periods whose weights do not sum to 1")
+    return check_result(
+        failing,
+        {"periods_checked": dg.MetadataValue.int(periods)},
+        "every period's weights sum to 1",
+        "effective periods whose weights do not sum to 1",
+    )
 
 
 @dg.asset_check(
-    asset=pivot.trades_1d, name=LOOK_THROUGH_CONSISTENT, blocking=True, pool=CLICKHOUSE_POOL,
+    asset=pivot.trades_1d,
+    name=LOOK_THROUGH_CONSISTENT,
+    blocking=True,
+    pool=CLICKHOUSE_POOL,
     partitions_def=trade_date_partitions,
 )
 def look_through_consistent(
@@ -63,7 +68,10 @@ def look_through_consistent(
     parent's notional times the sum of the weights of the map in force that day, and the rows carry
     exactly those weights (no exposure created, lost or counted twice)."""
     days = partition_days(context)
-    failing = _per_day(clickhouse, days, """
+    failing = _per_day(
+        clickhouse,
+        days,
+        """
         SELECT t.trade_date AS trade_date, t.trade_id AS trade_id, t.parent_symbol AS parent_symbol,
             t.parent_notional AS parent_notional, t.constituent_notional AS constituent_notional,
             t.row_weight_sum AS row_weight_sum, m.map_weight_sum AS map_weight_sum,
@@ -94,18 +102,30 @@ def look_through_consistent(
               > greatest(0.01, abs(t.parent_notional) * {tolerance:Float64})
         ORDER BY trade_id
         SETTINGS join_use_nulls = 0
-        """, tolerance=RELATIVE_TOLERANCE)
-    exploded = sum(clickhouse.query_rows(
-        "SELECT uniqExact(trade_id) FROM pivot.trades_1d WHERE trade_date = {day:Date} AND is_constituent_exposure = 1",
-        {"day": day})[0][0] for day in days)
-    return check_result(failing,
-                   {"exploded_trades_checked": dg.MetadataValue.int(exploded)},
-                   "constituent notional = parent notional x weights for every exploded trade",
-                   "exploded trades whose constituent notional does not match the parent")
+        """,
+        tolerance=RELATIVE_TOLERANCE,
+    )
+    exploded = sum(
+        clickhouse.query_rows(
+            "SELECT uniqExact(trade_id) FROM pivot.trades_1d "
+            "WHERE trade_date = {day:Date} AND is_constituent_exposure = 1",
+            {"day": day},
+        )[0][0]
+        for day in days
+    )
+    return check_result(
+        failing,
+        {"exploded_trades_checked": dg.MetadataValue.int(exploded)},
+        "constituent notional = parent notional x weights for every exploded trade",
+        "exploded trades whose constituent notional does not match the parent",
+    )
 
 
 @dg.asset_check(
-    asset=pivot.trades_1d, name=NO_DUPLICATE_TRADE_ROWS, blocking=True, pool=CLICKHOUSE_POOL,
+    asset=pivot.trades_1d,
+    name=NO_DUPLICATE_TRADE_ROWS,
+    blocking=True,
+    pool=CLICKHOUSE_POOL,
     partitions_def=trade_date_partitions,
 )
 def no_duplicate_trade_rows(
@@ -122,21 +142,43 @@ def no_duplicate_trade_rows(
     for day in partition_days(context):
         flagged = clickhouse.query_rows(
             "SELECT count() FROM (SELECT 1 FROM pivot.trades_1d WHERE trade_date = {day:Date} "
-            "GROUP BY trade_id, cityHash64(symbol, exposure_type) HAVING count() > 1 LIMIT 1)", {"day": day})[0][0]
+            "GROUP BY trade_id, cityHash64(symbol, exposure_type) HAVING count() > 1 LIMIT 1)",
+            {"day": day},
+        )[0][0]
         if flagged:
-            frames.append(clickhouse.query_polars(
-                "SELECT trade_date, trade_id, exposure_type, symbol, count() AS copies FROM pivot.trades_1d "
-                "WHERE trade_date = {day:Date} GROUP BY trade_date, trade_id, exposure_type, symbol "
-                "HAVING copies > 1 ORDER BY trade_id, symbol", {"day": day}))
-    failing = (pl.concat(frames, how="vertical_relaxed") if frames
-               else pl.DataFrame(schema={"trade_date": pl.Date, "trade_id": pl.UInt64, "exposure_type": pl.String,
-                                         "symbol": pl.String, "copies": pl.UInt64}))
-    return check_result(failing, {"trade_dates": dg.MetadataValue.int(len(context.partition_keys))},
-                   "no trade row appears twice", "duplicated (trade_id, exposure_type, symbol) keys")
+            frames.append(
+                clickhouse.query_polars(
+                    "SELECT trade_date, trade_id, exposure_type, symbol, count() AS copies FROM pivot.trades_1d "
+                    "WHERE trade_date = {day:Date} GROUP BY trade_date, trade_id, exposure_type, symbol "
+                    "HAVING copies > 1 ORDER BY trade_id, symbol",
+                    {"day": day},
+                )
+            )
+    failing = (
+        pl.concat(frames, how="vertical_relaxed")
+        if frames
+        else pl.DataFrame(
+            schema={
+                "trade_date": pl.Date,
+                "trade_id": pl.UInt64,
+                "exposure_type": pl.String,
+                "symbol": pl.String,
+                "copies": pl.UInt64,
+            }
+        )
+    )
+    return check_result(
+        failing,
+        {"trade_dates": dg.MetadataValue.int(len(context.partition_keys))},
+        "no trade row appears twice",
+        "duplicated (trade_id, exposure_type, symbol) keys",
+    )
 
 
 @dg.asset_check(
-    asset=pivot.trades_1d, name=GREEKS_WITHIN_SPEC_RANGES, pool=CLICKHOUSE_POOL,
+    asset=pivot.trades_1d,
+    name=GREEKS_WITHIN_SPEC_RANGES,
+    pool=CLICKHOUSE_POOL,
     partitions_def=trade_date_partitions,
 )
 def greeks_within_spec_ranges(
@@ -145,25 +187,35 @@ def greeks_within_spec_ranges(
     """Delta in [-1, 1], gamma in [0, 0.1] and theta <= 0, as the spec defines them. Not blocking:
     the rollup carries no Greeks, so a bad Greek does not spread, but it fails the check loudly."""
     days = partition_days(context)
-    failing = _per_day(clickhouse, days, "SELECT trade_date, trade_id, symbol, exposure_type, delta, gamma, theta FROM pivot.trades_1d "
+    failing = _per_day(
+        clickhouse,
+        days,
+        "SELECT trade_date, trade_id, symbol, exposure_type, delta, gamma, theta FROM pivot.trades_1d "
         "WHERE trade_date = {day:Date} AND (delta < -1 OR delta > 1 OR gamma < 0 OR gamma > 0.1 OR theta > 0 "
-        "OR isNaN(delta) OR isNaN(gamma) OR isNaN(theta)) ORDER BY trade_id")
-    return check_result(failing,
-                   {"trade_dates": dg.MetadataValue.int(len(days))},
-                   "every row's Greeks are within the spec's ranges", "rows with Greeks outside the spec's ranges")
+        "OR isNaN(delta) OR isNaN(gamma) OR isNaN(theta)) ORDER BY trade_id",
+    )
+    return check_result(
+        failing,
+        {"trade_dates": dg.MetadataValue.int(len(days))},
+        "every row's Greeks are within the spec's ranges",
+        "rows with Greeks outside the spec's ranges",
+    )
 
 
 @dg.asset_check(
-    asset=pivot.trades_1d_rollup, name=ROLLUP_MATCHES_FACT, pool=CLICKHOUSE_POOL,
+    asset=pivot.trades_1d_rollup,
+    name=ROLLUP_MATCHES_FACT,
+    pool=CLICKHOUSE_POOL,
     partitions_def=trade_date_partitions,
 )
-def rollup_matches_fact(
-    context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
-) -> dg.AssetCheckResult:
+def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
     """The rollup's trade count, quantity, notional and P&L equal the fact's, per (trade_date,
     exposure_type): dashboards reading the rollup see the same numbers as the fact."""
     days = partition_days(context)
-    failing = _per_day(clickhouse, days, """
+    failing = _per_day(
+        clickhouse,
+        days,
+        """
         SELECT f.trade_date AS trade_date, f.exposure_type AS exposure_type,
             f.rows AS fact_rows, r.rows AS rollup_rows,
             f.notional AS fact_notional, r.notional AS rollup_notional,
@@ -183,16 +235,23 @@ def rollup_matches_fact(
            OR abs(f.notional - r.notional) > greatest(0.01, abs(f.notional) * {tolerance:Float64})
            OR abs(f.pnl - r.pnl) > greatest(0.01, abs(f.pnl) * {tolerance:Float64})
         ORDER BY exposure_type
-        """, tolerance=RELATIVE_TOLERANCE)
-    return check_result(failing,
-                   {"trade_dates": dg.MetadataValue.int(len(days))},
-                   "rollup equals the fact for every (trade_date, exposure_type)",
-                   "(trade_date, exposure_type) groups where the rollup differs from the fact")
+        """,
+        tolerance=RELATIVE_TOLERANCE,
+    )
+    return check_result(
+        failing,
+        {"trade_dates": dg.MetadataValue.int(len(days))},
+        "rollup equals the fact for every (trade_date, exposure_type)",
+        "(trade_date, exposure_type) groups where the rollup differs from the fact",
+    )
 
 
 pivot_checks = [
-    constituent_weights_sum_to_one, look_through_consistent, no_duplicate_trade_rows,
-    greeks_within_spec_ranges, rollup_matches_fact,
+    constituent_weights_sum_to_one,
+    look_through_consistent,
+    no_duplicate_trade_rows,
+    greeks_within_spec_ranges,
+    rollup_matches_fact,
 ]
 
 defs = dg.Definitions(asset_checks=pivot_checks)

@@ -11,11 +11,14 @@ from pipeline.assets import pivot
 from pipeline.partitions import trade_date_partitions
 
 pivot_reference_job = dg.define_asset_job(
-    "pivot_reference_data", selection=[pivot.instruments, pivot.constituents],
+    "pivot_reference_data",
+    selection=[pivot.instruments, pivot.constituents],
     description="Reload instruments and constituent maps.",
 )
 pivot_daily_job = dg.define_asset_job(
-    "pivot_daily", selection=[pivot.trades_1d, pivot.trades_1d_rollup], partitions_def=trade_date_partitions,
+    "pivot_daily",
+    selection=[pivot.trades_1d, pivot.trades_1d_rollup],
+    partitions_def=trade_date_partitions,
     description="Generate, explode and load one trade date, then rebuild its rollup.",
 )
 pivot_daily_schedule = dg.build_schedule_from_partitioned_job(pivot_daily_job, hour_of_day=6, minute_of_hour=0)

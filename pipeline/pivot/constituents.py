@@ -55,8 +55,10 @@ def _tail_weights(rng: np.random.Generator, count: int, total: float) -> np.ndar
 
 
 def _member_rows(parent: str, weights: dict[str, float], start: date, end: date) -> list[dict]:
-    return [dict(parent_symbol=parent, constituent_symbol=s, weight=w, effective_date=start, expiry_date=end)
-            for s, w in weights.items()]
+    return [
+        dict(parent_symbol=parent, constituent_symbol=s, weight=w, effective_date=start, expiry_date=end)
+        for s, w in weights.items()
+    ]
 
 
 @lru_cache(maxsize=4)
@@ -104,9 +106,14 @@ def build_constituents(seed: int) -> pl.DataFrame:
         prices = closing_prices(seed, effective_date)
         frames.append(
             period.join(prices.rename({"symbol": "parent_symbol", "close_price": "parent_price"}), on="parent_symbol")
-            .join(prices.rename({"symbol": "constituent_symbol", "close_price": "constituent_price"}), on="constituent_symbol")
+            .join(
+                prices.rename({"symbol": "constituent_symbol", "close_price": "constituent_price"}),
+                on="constituent_symbol",
+            )
             .with_columns(shares_per_unit=pl.col("weight") * pl.col("parent_price") / pl.col("constituent_price"))
         )
-    return pl.concat(frames).select(
-        "parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date", "expiry_date"
-    ).sort("parent_symbol", "effective_date", pl.col("weight"), descending=[False, False, True])
+    return (
+        pl.concat(frames)
+        .select("parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date", "expiry_date")
+        .sort("parent_symbol", "effective_date", pl.col("weight"), descending=[False, False, True])
+    )

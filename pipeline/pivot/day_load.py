@@ -70,8 +70,10 @@ class DayLoad:
     by_exposure_type: pl.DataFrame
 
     def summary(self) -> str:
-        return (f"{self.trade_date}: {self.rows:,} rows loaded ({self.parent_rows:,} traded, "
-                f"{self.constituent_rows:,} look-through)")
+        return (
+            f"{self.trade_date}: {self.rows:,} rows loaded ({self.parent_rows:,} traded, "
+            f"{self.constituent_rows:,} look-through)"
+        )
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,16 @@ def load_trade_date(
     # The background thread generates and explodes (Polars releases the GIL for most of
     # its time), so on two cores the next chunk is built while ClickHouse ingests the
     # previous one.
-    chunks = Prefetched(streamed_day(
-        trade_chunks(), reference.constituents, reference.instruments, trade_date,
-        explode=explode, chunk_rows=chunk_rows,
-    ))
+    chunks = Prefetched(
+        streamed_day(
+            trade_chunks(),
+            reference.constituents,
+            reference.instruments,
+            trade_date,
+            explode=explode,
+            chunk_rows=chunk_rows,
+        )
+    )
     try:
         rows = store.replace_partition("trades_1d", trade_date, chunks)
     finally:

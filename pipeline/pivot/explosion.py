@@ -29,9 +29,9 @@ CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
 
 def constituents_in_force(constituents: pl.DataFrame, trade_date: date) -> pl.DataFrame:
     """The composite -> constituent map effective on `trade_date` (effective_date <= d <= expiry_date)."""
-    return constituents.filter(
-        (pl.col("effective_date") <= trade_date) & (pl.col("expiry_date") >= trade_date)
-    ).select("parent_symbol", "constituent_symbol", "weight", "shares_per_unit")
+    return constituents.filter((pl.col("effective_date") <= trade_date) & (pl.col("expiry_date") >= trade_date)).select(
+        "parent_symbol", "constituent_symbol", "weight", "shares_per_unit"
+    )
 
 
 def _constituent_map(map_in_force: pl.DataFrame, instruments: pl.DataFrame) -> pl.DataFrame:
@@ -64,8 +64,13 @@ def _exploded_chunks(parents: pl.DataFrame, composite_map: pl.DataFrame) -> Iter
         yield (
             chunk.lazy()
             .drop("chunk", "fan_out")
-            .join(composite_map.lazy(), left_on="symbol", right_on="parent_symbol", how="inner",
-                  maintain_order="left_right")
+            .join(
+                composite_map.lazy(),
+                left_on="symbol",
+                right_on="parent_symbol",
+                how="inner",
+                maintain_order="left_right",
+            )
             .with_columns(
                 parent_symbol=pl.col("symbol"),
                 symbol=pl.col("constituent_symbol"),
@@ -125,8 +130,7 @@ def streamed_day(
     Only one chunk of trades (and its composite parents) is referenced at a time, so memory is
     bounded by the trade chunk and `chunk_rows`, not by the day.
     """
-    composite_map = (_constituent_map(constituents_in_force(constituents, trade_date), instruments)
-                     if explode else None)
+    composite_map = _constituent_map(constituents_in_force(constituents, trade_date), instruments) if explode else None
     for trades in trade_chunks:
         parents = _composite_parents(trades, composite_map, chunk_rows) if explode else None
         for offset in range(0, trades.height, max(1, chunk_rows)):

@@ -18,9 +18,17 @@ PRICE_HISTORY_START = date(2023, 1, 1)
 PRICE_HISTORY_END = date(2035, 12, 31)
 
 SECTORS = [
-    "Information Technology", "Health Care", "Financials", "Consumer Discretionary",
-    "Communication Services", "Industrials", "Consumer Staples", "Energy",
-    "Utilities", "Real Estate", "Materials",
+    "Information Technology",
+    "Health Care",
+    "Financials",
+    "Consumer Discretionary",
+    "Communication Services",
+    "Industrials",
+    "Consumer Staples",
+    "Energy",
+    "Utilities",
+    "Real Estate",
+    "Materials",
 ]
 
 # symbol, name, sector, exchange, price on PRICE_HISTORY_START
@@ -150,30 +158,95 @@ QQQ_MEMBER_COUNT = 101
 US_STOCK_COUNT = 530
 
 COUNTRY_REGION = {
-    "US": "AMER", "CA": "AMER", "GB": "EMEA", "DE": "EMEA", "FR": "EMEA", "CH": "EMEA",
-    "JP": "APAC", "HK": "APAC",
+    "US": "AMER",
+    "CA": "AMER",
+    "GB": "EMEA",
+    "DE": "EMEA",
+    "FR": "EMEA",
+    "CH": "EMEA",
+    "JP": "APAC",
+    "HK": "APAC",
 }
-COUNTRY_CURRENCY = {"US": "USD", "CA": "CAD", "GB": "GBP", "DE": "EUR", "FR": "EUR", "CH": "CHF", "JP": "JPY", "HK": "HKD"}
+COUNTRY_CURRENCY = {
+    "US": "USD",
+    "CA": "CAD",
+    "GB": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "CH": "CHF",
+    "JP": "JPY",
+    "HK": "HKD",
+}
 EXCHANGE_COUNTRY = {
-    "NYSE": "US", "NASDAQ": "US", "ARCA": "US", "CBOE": "US", "CME": "US", "COMEX": "US", "NYMEX": "US",
-    "ICE": "GB", "LBMA": "GB", "LPPM": "GB", "LSE": "GB", "XETRA": "DE", "EURONEXT": "FR", "SIX": "CH",
-    "TSE": "JP", "HKEX": "HK", "TSX": "CA",
+    "NYSE": "US",
+    "NASDAQ": "US",
+    "ARCA": "US",
+    "CBOE": "US",
+    "CME": "US",
+    "COMEX": "US",
+    "NYMEX": "US",
+    "ICE": "GB",
+    "LBMA": "GB",
+    "LPPM": "GB",
+    "LSE": "GB",
+    "XETRA": "DE",
+    "EURONEXT": "FR",
+    "SIX": "CH",
+    "TSE": "JP",
+    "HKEX": "HK",
+    "TSX": "CA",
 }
 # The closed vocabularies of the instrument attributes (pivot.trades_1d keeps them as LowCardinality;
 # trade generation types them as Polars Enums from these lists, and a test holds the universe to them).
 ASSET_CLASSES = ["Commodity", "Equity"]
 INSTRUMENT_TYPES = ["Commodity", "ETC", "ETF", "Future", "Index", "Option", "Stock"]
-PRODUCTS = ["Cash Equity", "Exchange Traded Commodity", "Exchange Traded Fund", "Index", "Listed Future",
-            "Listed Option", "Spot Commodity"]
+PRODUCTS = [
+    "Cash Equity",
+    "Exchange Traded Commodity",
+    "Exchange Traded Fund",
+    "Index",
+    "Listed Future",
+    "Listed Option",
+    "Spot Commodity",
+]
 INSTRUMENT_SECTORS = sorted([*SECTORS, "Broad Market", "Commodities"])
 COUNTRIES = sorted(set(EXCHANGE_COUNTRY.values()))
 CURRENCIES = sorted(set(COUNTRY_CURRENCY.values()) | {row[5] for row in INTERNATIONAL_STOCKS})
 INSTRUMENT_COLUMNS = [
-    "symbol", "name", "asset_class", "instrument_type", "currency", "exchange", "sector",
-    "is_composite", "product", "country", "underlying_symbol",
+    "symbol",
+    "name",
+    "asset_class",
+    "instrument_type",
+    "currency",
+    "exchange",
+    "sector",
+    "is_composite",
+    "product",
+    "country",
+    "underlying_symbol",
 ]
-_SYLLABLES = ["Nor", "Vel", "Ast", "Cor", "Lum", "Pra", "Quin", "Tor", "Bel", "Sil", "Mar", "Cal",
-              "Dyn", "Ery", "Fal", "Gal", "Hel", "Ion", "Kel", "Oro"]
+_SYLLABLES = [
+    "Nor",
+    "Vel",
+    "Ast",
+    "Cor",
+    "Lum",
+    "Pra",
+    "Quin",
+    "Tor",
+    "Bel",
+    "Sil",
+    "Mar",
+    "Cal",
+    "Dyn",
+    "Ery",
+    "Fal",
+    "Gal",
+    "Hel",
+    "Ion",
+    "Kel",
+    "Oro",
+]
 _SUFFIXES = ["Holdings", "Systems", "Industries", "Group", "Technologies", "Partners", "Brands", "Labs"]
 
 
@@ -203,46 +276,119 @@ def instrument_universe(seed: int) -> pl.DataFrame:
     """Every instrument with its attributes and its price on PRICE_HISTORY_START."""
     rows: list[dict] = []
 
-    def add(symbol, name, asset_class, instrument_type, exchange, sector, product,
-            underlying="", is_composite=0, price=100.0, currency=None):
+    def add(
+        symbol,
+        name,
+        asset_class,
+        instrument_type,
+        exchange,
+        sector,
+        product,
+        underlying="",
+        is_composite=0,
+        price=100.0,
+        currency=None,
+    ):
         country = EXCHANGE_COUNTRY[exchange]
-        rows.append(dict(
-            symbol=symbol, name=name, asset_class=asset_class, instrument_type=instrument_type,
-            currency=currency or COUNTRY_CURRENCY[country], exchange=exchange, sector=sector,
-            is_composite=is_composite, product=product, country=country,
-            underlying_symbol=underlying or symbol, start_price=price,
-        ))
+        rows.append(
+            dict(
+                symbol=symbol,
+                name=name,
+                asset_class=asset_class,
+                instrument_type=instrument_type,
+                currency=currency or COUNTRY_CURRENCY[country],
+                exchange=exchange,
+                sector=sector,
+                is_composite=is_composite,
+                product=product,
+                country=country,
+                underlying_symbol=underlying or symbol,
+                start_price=price,
+            )
+        )
 
     # Synthetic tickers must never collide with a listed symbol (a random "SPY" would corrupt the maps).
-    taken = {row[0] for table in (US_MEGA_CAPS, INTERNATIONAL_STOCKS, COMMODITIES, INDICES, FUTURES, ETFS, ETCS)
-             for row in table}
+    taken = {
+        row[0]
+        for table in (US_MEGA_CAPS, INTERNATIONAL_STOCKS, COMMODITIES, INDICES, FUTURES, ETFS, ETCS)
+        for row in table
+    }
     us_stocks = US_MEGA_CAPS + _synthetic_us_stocks(seed, US_STOCK_COUNT - len(US_MEGA_CAPS), taken)
     for symbol, name, sector, exchange, price in us_stocks:
         add(symbol, name, "Equity", "Stock", exchange, sector, "Cash Equity", price=price)
     for symbol, name, sector, exchange, _country, currency, price in INTERNATIONAL_STOCKS:
         add(symbol, name, "Equity", "Stock", exchange, sector, "Cash Equity", price=price, currency=currency)
     for symbol, name, exchange, _country, price in COMMODITIES:
-        add(symbol, name, "Commodity", "Commodity", exchange, "Commodities", "Spot Commodity", price=price, currency="USD")
+        add(
+            symbol,
+            name,
+            "Commodity",
+            "Commodity",
+            exchange,
+            "Commodities",
+            "Spot Commodity",
+            price=price,
+            currency="USD",
+        )
     for symbol, name, exchange, _tracks, price in INDICES:
         add(symbol, name, "Equity", "Index", exchange, "Broad Market", "Index", is_composite=1, price=price)
     for symbol, name, exchange, price in ETFS:
-        add(symbol, name, "Equity", "ETF", exchange, "Broad Market" if symbol in ("SPY", "QQQ") else
-            ("Information Technology" if symbol == "XLK" else "Financials"), "Exchange Traded Fund",
-            is_composite=1, price=price)
+        add(
+            symbol,
+            name,
+            "Equity",
+            "ETF",
+            exchange,
+            "Broad Market"
+            if symbol in ("SPY", "QQQ")
+            else ("Information Technology" if symbol == "XLK" else "Financials"),
+            "Exchange Traded Fund",
+            is_composite=1,
+            price=price,
+        )
     for symbol, name, exchange, price, _members in ETCS:
-        add(symbol, name, "Commodity", "ETC", exchange, "Commodities", "Exchange Traded Commodity",
-            is_composite=1, price=price, currency="USD")
+        add(
+            symbol,
+            name,
+            "Commodity",
+            "ETC",
+            exchange,
+            "Commodities",
+            "Exchange Traded Commodity",
+            is_composite=1,
+            price=price,
+            currency="USD",
+        )
     start_prices = {row["symbol"]: row["start_price"] for row in rows}
     for symbol, name, underlying, exchange, multiple in FUTURES:
         underlying_row = next(r for r in rows if r["symbol"] == underlying)
-        add(symbol, name, underlying_row["asset_class"], "Future", exchange, underlying_row["sector"],
-            "Listed Future", underlying=underlying, price=start_prices[underlying] * multiple, currency="USD")
+        add(
+            symbol,
+            name,
+            underlying_row["asset_class"],
+            "Future",
+            exchange,
+            underlying_row["sector"],
+            "Listed Future",
+            underlying=underlying,
+            price=start_prices[underlying] * multiple,
+            currency="USD",
+        )
     for underlying in OPTION_UNDERLYINGS:
         underlying_row = next(r for r in rows if r["symbol"] == underlying)
         for right, label in (("C", "call"), ("P", "put")):
-            add(f"{underlying}-{right}-ATM-30D", f"{underlying} 30-day at-the-money {label}",
-                underlying_row["asset_class"], "Option", "CBOE", underlying_row["sector"], "Listed Option",
-                underlying=underlying, price=round(start_prices[underlying] * 0.035, 2), currency="USD")
+            add(
+                f"{underlying}-{right}-ATM-30D",
+                f"{underlying} 30-day at-the-money {label}",
+                underlying_row["asset_class"],
+                "Option",
+                "CBOE",
+                underlying_row["sector"],
+                "Listed Option",
+                underlying=underlying,
+                price=round(start_prices[underlying] * 0.035, 2),
+                currency="USD",
+            )
     return pl.DataFrame(rows).with_columns(pl.col("is_composite").cast(pl.UInt8))
 
 
@@ -257,9 +403,7 @@ def start_prices(seed: int) -> pl.DataFrame:
 
 def _day_index(day: date) -> int:
     if not PRICE_HISTORY_START <= day <= PRICE_HISTORY_END:
-        raise ValueError(
-            f"{day} is outside the generated price history {PRICE_HISTORY_START}..{PRICE_HISTORY_END}"
-        )
+        raise ValueError(f"{day} is outside the generated price history {PRICE_HISTORY_START}..{PRICE_HISTORY_END}")
     return (day - PRICE_HISTORY_START).days
 
 
@@ -286,5 +430,7 @@ def closing_prices(seed: int, day: date, symbols: list[str] | None = None) -> pl
     symbols = list(known) if symbols is None else symbols
     start = np.array([known.get(s) or float(np.exp(4.2 + (stable_hash(s + ":price") % 1000) / 1000)) for s in symbols])
     growth = np.exp([_log_return_path(seed, s)[index] for s in symbols])
-    return pl.DataFrame({"symbol": symbols, "close_price": np.round(start * growth, 4)},
-                        schema={"symbol": pl.String, "close_price": pl.Float64})
+    return pl.DataFrame(
+        {"symbol": symbols, "close_price": np.round(start * growth, 4)},
+        schema={"symbol": pl.String, "close_price": pl.Float64},
+    )

@@ -87,8 +87,13 @@ class LandingFileResult:
         """(parent_symbol, effective_date) pairs the file defines."""
         if self.frame is None:
             return []
-        return [tuple(row) for row in self.frame.select("parent_symbol", "effective_date").unique().sort(
-            "parent_symbol", "effective_date").iter_rows()]
+        return [
+            tuple(row)
+            for row in self.frame.select("parent_symbol", "effective_date")
+            .unique()
+            .sort("parent_symbol", "effective_date")
+            .iter_rows()
+        ]
 
     def summary(self) -> str:
         if self.is_valid:
@@ -125,16 +130,20 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
         )
         return result
     if size == 0:
-        errors.append("the file is empty (0 bytes): write the header row "
-                      f"{','.join(LANDING_COLUMNS)} and one row per constituent, or remove the file")
+        errors.append(
+            "the file is empty (0 bytes): write the header row "
+            f"{','.join(LANDING_COLUMNS)} and one row per constituent, or remove the file"
+        )
         return result
     content = path.read_bytes()
     try:
         content.decode("utf-8")
     except UnicodeDecodeError as error:
         hint = " (it looks like UTF-16)" if content[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        errors.append(f"not UTF-8{hint}: byte {error.start} is {content[error.start:error.start + 1]!r}. "
-                      "Save the file as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or 'CSV UTF-8' in a spreadsheet)")
+        errors.append(
+            f"not UTF-8{hint}: byte {error.start} is {content[error.start : error.start + 1]!r}. "
+            "Save the file as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or 'CSV UTF-8' in a spreadsheet)"
+        )
         return result
     try:
         raw = pl.read_csv(content, infer_schema=False)
@@ -147,7 +156,8 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
         extra = [c for c in raw.columns if c not in LANDING_COLUMNS]
         errors.append(
             f"wrong columns {raw.columns}: expected exactly {LANDING_COLUMNS} in this order"
-            + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "")
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unexpected {extra}" if extra else "")
         )
         return result
     if raw.is_empty():
@@ -166,21 +176,38 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
             errors.append(f"line {line}: {what} ({column}={value!r})")
 
     report(pl.col("parent_symbol").is_null() | (pl.col("parent_symbol") == ""), "empty parent symbol", "parent_symbol")
-    report(pl.col("constituent_symbol").is_null() | (pl.col("constituent_symbol") == ""),
-           "empty constituent symbol", "constituent_symbol")
+    report(
+        pl.col("constituent_symbol").is_null() | (pl.col("constituent_symbol") == ""),
+        "empty constituent symbol",
+        "constituent_symbol",
+    )
     report(pl.col("weight_value").is_null() | pl.col("weight_value").is_nan(), "weight is not a number", "weight")
-    report((pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1),
-           "weight must be in (0, 1], the constituent's fraction of the parent; drop a zero-weight row", "weight")
-    report(pl.col("shares_value").is_null() | pl.col("shares_value").is_nan(),
-           "shares_per_unit is not a number", "shares_per_unit")
-    report(pl.col("shares_value") <= 0,
-           "shares_per_unit must be positive (units of the constituent held per unit of the parent)",
-           "shares_per_unit")
+    report(
+        (pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1),
+        "weight must be in (0, 1], the constituent's fraction of the parent; drop a zero-weight row",
+        "weight",
+    )
+    report(
+        pl.col("shares_value").is_null() | pl.col("shares_value").is_nan(),
+        "shares_per_unit is not a number",
+        "shares_per_unit",
+    )
+    report(
+        pl.col("shares_value") <= 0,
+        "shares_per_unit must be positive (units of the constituent held per unit of the parent)",
+        "shares_per_unit",
+    )
     report(pl.col("date_value").is_null(), "effective_date is not an ISO date (YYYY-MM-DD)", "effective_date")
-    report(pl.col("date_value") < FIRST_EFFECTIVE_DATE,
-           f"effective_date before the first trade date {FIRST_EFFECTIVE_DATE}", "effective_date")
-    report(pl.col("date_value") >= MAP_OPEN_ENDED_EXPIRY,
-           f"effective_date on or after the open-ended expiry {MAP_OPEN_ENDED_EXPIRY}", "effective_date")
+    report(
+        pl.col("date_value") < FIRST_EFFECTIVE_DATE,
+        f"effective_date before the first trade date {FIRST_EFFECTIVE_DATE}",
+        "effective_date",
+    )
+    report(
+        pl.col("date_value") >= MAP_OPEN_ENDED_EXPIRY,
+        f"effective_date on or after the open-ended expiry {MAP_OPEN_ENDED_EXPIRY}",
+        "effective_date",
+    )
 
     known = set(instruments["symbol"].to_list())
     composites = set(instruments.filter(pl.col("is_composite") == 1)["symbol"].to_list())
@@ -192,27 +219,34 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
         if symbol and symbol not in known:
             errors.append(f"line {line}: constituent {symbol!r} is an unknown symbol")
 
-    duplicates = parsed.filter(
-        pl.len().over("parent_symbol", "constituent_symbol", "effective_date") > 1
-    ).group_by("parent_symbol", "constituent_symbol", "effective_date").agg(pl.col("line"))
+    duplicates = (
+        parsed.filter(pl.len().over("parent_symbol", "constituent_symbol", "effective_date") > 1)
+        .group_by("parent_symbol", "constituent_symbol", "effective_date")
+        .agg(pl.col("line"))
+    )
     for parent, constituent, day, lines in duplicates.sort("parent_symbol", "constituent_symbol").iter_rows():
-        errors.append(f"lines {lines}: {parent} lists {constituent} more than once for {day}: "
-                      "keep one row per constituent (add the weights up if they are parts of one holding)")
+        errors.append(
+            f"lines {lines}: {parent} lists {constituent} more than once for {day}: "
+            "keep one row per constituent (add the weights up if they are parts of one holding)"
+        )
 
     if errors:
         errors.sort(key=_line_number)
         return result
 
     sums = parsed.group_by("parent_symbol", "date_value").agg(pl.col("weight_value").sum().alias("weight_sum"))
-    for parent, day, total in sums.filter(
-        (pl.col("weight_sum") - 1.0).abs() > WEIGHT_SUM_TOLERANCE
-    ).sort("parent_symbol", "date_value").iter_rows():
+    for parent, day, total in (
+        sums.filter((pl.col("weight_sum") - 1.0).abs() > WEIGHT_SUM_TOLERANCE)
+        .sort("parent_symbol", "date_value")
+        .iter_rows()
+    ):
         errors.append(f"weights of {parent} effective {day} sum to {total:.6f}, not 1")
     if errors:
         return result
 
     result.frame = parsed.select(
-        "parent_symbol", "constituent_symbol",
+        "parent_symbol",
+        "constituent_symbol",
         pl.col("weight_value").alias("weight"),
         pl.col("shares_value").alias("shares_per_unit"),
         pl.col("date_value").alias("effective_date"),
@@ -238,7 +272,11 @@ def apply_landed_period(constituents: pl.DataFrame, landed: pl.DataFrame) -> pl.
             .otherwise(pl.col("expiry_date"))
         )
         new_rows = period.select(
-            "parent_symbol", "constituent_symbol", "weight", "shares_per_unit", "effective_date",
+            "parent_symbol",
+            "constituent_symbol",
+            "weight",
+            "shares_per_unit",
+            "effective_date",
             pl.lit(expiry, dtype=pl.Date).alias("expiry_date"),
         ).cast(CONSTITUENT_SCHEMA)
         frame = pl.concat([frame, new_rows])
@@ -246,8 +284,11 @@ def apply_landed_period(constituents: pl.DataFrame, landed: pl.DataFrame) -> pl.
 
 
 def _period_rows(frame: pl.DataFrame, parent: str, start: date) -> list[tuple]:
-    return sorted(frame.filter((pl.col("parent_symbol") == parent) & (pl.col("effective_date") == start))
-                  .select("constituent_symbol", "weight", "shares_per_unit").iter_rows())
+    return sorted(
+        frame.filter((pl.col("parent_symbol") == parent) & (pl.col("effective_date") == start))
+        .select("constituent_symbol", "weight", "shares_per_unit")
+        .iter_rows()
+    )
 
 
 def validate_landed_files(directory: Path, instruments: pl.DataFrame) -> list[LandingFileResult]:
@@ -263,12 +304,14 @@ def validate_landed_files(directory: Path, instruments: pl.DataFrame) -> list[La
         conflicts = []
         for parent, start in result.periods():
             earlier = defined.get((parent, start))
-            if earlier is not None and (_period_rows(earlier.frame, parent, start)
-                                        != _period_rows(result.frame, parent, start)):
+            if earlier is not None and (
+                _period_rows(earlier.frame, parent, start) != _period_rows(result.frame, parent, start)
+            ):
                 conflicts.append(
                     f"{parent} effective {start} is already defined, differently, by {earlier.path.name}: "
                     f"one period, two versions. To correct it, replace {earlier.path.name} (same name) "
-                    f"with the new version, or remove one of the two files")
+                    f"with the new version, or remove one of the two files"
+                )
         if conflicts:
             result.errors.extend(conflicts)
             result.frame = None

@@ -136,4 +136,3 @@ def for_date(sql: str, trade_date: date | str) -> str:
     """The query with the spec's example date replaced by `trade_date` (validated as a date)."""
     day = trade_date if isinstance(trade_date, date) else date.fromisoformat(trade_date)
     return sql.replace(SPEC_EXAMPLE_DATE, f"'{day.isoformat()}'")
-

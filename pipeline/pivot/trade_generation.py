@@ -27,20 +27,48 @@ from pipeline.pivot.instruments import (
     stable_hash,
 )
 
-DESKS = ["US Equities", "Global Equities", "EMEA Equities", "APAC Equities", "Macro", "Commodities",
-         "Derivatives", "Index Arbitrage"]
-STRATEGIES = ["Long/Short Equity", "Statistical Arbitrage", "Global Macro", "Index Arbitrage",
-              "Volatility", "Commodity Carry", "Event Driven", "Market Neutral"]
+DESKS = [
+    "US Equities",
+    "Global Equities",
+    "EMEA Equities",
+    "APAC Equities",
+    "Macro",
+    "Commodities",
+    "Derivatives",
+    "Index Arbitrage",
+]
+STRATEGIES = [
+    "Long/Short Equity",
+    "Statistical Arbitrage",
+    "Global Macro",
+    "Index Arbitrage",
+    "Volatility",
+    "Commodity Carry",
+    "Event Driven",
+    "Market Neutral",
+]
 PORTFOLIO_MANAGERS, FUNDS_PER_PM, PORTFOLIOS_PER_FUND, ACCOUNTS_PER_PORTFOLIO = 12, 2, 3, 4
 RISK_BUCKETS = ["Low", "Medium", "High", "VeryHigh"]
 SCENARIOS = ["Base", "Stress", "Historical", "MonteCarlo"]
 EXPOSURE_TYPES = ["Constituent", "Direct", "ETC", "ETF"]
 VENUES_BY_EXCHANGE = {
-    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"], "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
-    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"], "CBOE": ["CBOE", "ISE", "PHLX"], "CME": ["CME"],
-    "COMEX": ["COMEX"], "NYMEX": ["NYMEX"], "ICE": ["ICE"], "LBMA": ["LBMA", "OTC"], "LPPM": ["LPPM", "OTC"],
-    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"], "XETRA": ["XETRA", "TRADEGATE"], "EURONEXT": ["EURONEXT", "CBOE_EU"],
-    "SIX": ["SIX"], "TSE": ["TSE", "JNX"], "HKEX": ["HKEX"], "TSX": ["TSX", "ALPHA"],
+    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"],
+    "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
+    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"],
+    "CBOE": ["CBOE", "ISE", "PHLX"],
+    "CME": ["CME"],
+    "COMEX": ["COMEX"],
+    "NYMEX": ["NYMEX"],
+    "ICE": ["ICE"],
+    "LBMA": ["LBMA", "OTC"],
+    "LPPM": ["LPPM", "OTC"],
+    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"],
+    "XETRA": ["XETRA", "TRADEGATE"],
+    "EURONEXT": ["EURONEXT", "CBOE_EU"],
+    "SIX": ["SIX"],
+    "TSE": ["TSE", "JNX"],
+    "HKEX": ["HKEX"],
+    "TSX": ["TSX", "ALPHA"],
 }
 VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
 
@@ -51,8 +79,11 @@ def book_name(desk: str, portfolio_id: int) -> str:
 
 def _every_book() -> list[str]:
     portfolios_per_pm = FUNDS_PER_PM * PORTFOLIOS_PER_FUND
-    return [book_name(DESKS[pm % len(DESKS)], 10_001 + pm * portfolios_per_pm + p)
-            for pm in range(PORTFOLIO_MANAGERS) for p in range(portfolios_per_pm)]
+    return [
+        book_name(DESKS[pm % len(DESKS)], 10_001 + pm * portfolios_per_pm + p)
+        for pm in range(PORTFOLIO_MANAGERS)
+        for p in range(portfolios_per_pm)
+    ]
 
 
 def _vocabulary(values) -> pl.Enum:
@@ -131,7 +162,16 @@ TRADE_COLUMNS = list(TRADE_SCHEMA)
 
 # Additive measures: a constituent row carries its weight's share of them.
 WEIGHTED_MEASURES = [
-    "pnl", "delta", "gamma", "vega", "theta", "rho", "margin", "fees", "slippage", "exposure",
+    "pnl",
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "rho",
+    "margin",
+    "fees",
+    "slippage",
+    "exposure",
     *[f"metric_{i}" for i in range(1, 15)],
 ]
 
@@ -145,10 +185,26 @@ ETF_POPULARITY = {"SPY": 0.45, "QQQ": 0.30, "XLK": 0.15, "XLF": 0.10}
 MEAN_FILLS_PER_ORDER = 2.5
 
 COUNTERPARTIES = [
-    "Goldman Sachs", "Morgan Stanley", "JPMorgan", "Citigroup", "Bank of America", "Barclays",
-    "Deutsche Bank", "UBS", "BNP Paribas", "Societe Generale", "HSBC", "Nomura", "Mizuho",
-    "Jefferies", "Virtu Financial", "Citadel Securities", "Jane Street", "RBC Capital Markets",
-    "Wells Fargo Securities", "Macquarie",
+    "Goldman Sachs",
+    "Morgan Stanley",
+    "JPMorgan",
+    "Citigroup",
+    "Bank of America",
+    "Barclays",
+    "Deutsche Bank",
+    "UBS",
+    "BNP Paribas",
+    "Societe Generale",
+    "HSBC",
+    "Nomura",
+    "Mizuho",
+    "Jefferies",
+    "Virtu Financial",
+    "Citadel Securities",
+    "Jane Street",
+    "RBC Capital Markets",
+    "Wells Fargo Securities",
+    "Macquarie",
 ]
 # Trading sessions in UTC hours by region (New York, London, Tokyo/Hong Kong).
 SESSION_UTC_HOURS = {"AMER": (14.5, 21.0), "EMEA": (8.0, 16.5), "APAC": (0.0, 6.0)}
@@ -176,8 +232,17 @@ def organisation(seed: int) -> pl.DataFrame:
                 book = book_name(desk, portfolio_id)
                 for a in range(ACCOUNTS_PER_PORTFOLIO):
                     account_id = 100_001 + (portfolio_id - 10_001) * ACCOUNTS_PER_PORTFOLIO + a
-                    rows.append(dict(account_id=account_id, portfolio_id=portfolio_id, fund_id=fund_id,
-                                     portfolio_manager_id=pm_id, desk=desk, book=book, strategy=strategy))
+                    rows.append(
+                        dict(
+                            account_id=account_id,
+                            portfolio_id=portfolio_id,
+                            fund_id=fund_id,
+                            portfolio_manager_id=pm_id,
+                            desk=desk,
+                            book=book,
+                            strategy=strategy,
+                        )
+                    )
     return pl.DataFrame(rows).with_columns(
         pl.col("account_id", "portfolio_id").cast(pl.UInt64),
         pl.col("fund_id", "portfolio_manager_id").cast(pl.UInt32),
@@ -252,8 +317,9 @@ def _day_context(trade_date: date, instruments: pl.DataFrame, seed: int) -> dict
         # Everything priced off the closing path: the day's close and the previous close.
         "close": closing_prices(seed, trade_date, symbols)["close_price"].to_numpy(),
         "prev_close": closing_prices(seed, trade_date - timedelta(days=1), symbols)["close_price"].to_numpy(),
-        "underlying_idx": np.array([underlying_pos.get(u, i)
-                                    for i, u in enumerate(instruments["underlying_symbol"].to_list())]),
+        "underlying_idx": np.array(
+            [underlying_pos.get(u, i) for i, u in enumerate(instruments["underlying_symbol"].to_list())]
+        ),
         "vol_by_instrument": _instrument_volatility(symbols),
         "attributes": _instrument_attributes(instruments),
     }
@@ -264,7 +330,10 @@ def _orders_in(n: int) -> int:
 
 
 def generate_trade_chunks(
-    trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int,
+    trade_date: date,
+    trades_per_day: int,
+    instruments: pl.DataFrame,
+    seed: int,
     chunk_trades: int = DEFAULT_TRADE_CHUNK,
 ) -> Iterator[pl.DataFrame]:
     """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA, `chunk_trades` at a time.
@@ -282,13 +351,17 @@ def generate_trade_chunks(
     order_offset = 0
     for index, first in enumerate(range(0, trades_per_day, chunk_trades)):
         n = min(chunk_trades, trades_per_day - first)
-        yield _generate_chunk(trade_date, yyyymmdd, n, first, order_offset, ctx,
-                              np.random.default_rng([seed, yyyymmdd, index]))
+        yield _generate_chunk(
+            trade_date, yyyymmdd, n, first, order_offset, ctx, np.random.default_rng([seed, yyyymmdd, index])
+        )
         order_offset += _orders_in(n)
 
 
 def generate_trades(
-    trade_date: date, trades_per_day: int, instruments: pl.DataFrame, seed: int,
+    trade_date: date,
+    trades_per_day: int,
+    instruments: pl.DataFrame,
+    seed: int,
     chunk_trades: int = DEFAULT_TRADE_CHUNK,
 ) -> pl.DataFrame:
     """The whole day's direct and composite trades at once (the concatenation of generate_trade_chunks)."""
@@ -298,8 +371,9 @@ def generate_trades(
     return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
 
 
-def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_offset: int, ctx: dict,
-                    rng: np.random.Generator) -> pl.DataFrame:
+def _generate_chunk(
+    trade_date: date, yyyymmdd: int, n: int, first: int, order_offset: int, ctx: dict, rng: np.random.Generator
+) -> pl.DataFrame:
     instruments, accounts, attributes = ctx["instruments"], ctx["accounts"], ctx["attributes"]
     close, prev_close = ctx["close"], ctx["prev_close"]
     underlying_idx, vol_by_instrument = ctx["underlying_idx"], ctx["vol_by_instrument"]
@@ -315,8 +389,16 @@ def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_o
 
     inst_idx = order_instrument[order_of_trade]
     trades = instruments[inst_idx].select(
-        "symbol", "asset_class", "product", "instrument_type", "currency", "sector", "country", "exchange",
-        "underlying_symbol", "is_composite",
+        "symbol",
+        "asset_class",
+        "product",
+        "instrument_type",
+        "currency",
+        "sector",
+        "country",
+        "exchange",
+        "underlying_symbol",
+        "is_composite",
     )
     org = accounts[order_account[order_of_trade]]
 
@@ -339,7 +421,9 @@ def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_o
     is_contract = is_option | attributes["is_future"][inst_idx]
     target_notional = rng.lognormal(np.log(60_000), 1.1, size=n)
     contracts = np.clip(np.round(rng.lognormal(np.log(8), 1.0, size=n)), 1, 500)
-    shares = np.maximum(1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1))
+    shares = np.maximum(
+        1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1)
+    )
     quantity = side * np.where(is_contract, contracts, shares)
     notional = quantity * price
     pnl = quantity * (close[inst_idx] - price)
@@ -363,16 +447,29 @@ def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_o
     scenario_idx = rng.choice(len(SCENARIOS), size=n, p=SCENARIO_WEIGHTS)
     metrics = rng.standard_normal((14, n)) * abs_notional / 1000.0
 
-    frame = pl.DataFrame({
-        "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n) if n else pl.Series([], dtype=pl.Date),
-        "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
-        "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR) + np.arange(first + 1, first + n + 1, dtype=np.uint64),
-        "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR) + (order_of_trade + order_offset).astype(np.uint64) + np.uint64(1),
-    })
-    frame = pl.concat([frame, org.select("portfolio_manager_id", "fund_id", "portfolio_id", "account_id",
-                                         "desk", "book", "strategy")], how="horizontal")
-    exposure_type = pl.col("instrument_type").cast(pl.String).replace_strict(
-        EXPOSURE_TYPE_BY_INSTRUMENT, default="Direct")
+    frame = pl.DataFrame(
+        {
+            "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n)
+            if n
+            else pl.Series([], dtype=pl.Date),
+            "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
+            "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR)
+            + np.arange(first + 1, first + n + 1, dtype=np.uint64),
+            "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR)
+            + (order_of_trade + order_offset).astype(np.uint64)
+            + np.uint64(1),
+        }
+    )
+    frame = pl.concat(
+        [
+            frame,
+            org.select("portfolio_manager_id", "fund_id", "portfolio_id", "account_id", "desk", "book", "strategy"),
+        ],
+        how="horizontal",
+    )
+    exposure_type = (
+        pl.col("instrument_type").cast(pl.String).replace_strict(EXPOSURE_TYPE_BY_INSTRUMENT, default="Direct")
+    )
     frame = pl.concat([frame, trades], how="horizontal").with_columns(
         region=_lookup(attributes["region"], inst_idx),
         venue=_lookup(VENUES, np.where(venue_count > 0, venue_idx, -1)),
@@ -386,11 +483,21 @@ def _generate_chunk(trade_date: date, yyyymmdd: int, n: int, first: int, order_o
         exposure_type=exposure_type,
         is_constituent_exposure=pl.lit(0, dtype=pl.UInt8),
         weight=pl.lit(1.0),
-        quantity=quantity, price=price, notional=notional, pnl=pnl,
-        delta=delta, gamma=gamma, vega=vega, theta=theta, rho=rho,
+        quantity=quantity,
+        price=price,
+        notional=notional,
+        pnl=pnl,
+        delta=delta,
+        gamma=gamma,
+        vega=vega,
+        theta=theta,
+        rho=rho,
         margin=abs_notional * attributes["margin_rate"][inst_idx],
         fees=abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000,
-        slippage=abs_notional * slippage_bps / 10_000, vol=vol, rate=attributes["rate"][inst_idx], exposure=exposure,
+        slippage=abs_notional * slippage_bps / 10_000,
+        vol=vol,
+        rate=attributes["rate"][inst_idx],
+        exposure=exposure,
         **{f"metric_{i + 1}": metrics[i] for i in range(14)},
     )
     return conform_to_schema(frame)

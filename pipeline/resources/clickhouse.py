@@ -53,9 +53,7 @@ class ClickHouseUnavailableError(RuntimeError):
 def quote_identifier(name: str) -> str:
     """Refuse anything that is not a plain identifier: names come from config and must not carry SQL."""
     if not _IDENTIFIER.match(name):
-        raise ValueError(
-            f"{name!r} is not a plain identifier (letters, digits and _, not starting with a digit)."
-        )
+        raise ValueError(f"{name!r} is not a plain identifier (letters, digits and _, not starting with a digit).")
     return f"`{name}`"
 
 
@@ -78,11 +76,13 @@ def _validate_url(url: str) -> str:
         return url
     if parts.scheme in ("http", "https"):
         try:
-            parts.port
+            _ = parts.port  # urlsplit validates the port lazily
         except ValueError:
             raise ValueError(f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: the port is not a number") from None
         if not parts.hostname:
-            raise ValueError(f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: no host, e.g. http://default:secret@127.0.0.1:8123")
+            raise ValueError(
+                f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: no host, e.g. http://default:secret@127.0.0.1:8123"
+            )
         return url
     raise ValueError(
         f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: unsupported scheme {parts.scheme!r}; "
@@ -132,6 +132,24 @@ def close_all_clients() -> None:
         for client in _clients.values():
             client.close()
         _clients.clear()
+
+
+_DDL_COLUMN = re.compile(r"^\s+(\w+)\s+(.+?)(?:\s+DEFAULT\s+.+?)?(?:\s+COMMENT\s+'((?:[^'\\\\]|\\\\.)*)')?,?$")
+
+
+def ddl_columns(table: str) -> list[tuple[str, str, str]]:
+    """(name, type, description) of each column of `pivot.<table>`, read from its CREATE statement
+    in ddl/clickhouse, the source of truth (descriptions are the columns' COMMENTs)."""
+    for path in sorted(DDL_DIR.glob("*.sql")):
+        for statement in split_statements(path.read_text()):
+            if re.search(rf"CREATE TABLE IF NOT EXISTS pivot\.{table}\b", statement):
+                body = statement[statement.index("(") + 1 : statement.rindex(")")]
+                return [
+                    (m.group(1), m.group(2), (m.group(3) or "").replace("\\'", "'"))
+                    for line in body.splitlines()
+                    if not line.strip().startswith("--") and (m := _DDL_COLUMN.match(line))
+                ]
+    raise KeyError(f"no CREATE TABLE for pivot.{table} in {DDL_DIR}")
 
 
 def split_statements(sql: str) -> list[str]:
@@ -224,7 +242,9 @@ class ClickHouseResource(dg.ConfigurableResource):
         applied = []
         for path in sorted(DDL_DIR.glob("*.sql")):
             for statement in split_statements(path.read_text()):
-                self.command(statement.replace("DATABASE IF NOT EXISTS pivot", f"DATABASE IF NOT EXISTS {self.database}"))
+                self.command(
+                    statement.replace("DATABASE IF NOT EXISTS pivot", f"DATABASE IF NOT EXISTS {self.database}")
+                )
             applied.append(path.name)
         self._drop_orphaned_staging_tables()
         return applied
@@ -330,9 +350,7 @@ class ClickHouseResource(dg.ConfigurableResource):
             raise
         return counted[0]
 
-    def replace_partition(
-        self, table: str, partition_date: date, chunks: Iterable[pa.Table | pl.DataFrame]
-    ) -> int:
+    def replace_partition(self, table: str, partition_date: date, chunks: Iterable[pa.Table | pl.DataFrame]) -> int:
         """Load one day's rows, streamed in chunks, and swap them in as the table's partition.
 
         Readers see the old day until the swap and the whole new day after it; a
@@ -346,7 +364,9 @@ class ClickHouseResource(dg.ConfigurableResource):
     def rebuild_partition(self, table: str, partition_date: date, select_sql: str, parameters: dict) -> int:
         """Fill one day of `table` from a SELECT over other tables, then swap it in."""
         with self._staging_table(table) as staging:
-            self.command(f"INSERT INTO {self.table(staging)} {select_sql}", parameters=parameters, settings=INSERT_SETTINGS)
+            self.command(
+                f"INSERT INTO {self.table(staging)} {select_sql}", parameters=parameters, settings=INSERT_SETTINGS
+            )
             rows = self.query_rows(f"SELECT count() FROM {self.table(staging)}")[0][0]
             self._swap_partition_in(table, staging, partition_date)
         return rows

@@ -17,6 +17,8 @@ class GenerationSettings(dg.ConfigurableResource):
 
     seed: int = Field(default=DEFAULT_SEED, description="Global seed; every generated row is a pure function of it.")
     flow_scale: float = Field(
-        default=1.0, gt=0, le=200,
+        default=1.0,
+        gt=0,
+        le=200,
         description="Multiplier on dist_perf_dw's flows per business day (1.0 = about 3,000 flows).",
     )

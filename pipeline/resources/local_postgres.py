@@ -114,22 +114,17 @@ def _psycopg_conninfo(url: sa.URL) -> str:
 def create_database_if_missing(admin_url: sa.URL, database: str) -> None:
     """CREATE DATABASE cannot run in a transaction, hence a raw autocommit connection."""
     with psycopg.connect(_psycopg_conninfo(admin_url), autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
-        ).fetchone()
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if exists:
             return
-        try:
+        # Another process (not holding our lock, e.g. psql) may win the race.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        except psycopg.errors.DuplicateDatabase:
-            pass  # another process (not holding our lock, e.g. psql) won the race
 
 
 def drop_database(admin_url: sa.URL, database: str) -> None:
     with psycopg.connect(_psycopg_conninfo(admin_url), autocommit=True) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
-        )
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
 def start() -> sa.URL:
@@ -175,7 +170,9 @@ def stop() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.resources.local_postgres", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.resources.local_postgres", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("command", choices=["start", "stop", "url", "status"])
     parser.add_argument("--database", default=DEFAULT_DATABASE, help="database for `url` (default: %(default)s)")
     args = parser.parse_args(argv)

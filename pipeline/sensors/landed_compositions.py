@@ -39,8 +39,7 @@ def affected_trade_dates(results: list[LandingFileResult], materialized: set[str
         return []
     merged, _ = merge_landed_files(build_constituents(seed), build_instruments(seed), landing_dir())
     windows = [(start, period_end(merged, parent, start)) for r in valid for parent, start in r.periods()]
-    return sorted(key for key in materialized
-                  if any(start <= date.fromisoformat(key) <= end for start, end in windows))
+    return sorted(key for key in materialized if any(start <= date.fromisoformat(key) <= end for start, end in windows))
 
 
 @dg.sensor(
@@ -51,9 +50,7 @@ def affected_trade_dates(results: list[LandingFileResult], materialized: set[str
     description="Validates ETF/ETC composition files dropped in $PIVOT_LANDING_DIR; a valid file reloads "
     "pivot/constituents and re-explodes the trade dates its new period covers.",
 )
-def pivot_landed_constituents(
-    context: dg.SensorEvaluationContext, generation: GenerationSettings
-) -> dg.SensorResult:
+def pivot_landed_constituents(context: dg.SensorEvaluationContext, generation: GenerationSettings) -> dg.SensorResult:
     """See the module docstring."""
     seen = _read_cursor(context.cursor)
     directory = landing_dir()
@@ -74,8 +71,11 @@ def pivot_landed_constituents(
     valid = [r for r in new_results if r.is_valid]
     invalid = [r for r in new_results if not r.is_valid]
     if not valid:
-        reason = (f"no new or changed files in {directory}" if not invalid
-                  else "rejected, nothing changed: " + "; ".join(r.summary() for r in invalid))
+        reason = (
+            f"no new or changed files in {directory}"
+            if not invalid
+            else "rejected, nothing changed: " + "; ".join(r.summary() for r in invalid)
+        )
         return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
 
     materialized = context.instance.get_materialized_partitions(pivot.trades_1d.key)
@@ -90,8 +90,11 @@ def pivot_landed_constituents(
     run_key = hashlib.sha256(",".join(f"{r.path.name}:{r.digest}" for r in valid).encode()).hexdigest()[:32]
     context.log.info(
         "requesting a reload of pivot/constituents"
-        + (f" and re-explosion of {len(dates)} trade dates {dates[0]}..{dates[-1]}" if dates else
-           " (no materialized trade date is affected)")
+        + (
+            f" and re-explosion of {len(dates)} trade dates {dates[0]}..{dates[-1]}"
+            if dates
+            else " (no materialized trade date is affected)"
+        )
     )
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=run_key, asset_selection=selection, tags=tags)],

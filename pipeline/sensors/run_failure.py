@@ -35,8 +35,12 @@ def _error_text(error) -> str:
 def failure_record(context: dg.RunFailureSensorContext) -> dict:
     run = context.dagster_run
     failed_steps = [
-        {"step": event.step_key, "error": _error_text(event.event_specific_data.error)
-         if event.event_specific_data and event.event_specific_data.error else ""}
+        {
+            "step": event.step_key,
+            "error": _error_text(event.event_specific_data.error)
+            if event.event_specific_data and event.event_specific_data.error
+            else "",
+        }
         for event in context.get_step_failure_events()
     ]
     run_error = context.failure_event.message or ""
@@ -45,9 +49,12 @@ def failure_record(context: dg.RunFailureSensorContext) -> dict:
         "run_id": run.run_id,
         "job": run.job_name,
         "partition": run.tags.get("dagster/partition"),
-        "partition_range": [run.tags.get("dagster/asset_partition_range_start"),
-                            run.tags.get("dagster/asset_partition_range_end")]
-        if run.tags.get("dagster/asset_partition_range_start") else None,
+        "partition_range": [
+            run.tags.get("dagster/asset_partition_range_start"),
+            run.tags.get("dagster/asset_partition_range_end"),
+        ]
+        if run.tags.get("dagster/asset_partition_range_start")
+        else None,
         "assets": sorted(key.to_user_string() for key in (run.asset_selection or [])),
         "backfill_id": run.tags.get("dagster/backfill"),
         "failed_steps": failed_steps,
@@ -69,10 +76,16 @@ def record_run_failures(context: dg.RunFailureSensorContext) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         handle.write(json.dumps(record, sort_keys=True) + "\n")
-    steps = ", ".join(f"{s['step']}: {s['error'].split(' <- caused by: ')[-1].splitlines()[0] if s['error'] else '?'}"
-                      for s in record["failed_steps"]) or record["reason"]
+    steps = (
+        ", ".join(
+            f"{s['step']}: {s['error'].split(' <- caused by: ')[-1].splitlines()[0] if s['error'] else '?'}"
+            for s in record["failed_steps"]
+        )
+        or record["reason"]
+    )
     summary = f"run {record['run_id']} of {record['job']} failed ({record['partition'] or 'no partition'}): {steps}"
     context.log.error(summary)
     context.instance.report_engine_event(
-        f"Recorded by record_run_failures in {path}: {steps}", context.dagster_run,
+        f"Recorded by record_run_failures in {path}: {steps}",
+        context.dagster_run,
     )
