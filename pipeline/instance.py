@@ -2,6 +2,7 @@
 
     python -m pipeline.instance dev [--port 3000]   # what `make ui` runs
     python -m pipeline.instance prepare              # write $DAGSTER_HOME/dagster.yaml, set pools, print env
+    python -m pipeline.instance exec dg check defs   # any command, on this instance (`make test` runs this one)
 
 `prepare_instance` copies the committed dagster.yaml into $DAGSTER_HOME,
 resolves PIVOT_DAGSTER_STORAGE_URL (default: database `dagster` on the
@@ -99,17 +100,34 @@ def dev_command(host: str, port: int) -> list[str]:
     return [dagster, "dev", "-h", host, "-p", str(port), "-w", str(WORKSPACE_YAML)]
 
 
+def resolve_command(command: list[str]) -> list[str]:
+    """`command` with its program taken from this virtualenv when it has one by that name (dg, dagster)."""
+    in_venv = Path(sys.executable).with_name(command[0])
+    program = str(in_venv) if "/" not in command[0] and in_venv.exists() else shutil.which(command[0])
+    if program is None:
+        raise SystemExit(f"{command[0]}: command not found")
+    return [program, *command[1:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.instance", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["dev", "prepare"])
+    parser.add_argument("command", choices=["dev", "prepare", "exec"])
     parser.add_argument("--home", default=os.environ.get("DAGSTER_HOME") or str(data_dir() / "dagster_home"))
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s, local only)")
     parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="exec: the command to run and its arguments")
     args = parser.parse_args(argv)
+    if args.command == "exec" and not args.args:
+        parser.error("exec needs a command, e.g. `exec dg check defs`")
 
     env = prepare_instance(Path(args.home).resolve())
     limits = pool_limits(env)
     storage = sa.make_url(env[ENV_DAGSTER_STORAGE_URL]).render_as_string(hide_password=True)
+    if args.command == "exec":
+        # Tools that look for the project's virtualenv (dg) find it active.
+        env["VIRTUAL_ENV"] = sys.prefix
+        command = resolve_command(args.args)
+        os.execve(command[0], command, env)
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']}\nstorage: {storage}\npools: {limits}", flush=True)
     if args.command == "prepare":
         return 0
