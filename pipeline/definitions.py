@@ -6,7 +6,7 @@ import os
 import dagster as dg
 
 from pipeline import sensors
-from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, pivot, pivot_checks
+from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, freshness, pivot, pivot_checks
 from pipeline.jobs import dist_perf_dw as dist_perf_dw_jobs
 from pipeline.jobs import pivot as pivot_jobs
 from pipeline.resources.clickhouse import ClickHouseResource
@@ -28,6 +28,7 @@ defs = dg.Definitions.merge(
     dist_perf_dw.defs,
     dist_perf_dw_checks.defs,
     dist_perf_dw_jobs.defs,
+    freshness.defs,
     sensors.defs,
     dg.Definitions(
         resources={
