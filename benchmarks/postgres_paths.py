@@ -28,7 +28,7 @@ TABLE = "fact_aum_flows"
 
 
 def _flows(seed: int, rows: int) -> pl.DataFrame:
-    from pipeline.dist_perf_dw.generators import generate_aum_flows
+    from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 
     scale = rows / (ROWS_PER_DAY_AT_SCALE_1 * len(FLOW_DAYS)) * 1.1
     frame = pl.concat([generate_aum_flows(seed, day, scale) for day in FLOW_DAYS])
@@ -38,7 +38,7 @@ def _flows(seed: int, rows: int) -> pl.DataFrame:
 
 
 def _load_dimensions(postgres, seed: int) -> None:
-    from pipeline.dist_perf_dw.generators import generate_dimensions
+    from pipeline.dist_perf_dw.universe import generate_dimensions
 
     pending = list(generate_dimensions(seed).items())
     while pending:  # referenced dimensions first; the order is found by trying

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pipeline.assets import dist_perf_dw
-from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 from pipeline.dist_perf_dw.models import (
     TABLE_TO_CLASS,
     DimAdvisors,
@@ -22,6 +22,7 @@ from pipeline.dist_perf_dw.models import (
     FactWholesalerComp,
 )
 from pipeline.dist_perf_dw.report import print_dist_perf_dw_report
+from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import ForeignKeyViolationError
 from pipeline.settings import DEFAULT_SEED
@@ -50,7 +51,8 @@ def _keys(tables: list[str]) -> list[dg.AssetKey]:
 
 def _materialize(instance, postgres, tables, **kwargs) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        ALL_ASSETS, selection=_keys(tables), resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance, **kwargs
+        ALL_ASSETS, selection=_keys(tables), resources={"postgres": postgres, "generation": GenerationSettings()},
+        instance=instance, **kwargs,
     )
 
 
@@ -76,7 +78,7 @@ def instance():
 @pytest.fixture(scope="module")
 def loaded(postgres_resource, instance):
     """Dimensions, the daily facts for two days in one range run, and one month of compensation."""
-    dimensions = _materialize(instance, postgres_resource, list(dist_perf_dw.DIMENSIONS))
+    dimensions = _materialize(instance, postgres_resource, DIMENSION_TABLES)
     assert dimensions.success
     facts = _materialize(
         instance, postgres_resource, DAILY_FACTS, run_config=RUN_CONFIG,
@@ -90,7 +92,12 @@ def loaded(postgres_resource, instance):
 
 def test_definitions_load_and_follow_the_house_rules():
     dg.Definitions.validate_loadable(
-        dg.Definitions.merge(dist_perf_dw.defs, dg.Definitions(resources={"postgres": dg.ResourceDefinition.none_resource()}))
+        dg.Definitions.merge(
+            dist_perf_dw.defs,
+            dg.Definitions(
+                resources={"postgres": dg.ResourceDefinition.none_resource(), "generation": GenerationSettings()}
+            ),
+        )
     )
     specs = [spec for assets_def in ALL_ASSETS for spec in assets_def.specs]
     assert {spec.key.path[1] for spec in specs} == set(TABLE_TO_CLASS)
@@ -147,7 +154,7 @@ def test_rematerializing_a_day_keeps_rows_and_totals(loaded, instance):
 def test_a_load_that_breaks_a_foreign_key_is_rolled_back(loaded):
     day = dt.date.fromisoformat(DAYS[1])
     before = _snapshot(loaded, "fact_aum_flows", DAYS[1])
-    broken = data.generate_aum_flows(DEFAULT_SEED, day)
+    broken = generate_aum_flows(DEFAULT_SEED, day)
     broken = broken.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(999_999).otherwise("advisor_id")
                                  .cast(pl.Int32).alias("advisor_id"))
     with pytest.raises(ForeignKeyViolationError, match="advisor_id not in dim_advisors"):

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.calendar import month_close_date, month_days
+from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
+from pipeline.dist_perf_dw.facts.expenses import generate_distribution_expense
+from pipeline.dist_perf_dw.facts.flows import FLOW_IDS_PER_DAY, generate_aum_flows
+from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS, generate_retention_snapshots
+from pipeline.dist_perf_dw.facts.revenue import generate_revenue
 from pipeline.dist_perf_dw.models import TABLE_TO_CLASS
+from pipeline.dist_perf_dw.randomness import ID_EPOCH
+from pipeline.dist_perf_dw.universe import generate_dimensions, universe
+from pipeline.dist_perf_dw.vocabulary import TRANSACTION_TYPE_ID
 
 SEED = 7
 BUSINESS_DAY = dt.date(2024, 6, 14)  # a Friday
@@ -17,7 +25,7 @@ LATER_BUSINESS_DAY = dt.date(2025, 3, 3)
 
 @pytest.fixture(scope="module")
 def dims() -> dict[str, pl.DataFrame]:
-    return data.generate_dimensions(SEED)
+    return generate_dimensions(SEED)
 
 
 def _primary_key(table: str) -> list[str]:
@@ -33,11 +41,11 @@ def _assert_references(child: pl.DataFrame, column: str, parent: pl.DataFrame, p
 def test_every_frame_has_the_columns_of_its_table(dims):
     frames = {
         **dims,
-        "fact_aum_flows": data.generate_aum_flows(SEED, BUSINESS_DAY),
-        "fact_revenue": data.generate_revenue(SEED, BUSINESS_DAY, BUSINESS_DAY),
-        "fact_retention_snapshots": data.generate_retention_snapshots(SEED, LATER_BUSINESS_DAY),
-        "fact_distribution_expense": data.generate_distribution_expense(SEED, BUSINESS_DAY),
-        "fact_wholesaler_comp": data.generate_wholesaler_comp(SEED, dt.date(2024, 6, 1)),
+        "fact_aum_flows": generate_aum_flows(SEED, BUSINESS_DAY),
+        "fact_revenue": generate_revenue(SEED, BUSINESS_DAY, BUSINESS_DAY),
+        "fact_retention_snapshots": generate_retention_snapshots(SEED, LATER_BUSINESS_DAY),
+        "fact_distribution_expense": generate_distribution_expense(SEED, BUSINESS_DAY),
+        "fact_wholesaler_comp": generate_wholesaler_comp(SEED, dt.date(2024, 6, 1)),
     }
     assert set(frames) == set(TABLE_TO_CLASS)
     for table, frame in frames.items():
@@ -47,14 +55,14 @@ def test_every_frame_has_the_columns_of_its_table(dims):
 
 
 def test_generation_is_deterministic_per_seed_and_date():
-    assert data.universe.__wrapped__(SEED).positions.equals(data.universe.__wrapped__(SEED).positions)
-    first = data.generate_aum_flows.__wrapped__(SEED, BUSINESS_DAY, 1.0)
-    again = data.generate_aum_flows.__wrapped__(SEED, BUSINESS_DAY, 1.0)
+    assert universe.__wrapped__(SEED).positions.equals(universe.__wrapped__(SEED).positions)
+    first = generate_aum_flows.__wrapped__(SEED, BUSINESS_DAY, 1.0)
+    again = generate_aum_flows.__wrapped__(SEED, BUSINESS_DAY, 1.0)
     assert first.equals(again)
-    other_seed = data.generate_aum_flows(SEED + 1, BUSINESS_DAY)
+    other_seed = generate_aum_flows(SEED + 1, BUSINESS_DAY)
     assert not first.equals(other_seed)
-    assert data.generate_distribution_expense(SEED, BUSINESS_DAY).equals(
-        data.generate_distribution_expense(SEED, BUSINESS_DAY)
+    assert generate_distribution_expense(SEED, BUSINESS_DAY).equals(
+        generate_distribution_expense(SEED, BUSINESS_DAY)
     )
 
 
@@ -91,7 +99,7 @@ def test_dim_dates_calendar_flags(dims):
 
 
 def test_flows_are_consistent_with_the_dimensions(dims):
-    flows = data.generate_aum_flows(SEED, BUSINESS_DAY)
+    flows = generate_aum_flows(SEED, BUSINESS_DAY)
     for column, table in [("advisor_id", "dim_advisors"), ("firm_id", "dim_firms"), ("channel_id", "dim_channels"),
                           ("product_id", "dim_products"), ("wholesaler_id", "dim_wholesalers"),
                           ("transaction_type_id", "dim_transaction_types")]:
@@ -107,7 +115,7 @@ def test_flows_are_consistent_with_the_dimensions(dims):
 
 
 def test_flow_values_look_like_real_flows(dims):
-    flows = data.generate_aum_flows(SEED, LATER_BUSINESS_DAY)
+    flows = generate_aum_flows(SEED, LATER_BUSINESS_DAY)
     signs = dims["dim_transaction_types"].select("transaction_type_id", "direction_sign", "transaction_type_code")
     flows = flows.join(signs, on="transaction_type_id")
     assert (flows["amount"] > 0).all()
@@ -125,20 +133,20 @@ def test_flow_values_look_like_real_flows(dims):
 
 
 def test_no_flows_on_weekends_and_holidays():
-    assert data.generate_aum_flows(SEED, dt.date(2024, 6, 15)).height == 0  # Saturday
-    assert data.generate_aum_flows(SEED, dt.date(2024, 7, 4)).height == 0  # Independence Day
-    assert data.generate_distribution_expense(SEED, dt.date(2024, 6, 16)).height == 0
+    assert generate_aum_flows(SEED, dt.date(2024, 6, 15)).height == 0  # Saturday
+    assert generate_aum_flows(SEED, dt.date(2024, 7, 4)).height == 0  # Independence Day
+    assert generate_distribution_expense(SEED, dt.date(2024, 6, 16)).height == 0
 
 
 def test_redemptions_redeem_earlier_purchases_of_the_same_position():
     day = LATER_BUSINESS_DAY
-    redemptions = data.generate_aum_flows(SEED, day).filter(pl.col("related_flow_id").is_not_null()).filter(
-        pl.col("transaction_type_id") == data.TRANSACTION_TYPE_ID["REDEMPTION"]
+    redemptions = generate_aum_flows(SEED, day).filter(pl.col("related_flow_id").is_not_null()).filter(
+        pl.col("transaction_type_id") == TRANSACTION_TYPE_ID["REDEMPTION"]
     )
     assert redemptions.height > 0
-    purchase_days = {data._ID_EPOCH + dt.timedelta(days=flow_id // data.FLOW_IDS_PER_DAY)
+    purchase_days = {ID_EPOCH + dt.timedelta(days=flow_id // FLOW_IDS_PER_DAY)
                      for flow_id in redemptions["related_flow_id"]}
-    purchases = pl.concat([data.generate_aum_flows(SEED, d) for d in purchase_days])
+    purchases = pl.concat([generate_aum_flows(SEED, d) for d in purchase_days])
     matched = redemptions.join(purchases, left_on="related_flow_id", right_on="flow_id", suffix="_purchase")
     assert matched.height == redemptions.height
     assert (matched["flow_date_purchase"] < matched["flow_date"]).all()
@@ -150,27 +158,27 @@ def test_redemptions_redeem_earlier_purchases_of_the_same_position():
 @settings(max_examples=15, deadline=None)
 @given(st.dates(min_value=dt.date(2024, 2, 1), max_value=dt.date(2026, 6, 30)))
 def test_retention_is_a_share_between_0_and_100_percent(snapshot_date):
-    snapshots = data.generate_retention_snapshots(SEED, snapshot_date)
+    snapshots = generate_retention_snapshots(SEED, snapshot_date)
     if snapshots.height == 0:
         return
     assert snapshots["retention_pct"].is_between(0, 100).all()
     assert (snapshots["retained_amount"] >= 0).all()
     assert ((snapshots["original_amount"] - snapshots["redeemed_amount"] - snapshots["retained_amount"]).abs()
             < 0.005).all()
-    assert set(snapshots["age_days"]) <= set(data.RETENTION_AGES_DAYS)
+    assert set(snapshots["age_days"]) <= set(RETENTION_AGES_DAYS)
     assert ((snapshots["snapshot_date"] - snapshots["flow_date"]).dt.total_days() == snapshots["age_days"]).all()
 
 
 def test_retention_agrees_with_the_redemptions_recorded_since():
     snapshot_date = dt.date(2024, 12, 23)  # the 90-day cohort is Tuesday 2024-09-24
-    snapshots = data.generate_retention_snapshots(SEED, snapshot_date).filter(pl.col("age_days") == 90)
+    snapshots = generate_retention_snapshots(SEED, snapshot_date).filter(pl.col("age_days") == 90)
     cohort_date = snapshot_date - dt.timedelta(days=90)
     later_flows = pl.concat(
-        data.generate_aum_flows(SEED, cohort_date + dt.timedelta(days=offset)) for offset in range(1, 91)
+        generate_aum_flows(SEED, cohort_date + dt.timedelta(days=offset)) for offset in range(1, 91)
     )
     redeemed = (
         later_flows.filter(pl.col("related_flow_id").is_in(snapshots["flow_id"].implode()))
-        .filter(pl.col("transaction_type_id") == data.TRANSACTION_TYPE_ID["REDEMPTION"])
+        .filter(pl.col("transaction_type_id") == TRANSACTION_TYPE_ID["REDEMPTION"])
         .group_by("related_flow_id")
         .agg(recorded=pl.col("amount").sum())
     )
@@ -181,7 +189,7 @@ def test_retention_agrees_with_the_redemptions_recorded_since():
     assert ((compared["redeemed_amount"] - compared["recorded"]).abs() < 0.005).all()
     # Retention falls with age across the cohorts of one snapshot.
     by_age = (
-        data.generate_retention_snapshots(SEED, dt.date(2025, 6, 2))
+        generate_retention_snapshots(SEED, dt.date(2025, 6, 2))
         .group_by("age_days").agg(pct=100 * pl.col("retained_amount").sum() / pl.col("original_amount").sum())
         .sort("age_days")
     )
@@ -190,7 +198,7 @@ def test_retention_agrees_with_the_redemptions_recorded_since():
 
 def test_revenue_is_fee_rate_times_aum_and_flows(dims):
     day = BUSINESS_DAY
-    revenue = data.generate_revenue(SEED, day, as_of=day)
+    revenue = generate_revenue(SEED, day, as_of=day)
     expected = ((revenue["aum_amount"] + revenue["net_flow_amount"]).clip(lower_bound=0)
                 * revenue["fee_rate"] / 365).round(2)
     assert ((revenue["revenue_amount"] - expected).abs() < 0.011).all()
@@ -198,20 +206,20 @@ def test_revenue_is_fee_rate_times_aum_and_flows(dims):
     fees = dims["dim_products"].select("product_id", "management_fee_rate")
     joined = revenue.join(fees, on="product_id")
     assert (joined["fee_rate"] == joined["management_fee_rate"]).all()
-    flows = data.generate_aum_flows(SEED, day)
+    flows = generate_aum_flows(SEED, day)
     assert abs(revenue["net_flow_amount"].sum() - flows["net_amount"].sum()) < 0.01 * revenue.height
 
 
 def test_revenue_is_an_estimate_until_the_month_closes():
     day = dt.date(2024, 6, 14)
-    close = data.month_close_date(day)
+    close = month_close_date(day)
     assert close == dt.date(2024, 7, 8)  # fifth business day after June 30 (July 4 is a holiday)
-    assert data.generate_revenue(SEED, day, as_of=close - dt.timedelta(days=1))["is_estimate"].all()
-    assert not data.generate_revenue(SEED, day, as_of=close)["is_estimate"].any()
+    assert generate_revenue(SEED, day, as_of=close - dt.timedelta(days=1))["is_estimate"].all()
+    assert not generate_revenue(SEED, day, as_of=close)["is_estimate"].any()
 
 
 def test_expenses_follow_wholesaler_territory_and_expense_category(dims):
-    expenses = data.generate_distribution_expense(SEED, BUSINESS_DAY)
+    expenses = generate_distribution_expense(SEED, BUSINESS_DAY)
     joined = expenses.join(
         dims["dim_wholesalers"].select("wholesaler_id", home="territory_id"), on="wholesaler_id"
     ).join(dims["dim_expense_types"].select("expense_type_id", type_category="expense_category_id"),
@@ -224,8 +232,8 @@ def test_expenses_follow_wholesaler_territory_and_expense_category(dims):
 
 def test_comp_is_base_plus_incentive_on_the_wholesalers_net_flows(dims):
     month = dt.date(2024, 6, 1)
-    comp = data.generate_wholesaler_comp(SEED, month)
-    flows = pl.concat(data.generate_aum_flows(SEED, day) for day in data.month_days(month))
+    comp = generate_wholesaler_comp(SEED, month)
+    flows = pl.concat(generate_aum_flows(SEED, day) for day in month_days(month))
     net = flows.group_by("wholesaler_id").agg(net=pl.col("net_amount").sum())
     joined = comp.join(net, on="wholesaler_id", how="left").join(
         dims["dim_wholesalers"].select("wholesaler_id", "annual_base_salary", "incentive_rate"),

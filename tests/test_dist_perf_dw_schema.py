@@ -92,8 +92,8 @@ def test_local_server_url_and_cli():
     with sa.create_engine(url).connect() as connection:
         assert connection.execute(sa.text("SELECT current_database()")).scalar() == "dagster"
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.resources.local_postgres", "url"], capture_output=True, text=True, cwd=REPO_ROOT,
-        check=True,
+        [sys.executable, "-m", "pipeline.resources.local_postgres", "url"],
+        capture_output=True, text=True, cwd=REPO_ROOT, check=True,
     )
     assert result.stdout.strip().startswith("postgresql+psycopg://")
     assert result.stdout.strip().split("?")[0].endswith("/dist_perf_dw")

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from pipeline.assets import dist_perf_dw
-from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 from pipeline.failpoints import ENV_FAILPOINT
 from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import DEFAULT_SEED, ENV_POSTGRES_URL
@@ -21,16 +21,16 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 DAY = date(2025, 3, 4)
 SEED = DEFAULT_SEED  # the dimensions are generated from the default seed
 
-LOAD_SCRIPT = """
+LOAD_SCRIPT = f"""
 import sys
 from datetime import date, timedelta
-from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 from pipeline.resources.postgres import PostgresResource
 postgres = PostgresResource(url=sys.argv[1])
 day = date.fromisoformat(sys.argv[2])
-frame = data.generate_aum_flows(%d, day, float(sys.argv[3]))
+frame = generate_aum_flows({SEED}, day, float(sys.argv[3]))
 postgres.replace_partition("fact_aum_flows", "flow_date", day, day + timedelta(days=1), frame)
-""" % SEED
+"""
 
 
 def _day_rows(postgres) -> tuple[int, float]:
@@ -40,13 +40,17 @@ def _day_rows(postgres) -> tuple[int, float]:
     return int(frame["n"][0]), float(frame["total"][0])
 
 
+def _load_dimensions(postgres) -> None:
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(dist_perf_dw.dimension_assets, instance=instance,
+                              resources={"postgres": postgres, "generation": GenerationSettings()}).success
+
+
 @pytest.fixture
 def day_loaded(fresh_postgres_database):
     postgres = fresh_postgres_database("faults")
-    dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
-    with dg.instance_for_test() as instance:
-        assert dg.materialize(dimensions, resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance).success
-    flows = data.generate_aum_flows(SEED, DAY, 1.0)
+    _load_dimensions(postgres)
+    flows = generate_aum_flows(SEED, DAY, 1.0)
     postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
     return postgres, _day_rows(postgres)
 
@@ -64,14 +68,14 @@ def test_killed_mid_copy_keeps_the_old_day(day_loaded):
                            env={k: v for k, v in os.environ.items() if k != ENV_FAILPOINT},
                            capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    new_flows = data.generate_aum_flows(SEED, DAY, 1.5)
+    new_flows = generate_aum_flows(SEED, DAY, 1.5)
     assert _day_rows(postgres)[0] == new_flows.height
     assert _day_rows(postgres)[1] == pytest.approx(float(new_flows["net_amount"].sum()), abs=0.01)
 
 
 def test_two_loads_of_one_day_at_once_leave_one_copy(day_loaded):
     postgres, _ = day_loaded
-    flows = data.generate_aum_flows(SEED, DAY, 1.0)
+    flows = generate_aum_flows(SEED, DAY, 1.0)
     errors = []
 
     def load():
@@ -106,23 +110,21 @@ def test_a_server_that_goes_away_fails_clearly_and_a_rerun_completes(tmp_path):
     url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     postgres = PostgresResource(url=url)
     try:
-        dimensions = [asset for asset in dist_perf_dw.defs.assets if asset.partitions_def is None]
-        with dg.instance_for_test() as instance:
-            assert dg.materialize(dimensions, resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance).success
-        flows = data.generate_aum_flows(SEED, DAY, 1.0)
+        _load_dimensions(postgres)
+        flows = generate_aum_flows(SEED, DAY, 1.0)
         postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), flows)
 
         server.stop()
         dispose_engines()
         with pytest.raises(PostgresUnavailableError, match="Cannot connect to PostgreSQL at") as failure:
             postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1),
-                                       data.generate_aum_flows(SEED, DAY, 1.5))
+                                       generate_aum_flows(SEED, DAY, 1.5))
         assert ENV_POSTGRES_URL in str(failure.value)
 
         server.ensure_postgres_running()
         dispose_engines()
         assert _day_rows(postgres)[0] == flows.height  # the day loaded before is intact
-        bigger = data.generate_aum_flows(SEED, DAY, 1.5)
+        bigger = generate_aum_flows(SEED, DAY, 1.5)
         postgres.replace_partition("fact_aum_flows", "flow_date", DAY, DAY + timedelta(days=1), bigger)
         assert _day_rows(postgres)[0] == bigger.height
     finally:

@@ -1,22 +1,37 @@
 """The dist_perf_dw warehouse in PostgreSQL: 14 dimensions and 5 facts.
 
 Assets stay thin: the rows come from the pure generators in
-`pipeline.dist_perf_dw.generators`; the PostgresResource loads them (dimensions by
-upsert, fact partitions by delete + COPY in one transaction); the metadata
-says what landed. Seed and flow scale come from the run-wide GenerationSettings
-resource, because revenue, retention and compensation are derived from the
-same generated flows.
+`pipeline.dist_perf_dw` (`universe` for the dimensions, `facts.*` for the facts);
+the PostgresResource loads them (dimensions by upsert, fact partitions by delete +
+COPY in one transaction); the metadata says what landed. Seed and flow scale come
+from the run-wide GenerationSettings resource, because revenue, retention and
+compensation are derived from the same generated flows.
+
+The tables, their descriptions (the ORM classes' docstrings) and the dimensions
+each asset depends on (its foreign keys) are read off the ORM by
+`pipeline.dist_perf_dw.tables`; each fact adds only what the ORM cannot say (its
+date column, generator, totals, and the upstream facts it is derived from) in one
+`FactSpec`.
 """
 
 import datetime as dt
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
 from pipeline.assets.policies import LOAD_RETRY_POLICY
-from pipeline.dist_perf_dw import generators as data
+from pipeline.dist_perf_dw import tables
+from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
+from pipeline.dist_perf_dw.facts.expenses import generate_distribution_expense
+from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
+from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS, generate_retention_snapshots
+from pipeline.dist_perf_dw.facts.revenue import generate_revenue
+from pipeline.dist_perf_dw.universe import generate_dimensions
 from pipeline.partitions import month_partitions, trade_date_partitions
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import LoadResult, PostgresResource
@@ -37,268 +52,210 @@ class RevenueConfig(dg.Config):
         "empty = today in New York.",
     )
 
-
-def _dates(partition_keys: list[str]) -> list[dt.date]:
-    return [dt.date.fromisoformat(key) for key in partition_keys]
-
-
-def _next_day(day: dt.date) -> dt.date:
-    return day + dt.timedelta(days=1)
+    def as_of(self) -> dt.date:
+        if self.as_of_date:
+            return dt.date.fromisoformat(self.as_of_date)
+        return dt.datetime.now(ZoneInfo(TRADING_TIMEZONE)).date()
 
 
-def _load_metadata(results: list[LoadResult], started: float, **totals: float) -> dict:
-    rows = sum(r.rows_loaded for r in results)
-    load_seconds = sum(r.seconds for r in results)
-    return {
-        "dagster/row_count": rows,
-        "partitions_loaded": len(results),
-        "rows_replaced": sum(r.rows_deleted for r in results),
-        "load_seconds": dg.MetadataValue.float(round(load_seconds, 3)),
-        "load_rows_per_second": dg.MetadataValue.int(round(rows / load_seconds) if load_seconds else 0),
-        "total_seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
-        **{name: dg.MetadataValue.float(round(float(value), 2)) for name, value in totals.items()},
-    }
+def _seconds(value: float) -> dg.MetadataValue:
+    return dg.MetadataValue.float(round(value, 3))
 
 
 # --------------------------------------------------------------------------- dimensions
 
-# table -> (business object, dimensions it references)
-DIMENSIONS: dict[str, tuple[str, list[str]]] = {
-    "dim_dates": ("Calendar days 2020-2035 with year/quarter/month/week parts and month-end, "
-                  "quarter-end, NYSE holiday and business-day flags.", []),
-    "dim_regions": ("Geographic sales regions of the US.", []),
-    "dim_channels": ("Distribution channels: wirehouse, independent BD, RIA, bank trust, insurance.", []),
-    "dim_firm_types": ("Kinds of advisory firm and the channel each sells through.", ["dim_channels"]),
-    "dim_firms": ("Advisory firms selling our products, with firm type, channel and region.",
-                  ["dim_firm_types", "dim_channels", "dim_regions"]),
-    "dim_territories": ("Sales territories, each within a region.", ["dim_regions"]),
-    "dim_advisors": ("Financial advisors with their firm, territory, career and firm tenure, and segment.",
-                     ["dim_firms", "dim_territories"]),
-    "dim_asset_classes": ("Product asset classes with a risk level.", []),
-    "dim_vehicle_types": ("Product vehicles: mutual fund, ETF, SMA, CIT, interval fund.", []),
-    "dim_products": ("Investment products with asset class, vehicle type, ticker and management fee rate.",
-                     ["dim_asset_classes", "dim_vehicle_types"]),
-    "dim_wholesalers": ("Wholesalers (sales reps) with territory, team, base salary and incentive rate.",
-                        ["dim_territories"]),
-    "dim_expense_categories": ("Distribution expense categories.", []),
-    "dim_expense_types": ("Distribution expense types within their category.", ["dim_expense_categories"]),
-    "dim_transaction_types": ("Flow transaction types with their direction (inflow / outflow).", []),
-}
 
-
-def _dimension_asset(table: str, business_object: str, references: list[str]) -> dg.AssetsDefinition:
+def _dimension_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=table_key(table),
-        description=business_object,
+        description=tables.description(table),
         group_name=GROUP,
         kinds=KINDS,
         pool=POSTGRES_POOL,
-        deps=[table_key(reference) for reference in references],
+        deps=[table_key(reference) for reference in tables.references(table)],
     )
     def _dimension(postgres: PostgresResource, generation: GenerationSettings) -> dg.MaterializeResult:
         started = time.perf_counter()
         postgres.ensure_schema()
-        frame = data.generate_dimensions(generation.seed)[table]
+        frame = generate_dimensions(generation.seed)[table]
         result = postgres.reload_dimension(table, frame)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": frame.height,
                 "rows_written": result.rows_loaded,
                 "rows_deleted": result.rows_deleted,
-                "load_seconds": dg.MetadataValue.float(round(result.seconds, 3)),
-                "total_seconds": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
+                "load_seconds": _seconds(result.seconds),
+                "total_seconds": _seconds(time.perf_counter() - started),
             }
         )
 
     return _dimension
 
 
-dimension_assets = [_dimension_asset(table, *DIMENSIONS[table]) for table in data.DIMENSION_TABLES]
+dimension_assets = [_dimension_asset(table) for table in tables.DIMENSION_TABLES]
 
 
 # --------------------------------------------------------------------------- facts
 
+# (generation settings, the partition's first day, the as-of date or None) -> the partition's rows
+Generator = Callable[[GenerationSettings, dt.date, dt.date | None], pl.DataFrame]
 
-@dg.asset(
-    key=table_key("fact_aum_flows"),
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=POSTGRES_POOL,
-    partitions_def=trade_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=LOAD_RETRY_POLICY,
-    deps=[table_key(t) for t in ("dim_dates", "dim_transaction_types", "dim_advisors", "dim_firms",
-                                 "dim_channels", "dim_products", "dim_wholesalers")],
-)
-def fact_aum_flows(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
-    """AUM flows: every purchase, redemption, exchange leg and account transfer of a day, attributed to
-    the advisor, firm, channel, product and covering wholesaler."""
-    started = time.perf_counter()
-    postgres.ensure_schema()
-    results, frames = [], []
-    for day in _dates(context.partition_keys):
-        frame = data.generate_aum_flows(generation.seed, day, generation.flow_scale)
-        results.append(postgres.replace_partition("fact_aum_flows", "flow_date", day, _next_day(day), frame))
-        frames.append(frame.select("amount", "net_amount"))
-    flows = pl.concat(frames)
-    return dg.MaterializeResult(
-        metadata=_load_metadata(
-            results, started,
-            net_flows_usd=flows["net_amount"].sum(),
-            inflows_usd=flows.filter(pl.col("net_amount") > 0)["amount"].sum(),
-            outflows_usd=flows.filter(pl.col("net_amount") < 0)["amount"].sum(),
-        )
+
+@dataclass(frozen=True)
+class FactSpec:
+    """What the ORM cannot say about a fact table: how to generate, partition and sum it."""
+
+    table: str
+    date_column: str
+    generate: Generator
+    # metadata name -> aggregate over the loaded rows (USD totals the UI can plot)
+    totals: Mapping[str, pl.Expr]
+    partitions_def: dg.TimeWindowPartitionsDefinition = trade_date_partitions
+    # Facts it is derived from; the dimensions its foreign keys reference are added from the ORM.
+    upstream: tuple[dg.AssetDep, ...] = ()
+    # Reads RevenueConfig: the date its estimate flag is judged on.
+    judged_as_of: bool = False
+
+
+def _flows_from(start_offset: int = 0) -> dg.AssetDep:
+    """fact_aum_flows over the partition's time window, widened back by `start_offset` days."""
+    return dg.AssetDep(
+        table_key("fact_aum_flows"),
+        partition_mapping=dg.TimeWindowPartitionMapping(
+            start_offset=start_offset, allow_nonexistent_upstream_partitions=start_offset < 0
+        ),
     )
 
 
-@dg.asset(
-    key=table_key("fact_revenue"),
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=POSTGRES_POOL,
-    partitions_def=trade_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=LOAD_RETRY_POLICY,
-    deps=[table_key("fact_aum_flows"), table_key("dim_products")],
-)
-def fact_revenue(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource,
-                 generation: GenerationSettings):
-    """Fee revenue: management fees accrued per advisor position and product each day, from AUM and that
-    day's net flows at the product's fee rate; flagged as an estimate until the month's books close."""
+_retained, _original = pl.col("retained_amount").sum(), pl.col("original_amount").sum()
+
+FACTS = [
+    FactSpec(
+        table="fact_aum_flows",
+        date_column="flow_date",
+        generate=lambda settings, day, _: generate_aum_flows(settings.seed, day, settings.flow_scale),
+        totals={
+            "net_flows_usd": pl.col("net_amount").sum(),
+            "inflows_usd": pl.col("amount").filter(pl.col("net_amount") > 0).sum(),
+            "outflows_usd": pl.col("amount").filter(pl.col("net_amount") < 0).sum(),
+        },
+    ),
+    FactSpec(
+        table="fact_revenue",
+        date_column="revenue_date",
+        generate=lambda settings, day, as_of: generate_revenue(settings.seed, day, as_of, settings.flow_scale),
+        totals={
+            "revenue_usd": pl.col("revenue_amount").sum(),
+            "estimated_revenue_usd": pl.col("revenue_amount").filter("is_estimate").sum(),
+        },
+        # Revenue accrues on the day's net flows.
+        upstream=(_flows_from(),),
+        judged_as_of=True,
+    ),
+    FactSpec(
+        table="fact_retention_snapshots",
+        date_column="snapshot_date",
+        generate=lambda settings, day, _: generate_retention_snapshots(settings.seed, day, settings.flow_scale),
+        totals={
+            "original_usd": _original,
+            "retained_usd": _retained,
+            "retention_pct": pl.when(_original != 0).then(100 * _retained / _original).otherwise(0.0),
+        },
+        # A snapshot looks back at purchases up to a year old and the redemptions since.
+        upstream=(_flows_from(start_offset=-max(RETENTION_AGES_DAYS)),),
+    ),
+    FactSpec(
+        table="fact_distribution_expense",
+        date_column="expense_date",
+        generate=lambda settings, day, _: generate_distribution_expense(settings.seed, day),
+        totals={"expense_usd": pl.col("amount").sum()},
+    ),
+    FactSpec(
+        table="fact_wholesaler_comp",
+        date_column="comp_month",
+        generate=lambda settings, month, _: generate_wholesaler_comp(settings.seed, month, settings.flow_scale),
+        totals={
+            "net_flows_usd": pl.col("net_flow_amount").sum(),
+            "incentive_usd": pl.col("incentive_amount").sum(),
+            "total_comp_usd": pl.col("total_comp_amount").sum(),
+        },
+        partitions_def=month_partitions,
+        # Each month is paid on the net flows of all its days.
+        upstream=(_flows_from(),),
+    ),
+]
+
+
+def _load_metadata(results: list[LoadResult], started: float, totals: pl.DataFrame) -> dict:
+    rows = sum(r.rows_loaded for r in results)
+    load_seconds = sum(r.seconds for r in results)
+    return {
+        "dagster/row_count": rows,
+        "partitions_loaded": len(results),
+        "rows_replaced": sum(r.rows_deleted for r in results),
+        "load_seconds": _seconds(load_seconds),
+        "load_rows_per_second": dg.MetadataValue.int(round(rows / load_seconds) if load_seconds else 0),
+        "total_seconds": _seconds(time.perf_counter() - started),
+        **{name: dg.MetadataValue.float(round(float(value), 2)) for name, value in totals.row(0, named=True).items()},
+    }
+
+
+def _load_fact(
+    spec: FactSpec,
+    context: dg.AssetExecutionContext,
+    postgres: PostgresResource,
+    generation: GenerationSettings,
+    as_of: dt.date | None,
+) -> dg.MaterializeResult:
+    """Generate and replace each partition of the run (a range runs as one run), then report totals."""
     started = time.perf_counter()
-    as_of = dt.date.fromisoformat(config.as_of_date) if config.as_of_date else _today_in_new_york()
     postgres.ensure_schema()
+    measures = sorted({column for total in spec.totals.values() for column in total.meta.root_names()})
     results, frames = [], []
-    for day in _dates(context.partition_keys):
-        frame = data.generate_revenue(generation.seed, day, as_of, generation.flow_scale)
-        results.append(postgres.replace_partition("fact_revenue", "revenue_date", day, _next_day(day), frame))
-        frames.append(frame.select("revenue_amount", "aum_amount", "is_estimate"))
-    revenue = pl.concat(frames)
-    metadata = _load_metadata(
-        results, started,
-        revenue_usd=revenue["revenue_amount"].sum(),
-        estimated_revenue_usd=revenue.filter("is_estimate")["revenue_amount"].sum(),
-    )
-    metadata["as_of_date"] = as_of.isoformat()
+    for key in context.partition_keys:
+        window = spec.partitions_def.time_window_for_partition_key(key)
+        first_day, end = window.start.date(), window.end.date()
+        frame = spec.generate(generation, first_day, as_of)
+        results.append(postgres.replace_partition(spec.table, spec.date_column, first_day, end, frame))
+        frames.append(frame.select(measures))
+    metadata = _load_metadata(results, started, pl.concat(frames).select(**spec.totals))
+    if as_of is not None:
+        metadata["as_of_date"] = as_of.isoformat()
     return dg.MaterializeResult(metadata=metadata)
 
 
-@dg.asset(
-    key=table_key("fact_retention_snapshots"),
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=POSTGRES_POOL,
-    partitions_def=trade_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=LOAD_RETRY_POLICY,
-    # A snapshot looks back at purchases up to a year old and the redemptions since.
-    deps=[
-        dg.AssetDep(
-            table_key("fact_aum_flows"),
-            partition_mapping=dg.TimeWindowPartitionMapping(
-                start_offset=-max(data.RETENTION_AGES_DAYS), allow_nonexistent_upstream_partitions=True
-            ),
-        )
-    ],
-)
-def fact_retention_snapshots(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
-    """Retention snapshots: for each purchase made 30, 90, 180 or 365 days before the snapshot date, the
-    amount and share still held, consistent with the redemptions recorded since."""
-    started = time.perf_counter()
-    postgres.ensure_schema()
-    results, frames = [], []
-    for day in _dates(context.partition_keys):
-        frame = data.generate_retention_snapshots(generation.seed, day, generation.flow_scale)
-        results.append(
-            postgres.replace_partition("fact_retention_snapshots", "snapshot_date", day, _next_day(day), frame)
-        )
-        frames.append(frame.select("original_amount", "retained_amount"))
-    snapshots = pl.concat(frames)
-    original = snapshots["original_amount"].sum()
-    return dg.MaterializeResult(
-        metadata=_load_metadata(
-            results, started,
-            original_usd=original,
-            retained_usd=snapshots["retained_amount"].sum(),
-            retention_pct=100 * snapshots["retained_amount"].sum() / original if original else 0.0,
-        )
+def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
+    decorate = dg.asset(
+        key=table_key(spec.table),
+        description=tables.description(spec.table),
+        group_name=GROUP,
+        kinds=KINDS,
+        pool=POSTGRES_POOL,
+        partitions_def=spec.partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=LOAD_RETRY_POLICY,
+        deps=[*(table_key(reference) for reference in tables.references(spec.table)), *spec.upstream],
     )
+    # Dagster reads the run config's schema off the function signature: hence two signatures.
+    if spec.judged_as_of:
+
+        @decorate
+        def _judged(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource,
+                    generation: GenerationSettings) -> dg.MaterializeResult:
+            return _load_fact(spec, context, postgres, generation, config.as_of())
+
+        return _judged
+
+    @decorate
+    def _fact(context: dg.AssetExecutionContext, postgres: PostgresResource,
+              generation: GenerationSettings) -> dg.MaterializeResult:
+        return _load_fact(spec, context, postgres, generation, None)
+
+    return _fact
 
 
-@dg.asset(
-    key=table_key("fact_distribution_expense"),
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=POSTGRES_POOL,
-    partitions_def=trade_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=LOAD_RETRY_POLICY,
-    deps=[table_key(t) for t in ("dim_dates", "dim_wholesalers", "dim_territories", "dim_expense_types",
-                                 "dim_expense_categories", "dim_firms")],
-)
-def fact_distribution_expense(
-    context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings
-):
-    """Distribution expenses: each wholesaler's travel, marketing, event and sales-support spend by
-    expense type and category, tied to the firm it was spent on where client facing."""
-    started = time.perf_counter()
-    postgres.ensure_schema()
-    results, frames = [], []
-    for day in _dates(context.partition_keys):
-        frame = data.generate_distribution_expense(generation.seed, day)
-        results.append(
-            postgres.replace_partition("fact_distribution_expense", "expense_date", day, _next_day(day), frame)
-        )
-        frames.append(frame.select("amount"))
-    return dg.MaterializeResult(
-        metadata=_load_metadata(results, started, expense_usd=pl.concat(frames)["amount"].sum())
-    )
-
-
-@dg.asset(
-    key=table_key("fact_wholesaler_comp"),
-    group_name=GROUP,
-    kinds=KINDS,
-    pool=POSTGRES_POOL,
-    partitions_def=month_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=LOAD_RETRY_POLICY,
-    # Each month is paid on the net flows of all its days.
-    deps=[
-        dg.AssetDep(table_key("fact_aum_flows"), partition_mapping=dg.TimeWindowPartitionMapping()),
-        table_key("dim_wholesalers"),
-    ],
-)
-def fact_wholesaler_comp(context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings):
-    """Wholesaler compensation: each wholesaler's monthly base salary plus an incentive on the positive
-    net flows of the advisors they cover."""
-    started = time.perf_counter()
-    postgres.ensure_schema()
-    results, frames = [], []
-    for month_start in _dates(context.partition_keys):
-        frame = data.generate_wholesaler_comp(generation.seed, month_start, generation.flow_scale)
-        month_end = data.month_days(month_start)[-1]
-        results.append(
-            postgres.replace_partition("fact_wholesaler_comp", "comp_month", month_start, _next_day(month_end), frame)
-        )
-        frames.append(frame.select("net_flow_amount", "incentive_amount", "total_comp_amount"))
-    comp = pl.concat(frames)
-    return dg.MaterializeResult(
-        metadata=_load_metadata(
-            results, started,
-            net_flows_usd=comp["net_flow_amount"].sum(),
-            incentive_usd=comp["incentive_amount"].sum(),
-            total_comp_usd=comp["total_comp_amount"].sum(),
-        )
-    )
-
-
-def _today_in_new_york() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(TRADING_TIMEZONE)).date()
-
-
-fact_assets = [fact_aum_flows, fact_revenue, fact_retention_snapshots, fact_distribution_expense, fact_wholesaler_comp]
+FACT_SPECS = {spec.table: spec for spec in FACTS}
+fact_assets = [_fact_asset(spec) for spec in FACTS]
+fact_aum_flows, fact_revenue, fact_retention_snapshots, fact_distribution_expense, fact_wholesaler_comp = fact_assets
 
 defs = dg.Definitions(assets=[*dimension_assets, *fact_assets])

@@ -3,6 +3,8 @@
 ddl/postgres/ is the source of truth; these classes mirror it column for column
 (a test compares them against a database built from the DDL). The ORM is for
 reads and analysis; facts are bulk-loaded with COPY, never through the ORM.
+Each class's docstring names the business object of its table, once: the
+Dagster assets use it as their description (`tables.py` derives the rest).
 
 Relationships are one-way (no back_populates) and name their target class as a
 string, so classes can be declared in any order:
@@ -33,7 +35,8 @@ class Base(DeclarativeBase):
 
 
 class DimDates(Base):
-    """One row per calendar day, with the calendar flags analysts filter on."""
+    """Calendar days 2020-2035 with year/quarter/month/week parts and month-end, quarter-end,
+    NYSE holiday and business-day flags."""
 
     __tablename__ = "dim_dates"
 
@@ -62,6 +65,8 @@ class DimDates(Base):
 
 
 class DimRegions(Base):
+    """Geographic sales regions of the US."""
+
     __tablename__ = "dim_regions"
 
     region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,7 +75,7 @@ class DimRegions(Base):
 
 
 class DimChannels(Base):
-    """Distribution channels: wirehouse, independent BD, RIA, bank, insurance."""
+    """Distribution channels: wirehouse, independent BD, RIA, bank trust, insurance."""
 
     __tablename__ = "dim_channels"
 
@@ -81,6 +86,8 @@ class DimChannels(Base):
 
 
 class DimFirmTypes(Base):
+    """Kinds of advisory firm and the channel each sells through."""
+
     __tablename__ = "dim_firm_types"
 
     firm_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -92,7 +99,7 @@ class DimFirmTypes(Base):
 
 
 class DimFirms(Base):
-    """Advisory firms (broker-dealers, RIAs, banks) that sell our products."""
+    """Advisory firms (broker-dealers, RIAs, banks) selling our products, with firm type, channel and region."""
 
     __tablename__ = "dim_firms"
 
@@ -125,7 +132,7 @@ class DimTerritories(Base):
 
 
 class DimAdvisors(Base):
-    """Financial advisors: who they work for, where they sit, how long they have been at it."""
+    """Financial advisors with their firm, territory, career and firm tenure, and segment."""
 
     __tablename__ = "dim_advisors"
     __table_args__ = (
@@ -152,6 +159,8 @@ class DimAdvisors(Base):
 
 
 class DimAssetClasses(Base):
+    """Product asset classes with a risk level."""
+
     __tablename__ = "dim_asset_classes"
 
     asset_class_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -161,6 +170,8 @@ class DimAssetClasses(Base):
 
 
 class DimVehicleTypes(Base):
+    """Product vehicles: mutual fund, ETF, SMA, CIT, interval fund."""
+
     __tablename__ = "dim_vehicle_types"
 
     vehicle_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -170,7 +181,8 @@ class DimVehicleTypes(Base):
 
 
 class DimProducts(Base):
-    """Investment products (funds, ETFs, SMAs, CITs) with their annual management fee rate."""
+    """Investment products (funds, ETFs, SMAs, CITs) with asset class, vehicle type, ticker and annual
+    management fee rate."""
 
     __tablename__ = "dim_products"
 
@@ -188,7 +200,7 @@ class DimProducts(Base):
 
 
 class DimWholesalers(Base):
-    """External wholesalers (sales reps), their territory, team and comp plan."""
+    """Wholesalers (external sales reps) with territory, team, base salary and incentive rate."""
 
     __tablename__ = "dim_wholesalers"
 
@@ -205,6 +217,8 @@ class DimWholesalers(Base):
 
 
 class DimExpenseCategories(Base):
+    """Distribution expense categories."""
+
     __tablename__ = "dim_expense_categories"
 
     expense_category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -213,6 +227,8 @@ class DimExpenseCategories(Base):
 
 
 class DimExpenseTypes(Base):
+    """Distribution expense types within their category."""
+
     __tablename__ = "dim_expense_types"
 
     expense_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -241,7 +257,8 @@ class DimTransactionTypes(Base):
 
 
 class FactAUMFlow(Base):
-    """One asset movement: a purchase, redemption, exchange leg or account transfer."""
+    """AUM flows: every purchase, redemption, exchange leg and account transfer of a day, attributed to
+    the advisor, firm, channel, product and covering wholesaler."""
 
     __tablename__ = "fact_aum_flows"
     __table_args__ = (
@@ -271,7 +288,8 @@ class FactAUMFlow(Base):
 
 
 class FactRetentionSnapshots(Base):
-    """How much of a purchase is still held `age_days` after it was made."""
+    """Retention snapshots: for each purchase made 30, 90, 180 or 365 days before the snapshot date, the
+    amount and share still held (`age_days` after it was made), consistent with the redemptions recorded since."""
 
     __tablename__ = "fact_retention_snapshots"
     __table_args__ = (Index("ix_fact_retention_snapshots_snapshot_date", "snapshot_date"),)
@@ -298,7 +316,8 @@ class FactRetentionSnapshots(Base):
 
 
 class FactRevenue(Base):
-    """Management fee revenue accrued on one advisor's position in one product on one day."""
+    """Fee revenue: management fees accrued per advisor position and product each day, from AUM and that
+    day's net flows at the product's fee rate; flagged as an estimate until the month's books close."""
 
     __tablename__ = "fact_revenue"
 
@@ -327,7 +346,8 @@ class FactRevenue(Base):
 
 
 class FactDistributionExpense(Base):
-    """One expense item a wholesaler incurred (travel, marketing, events, support)."""
+    """Distribution expenses: each wholesaler's travel, marketing, event and sales-support spend by
+    expense type and category, tied to the firm it was spent on where client facing."""
 
     __tablename__ = "fact_distribution_expense"
     __table_args__ = (
@@ -353,7 +373,8 @@ class FactDistributionExpense(Base):
 
 
 class FactWholesalerComp(Base):
-    """A wholesaler's pay for one month: base plus incentive on positive net flows."""
+    """Wholesaler compensation: each wholesaler's monthly base salary plus an incentive on the positive
+    net flows of the advisors they cover."""
 
     __tablename__ = "fact_wholesaler_comp"
 
