@@ -35,6 +35,7 @@ demo: install
 	$(PY) -m pipeline.demo
 
 test: install browser-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pipeline.instance exec dg check defs
 	$(PY) -m pytest tests
 
