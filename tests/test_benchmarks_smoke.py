@@ -98,4 +98,6 @@ def test_postgres_paths_load_the_same_table_and_keep_foreign_keys(report):
     pipeline, bare_copy = figures["postgres.pipeline_replace_partition"], figures["postgres.bare_copy"]
     pandas = figures["postgres.pandas_to_sql"]
     assert pipeline["ratio_to_limit"] == pytest.approx(pipeline["rows_per_s"] / bare_copy["rows_per_s"], rel=0.02)
-    assert pipeline["ratio_to_naive"] == pytest.approx(pipeline["rows_per_s"] / pandas["rows_per_s"], rel=0.02, abs=0.06)
+    assert pipeline["ratio_to_naive"] == pytest.approx(
+        pipeline["rows_per_s"] / pandas["rows_per_s"], rel=0.02, abs=0.06
+    )
