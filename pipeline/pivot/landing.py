@@ -114,13 +114,8 @@ def _line_number(message: str) -> int:
     return int(head.removeprefix("line ")) if head.startswith("line ") and head[5:].isdigit() else 0
 
 
-def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileResult:
-    """Check one landed file against the format and the instrument universe.
-
-    `instruments` is `pipeline.pivot.instruments.build_instruments(seed)` (symbol,
-    is_composite): the pure reference data, so validation never needs a database."""
-    result = LandingFileResult(path=path, digest=file_digest(path))
-    errors = result.errors
+def _read_table(path: Path, errors: list[str]) -> pl.DataFrame | None:
+    """The file's rows as strings, or None with the reason in `errors` (size, encoding, CSV, header)."""
     size = path.stat().st_size
     if size > MAX_LANDING_FILE_BYTES:
         errors.append(
@@ -128,13 +123,13 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
             "it was not read. A composition file is a few hundred rows: check it is the right file, "
             "or split it into one file per rebalance"
         )
-        return result
+        return None
     if size == 0:
         errors.append(
             "the file is empty (0 bytes): write the header row "
             f"{','.join(LANDING_COLUMNS)} and one row per constituent, or remove the file"
         )
-        return result
+        return None
     content = path.read_bytes()
     try:
         content.decode("utf-8")
@@ -144,13 +139,12 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
             f"not UTF-8{hint}: byte {error.start} is {content[error.start : error.start + 1]!r}. "
             "Save the file as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or 'CSV UTF-8' in a spreadsheet)"
         )
-        return result
+        return None
     try:
         raw = pl.read_csv(content, infer_schema=False)
     except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
         errors.append(f"not a readable CSV file: {error}")
-        return result
-
+        return None
     if raw.columns != LANDING_COLUMNS:
         missing = [c for c in LANDING_COLUMNS if c not in raw.columns]
         extra = [c for c in raw.columns if c not in LANDING_COLUMNS]
@@ -159,58 +153,63 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
             + (f"; missing {missing}" if missing else "")
             + (f"; unexpected {extra}" if extra else "")
         )
-        return result
+        return None
     if raw.is_empty():
         errors.append("the file has a header but no rows")
-        return result
+        return None
+    return raw
 
-    raw = raw.with_row_index("line", offset=2).with_columns(pl.col(LANDING_COLUMNS).str.strip_chars())
-    parsed = raw.with_columns(
-        pl.col("weight").cast(pl.Float64, strict=False).alias("weight_value"),
-        pl.col("shares_per_unit").cast(pl.Float64, strict=False).alias("shares_value"),
-        pl.col("effective_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
-    )
 
-    def report(condition: pl.Expr, what: str, column: str) -> None:
-        for line, value in parsed.filter(condition).select("line", column).iter_rows():
-            errors.append(f"line {line}: {what} ({column}={value!r})")
+def _blank(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column) == "")
 
-    report(pl.col("parent_symbol").is_null() | (pl.col("parent_symbol") == ""), "empty parent symbol", "parent_symbol")
-    report(
-        pl.col("constituent_symbol").is_null() | (pl.col("constituent_symbol") == ""),
-        "empty constituent symbol",
-        "constituent_symbol",
-    )
-    report(pl.col("weight_value").is_null() | pl.col("weight_value").is_nan(), "weight is not a number", "weight")
-    report(
+
+def _not_a_number(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | pl.col(column).is_nan()
+
+
+# (failing rows, what is wrong and how to fix it, the column shown): one line per offending row.
+VALUE_RULES = [
+    (_blank("parent_symbol"), "empty parent symbol", "parent_symbol"),
+    (_blank("constituent_symbol"), "empty constituent symbol", "constituent_symbol"),
+    (_not_a_number("weight_value"), "weight is not a number", "weight"),
+    (
         (pl.col("weight_value") <= 0) | (pl.col("weight_value") > 1),
         "weight must be in (0, 1], the constituent's fraction of the parent; drop a zero-weight row",
         "weight",
-    )
-    report(
-        pl.col("shares_value").is_null() | pl.col("shares_value").is_nan(),
-        "shares_per_unit is not a number",
-        "shares_per_unit",
-    )
-    report(
+    ),
+    (_not_a_number("shares_value"), "shares_per_unit is not a number", "shares_per_unit"),
+    (
         pl.col("shares_value") <= 0,
         "shares_per_unit must be positive (units of the constituent held per unit of the parent)",
         "shares_per_unit",
-    )
-    report(pl.col("date_value").is_null(), "effective_date is not an ISO date (YYYY-MM-DD)", "effective_date")
-    report(
+    ),
+    (pl.col("date_value").is_null(), "effective_date is not an ISO date (YYYY-MM-DD)", "effective_date"),
+    (
         pl.col("date_value") < FIRST_EFFECTIVE_DATE,
         f"effective_date before the first trade date {FIRST_EFFECTIVE_DATE}",
         "effective_date",
-    )
-    report(
+    ),
+    (
         pl.col("date_value") >= MAP_OPEN_ENDED_EXPIRY,
         f"effective_date on or after the open-ended expiry {MAP_OPEN_ENDED_EXPIRY}",
         "effective_date",
-    )
+    ),
+]
 
+
+def _value_errors(parsed: pl.DataFrame) -> list[str]:
+    return [
+        f"line {line}: {what} ({column}={value!r})"
+        for condition, what, column in VALUE_RULES
+        for line, value in parsed.filter(condition).select("line", column).iter_rows()
+    ]
+
+
+def _symbol_errors(parsed: pl.DataFrame, instruments: pl.DataFrame) -> list[str]:
     known = set(instruments["symbol"].to_list())
     composites = set(instruments.filter(pl.col("is_composite") == 1)["symbol"].to_list())
+    errors = []
     for line, symbol in parsed.select("line", "parent_symbol").iter_rows():
         if symbol and symbol not in composites:
             why = "is not a composite instrument (ETF, ETC, Index)" if symbol in known else "unknown symbol"
@@ -218,39 +217,57 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
     for line, symbol in parsed.select("line", "constituent_symbol").iter_rows():
         if symbol and symbol not in known:
             errors.append(f"line {line}: constituent {symbol!r} is an unknown symbol")
+    return errors
 
+
+def _duplicate_errors(parsed: pl.DataFrame) -> list[str]:
     duplicates = (
         parsed.filter(pl.len().over("parent_symbol", "constituent_symbol", "effective_date") > 1)
         .group_by("parent_symbol", "constituent_symbol", "effective_date")
         .agg(pl.col("line"))
     )
-    for parent, constituent, day, lines in duplicates.sort("parent_symbol", "constituent_symbol").iter_rows():
-        errors.append(
-            f"lines {lines}: {parent} lists {constituent} more than once for {day}: "
-            "keep one row per constituent (add the weights up if they are parts of one holding)"
-        )
+    return [
+        f"lines {lines}: {parent} lists {constituent} more than once for {day}: "
+        "keep one row per constituent (add the weights up if they are parts of one holding)"
+        for parent, constituent, day, lines in duplicates.sort("parent_symbol", "constituent_symbol").iter_rows()
+    ]
 
-    if errors:
-        errors.sort(key=_line_number)
-        return result
 
+def _weight_sum_errors(parsed: pl.DataFrame) -> list[str]:
     sums = parsed.group_by("parent_symbol", "date_value").agg(pl.col("weight_value").sum().alias("weight_sum"))
-    for parent, day, total in (
-        sums.filter((pl.col("weight_sum") - 1.0).abs() > WEIGHT_SUM_TOLERANCE)
-        .sort("parent_symbol", "date_value")
-        .iter_rows()
-    ):
-        errors.append(f"weights of {parent} effective {day} sum to {total:.6f}, not 1")
-    if errors:
-        return result
+    off = sums.filter((pl.col("weight_sum") - 1.0).abs() > WEIGHT_SUM_TOLERANCE).sort("parent_symbol", "date_value")
+    return [f"weights of {parent} effective {day} sum to {total:.6f}, not 1" for parent, day, total in off.iter_rows()]
 
-    result.frame = parsed.select(
-        "parent_symbol",
-        "constituent_symbol",
-        pl.col("weight_value").alias("weight"),
-        pl.col("shares_value").alias("shares_per_unit"),
-        pl.col("date_value").alias("effective_date"),
+
+def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileResult:
+    """Check one landed file against the format and the instrument universe.
+
+    `instruments` is `pipeline.pivot.instruments.build_instruments(seed)` (symbol,
+    is_composite): the pure reference data, so validation never needs a database."""
+    result = LandingFileResult(path=path, digest=file_digest(path))
+    raw = _read_table(path, result.errors)
+    if raw is None:
+        return result
+    parsed = (
+        raw.with_row_index("line", offset=2)
+        .with_columns(pl.col(LANDING_COLUMNS).str.strip_chars())
+        .with_columns(
+            pl.col("weight").cast(pl.Float64, strict=False).alias("weight_value"),
+            pl.col("shares_per_unit").cast(pl.Float64, strict=False).alias("shares_value"),
+            pl.col("effective_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
+        )
     )
+    errors = [*_value_errors(parsed), *_symbol_errors(parsed, instruments), *_duplicate_errors(parsed)]
+    # Weight sums are only meaningful once every row is valid.
+    result.errors.extend(sorted(errors, key=_line_number) if errors else _weight_sum_errors(parsed))
+    if not result.errors:
+        result.frame = parsed.select(
+            "parent_symbol",
+            "constituent_symbol",
+            pl.col("weight_value").alias("weight"),
+            pl.col("shares_value").alias("shares_per_unit"),
+            pl.col("date_value").alias("effective_date"),
+        )
     return result
 
 
