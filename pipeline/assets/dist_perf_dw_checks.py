@@ -5,6 +5,8 @@ and on failure lists the offending rows in its metadata. Blocking checks skip
 the downstream steps of the same run.
 """
 
+import datetime as dt
+
 import dagster as dg
 import polars as pl
 
@@ -20,34 +22,41 @@ REVENUE_MATCHES_FLOWS = "revenue_net_flows_match_aum_flows"
 COMP_MATCHES_FLOWS = "comp_net_flows_match_aum_flows"
 
 
-def _foreign_key_check(asset: dg.AssetsDefinition, partitions_def, blocking: bool) -> dg.AssetChecksDefinition:
-    table = asset.key.path[-1]
+# Flows feed revenue, retention and compensation: orphans there must not flow on.
+BLOCKING_FOREIGN_KEY_CHECKS = {"fact_aum_flows"}
 
+
+def _run_window(spec: dist_perf_dw.FactSpec, context: dg.AssetCheckExecutionContext) -> tuple[dt.date, dt.date]:
+    """[first day, end) of the run's partitions (one, or the contiguous range of a backfill)."""
+    windows = [spec.partitions_def.time_window_for_partition_key(key) for key in context.partition_keys]
+    return min(w.start for w in windows).date(), max(w.end for w in windows).date()
+
+
+def _foreign_key_check(asset: dg.AssetsDefinition, spec: dist_perf_dw.FactSpec) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset, name=FOREIGN_KEYS_RESOLVE, blocking=blocking, pool=POSTGRES_POOL,
-        partitions_def=partitions_def,
-        description=f"Every foreign key of {table} resolves to a dimension row (the load proves it set-wise; "
-        "this re-proves it on the stored table, whatever wrote it).",
+        asset=asset, name=FOREIGN_KEYS_RESOLVE, blocking=spec.table in BLOCKING_FOREIGN_KEY_CHECKS,
+        pool=POSTGRES_POOL, partitions_def=spec.partitions_def,
+        description=f"Every foreign key of {spec.table} in the run's partitions resolves to a dimension row (the "
+        "load proves it set-wise; this re-proves it on the stored rows, whatever wrote them).",
     )
-    def _check(postgres: PostgresResource) -> dg.AssetCheckResult:
-        orphans = postgres.orphan_counts(table)
+    def _check(context: dg.AssetCheckExecutionContext, postgres: PostgresResource) -> dg.AssetCheckResult:
+        first_day, end = _run_window(spec, context)
+        orphans = postgres.partition_orphan_counts(spec.table, spec.date_column, first_day, end)
         failing = pl.DataFrame(
             [{"foreign_key": key, "orphan_rows": count} for key, count in orphans.items() if count],
             schema={"foreign_key": pl.String, "orphan_rows": pl.Int64},
         )
-        return check_result(failing, {"foreign_keys_checked": dg.MetadataValue.int(len(orphans))},
-                       "every foreign key resolves", "foreign keys with orphan rows")
+        checked = {
+            "foreign_keys_checked": dg.MetadataValue.int(len(orphans)),
+            "rows_checked": dg.MetadataValue.text(f"{spec.date_column} from {first_day} to before {end}"),
+        }
+        return check_result(failing, checked, "every foreign key resolves", "foreign keys with orphan rows")
 
     return _check
 
 
-# Flows feed revenue, retention and compensation: orphans there must not flow on.
 foreign_key_checks = [
-    _foreign_key_check(dist_perf_dw.fact_aum_flows, trade_date_partitions, blocking=True),
-    _foreign_key_check(dist_perf_dw.fact_revenue, trade_date_partitions, blocking=False),
-    _foreign_key_check(dist_perf_dw.fact_retention_snapshots, trade_date_partitions, blocking=False),
-    _foreign_key_check(dist_perf_dw.fact_distribution_expense, trade_date_partitions, blocking=False),
-    _foreign_key_check(dist_perf_dw.fact_wholesaler_comp, month_partitions, blocking=False),
+    _foreign_key_check(asset, spec) for asset, spec in zip(dist_perf_dw.fact_assets, dist_perf_dw.FACTS)
 ]
 
 
@@ -83,6 +92,29 @@ def revenue_matches_flows(
                    "(date, advisor, product) positions whose revenue net flows differ from fact_aum_flows")
 
 
+_COMP_ROWS_SCHEMA = {
+    "month": pl.Date, "wholesaler_id": pl.Int64, "flows_net": pl.Float64, "comp_net": pl.Float64,
+    "total_mismatch": pl.Float64, "comparable": pl.Boolean,
+}
+
+
+def _comp_problems(frame: pl.DataFrame, months: list[dt.date]) -> pl.DataFrame:
+    """The (month, wholesaler) rows that fail, each with its problem. The asset writes one row per
+    wholesaler, so a month without any compensation row is a failed or missing load, never a pass."""
+    problem = (
+        pl.when(pl.col("comp_net").is_null()).then(pl.lit("no compensation row, but flows"))
+        .when(pl.col("total_mismatch").abs() > 0.01).then(pl.lit("total differs from base + incentive"))
+        # The flows comparison needs the whole month of flows loaded.
+        .when(pl.col("comparable") & ((pl.col("flows_net") - pl.col("comp_net")).abs() > 0.01))
+        .then(pl.lit("net flows differ from fact_aum_flows"))
+    )
+    failing = frame.with_columns(problem=problem).filter(pl.col("problem").is_not_null()).drop("comparable")
+    empty_months = sorted(set(months) - set(frame["month"].to_list()))
+    no_rows = pl.DataFrame({"month": empty_months, "problem": ["no compensation rows"] * len(empty_months)},
+                           schema={"month": pl.Date, "problem": pl.String})
+    return pl.concat([failing, no_rows], how="diagonal_relaxed").sort("month", "wholesaler_id", nulls_last=True)
+
+
 @dg.asset_check(
     asset=dist_perf_dw.fact_wholesaler_comp, name=COMP_MATCHES_FLOWS, pool=POSTGRES_POOL,
     partitions_def=month_partitions,
@@ -91,7 +123,8 @@ def comp_matches_flows(
     context: dg.AssetCheckExecutionContext, postgres: PostgresResource
 ) -> dg.AssetCheckResult:
     """Per month and wholesaler, the net flows compensation was paid on equal the month's net flows in
-    fact_aum_flows, and total = base + incentive. For months whose flows are not all loaded (a business
+    fact_aum_flows, and total = base + incentive; a month without compensation rows fails, and so does a
+    wholesaler with flows but no compensation row. For months whose flows are not all loaded (a business
     day without flows) the flows comparison is reported as not possible instead of failing."""
     months = partition_days(context)
     frame = postgres.read_frame(
@@ -101,45 +134,42 @@ def comp_matches_flows(
             FROM dist_perf_dw.dim_dates
             WHERE date_trunc('month', calendar_date)::date = ANY(:months) AND is_business_day
             GROUP BY 1
-        ), loaded AS (
-            SELECT date_trunc('month', flow_date)::date AS month, count(DISTINCT flow_date) AS days_loaded
-            FROM dist_perf_dw.fact_aum_flows
-            WHERE date_trunc('month', flow_date)::date = ANY(:months) GROUP BY 1
         ), flows AS (
             SELECT date_trunc('month', flow_date)::date AS month, wholesaler_id, sum(net_amount) AS flows_net
             FROM dist_perf_dw.fact_aum_flows
             WHERE date_trunc('month', flow_date)::date = ANY(:months) GROUP BY 1, 2
+        ), loaded AS (
+            SELECT date_trunc('month', flow_date)::date AS month, count(DISTINCT flow_date) AS days_loaded
+            FROM dist_perf_dw.fact_aum_flows
+            WHERE date_trunc('month', flow_date)::date = ANY(:months) GROUP BY 1
+        ), comp AS (
+            SELECT comp_month AS month, wholesaler_id, net_flow_amount AS comp_net,
+                   total_comp_amount - base_salary_amount - incentive_amount AS total_mismatch
+            FROM dist_perf_dw.fact_wholesaler_comp WHERE comp_month = ANY(:months)
         )
-        SELECT c.comp_month AS month, c.wholesaler_id,
-               coalesce(f.flows_net, 0)::float8 AS flows_net, c.net_flow_amount::float8 AS comp_net,
-               (c.total_comp_amount - c.base_salary_amount - c.incentive_amount)::float8 AS total_mismatch,
+        SELECT month, wholesaler_id, coalesce(f.flows_net, 0)::float8 AS flows_net, c.comp_net::float8 AS comp_net,
+               c.total_mismatch::float8 AS total_mismatch,
                coalesce(l.days_loaded, 0) >= coalesce(d.business_days, 0) AS comparable
-        FROM dist_perf_dw.fact_wholesaler_comp AS c
-        LEFT JOIN flows AS f ON f.month = c.comp_month AND f.wholesaler_id = c.wholesaler_id
-        LEFT JOIN loaded AS l ON l.month = c.comp_month
-        LEFT JOIN month_days AS d ON d.month = c.comp_month
-        WHERE c.comp_month = ANY(:months)
+        FROM comp AS c
+        FULL OUTER JOIN flows AS f USING (month, wholesaler_id)
+        LEFT JOIN loaded AS l USING (month)
+        LEFT JOIN month_days AS d USING (month)
         ORDER BY 1, 2
         """,
         {"months": months},
     )
     if frame.is_empty():
-        return dg.AssetCheckResult(passed=True, description="no compensation rows for the month(s)",
-                                   metadata={"months_checked": 0})
-    comparable = frame.filter(pl.col("comparable"))
-    # total = base + incentive holds for every row; the flows comparison needs the whole month loaded.
-    failing = frame.filter(
-        (pl.col("comparable") & ((pl.col("flows_net") - pl.col("comp_net")).abs() > 0.01))
-        | (pl.col("total_mismatch").abs() > 0.01)
-    ).drop("comparable")
-    not_comparable = sorted({str(m) for m in frame.filter(~pl.col("comparable"))["month"].to_list()})
+        frame = pl.DataFrame(schema=_COMP_ROWS_SCHEMA)
+    comparable = frame.filter(pl.col("comparable") & pl.col("comp_net").is_not_null())
     metadata = {"months_checked": dg.MetadataValue.int(comparable["month"].n_unique())}
+    not_comparable = sorted({str(m) for m in frame.filter(~pl.col("comparable"))["month"].to_list()})
     if not_comparable:
         metadata["months_not_comparable"] = dg.MetadataValue.text(
             ", ".join(not_comparable) + ": fact_aum_flows is missing business days of the month"
         )
-    return check_result(failing, metadata, "compensation net flows equal fact_aum_flows for every wholesaler",
-                   "(month, wholesaler) rows whose compensation disagrees with fact_aum_flows")
+    return check_result(_comp_problems(frame, months), metadata,
+                        "compensation net flows equal fact_aum_flows for every wholesaler",
+                        "(month, wholesaler) rows whose compensation is missing or disagrees with fact_aum_flows")
 
 
 dist_perf_dw_checks = [*foreign_key_checks, revenue_matches_flows, comp_matches_flows]

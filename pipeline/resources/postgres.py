@@ -153,6 +153,32 @@ class _ForeignKey:
     referenced_table: str
     referenced_columns: tuple[str, ...]
 
+    def missing(self, alias: str, columns: list[sql.Composable] | None = None) -> sql.Composable:
+        """SQL true where the key in `alias` (its columns, or the given ones) has no referenced row."""
+        return sql.SQL("NOT EXISTS (SELECT 1 FROM {ref} AS d WHERE {match})").format(
+            ref=sql.Identifier(SCHEMA, self.referenced_table),
+            match=sql.SQL(" AND ").join(
+                sql.SQL("d.{} = {}.{}").format(sql.Identifier(r), sql.Identifier(alias), c)
+                for r, c in zip(self.referenced_columns, columns or [sql.Identifier(c) for c in self.columns])
+            ),
+        )
+
+
+def _between(date_column: str) -> sql.Composable:
+    return sql.SQL("{} >= %s AND {} < %s").format(sql.Identifier(date_column), sql.Identifier(date_column))
+
+
+def _counts(cursor: psycopg.Cursor, queries: list[sql.Composable], params: list | tuple) -> list[int]:
+    """Run several count(*) queries as one round trip."""
+    cursor.execute(
+        sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(sql.SQL("({})").format(q) for q in queries)), params
+    )
+    return cursor.fetchone()[0]
+
+
+def _raise_violation(table: str, problems: list[str]) -> None:
+    raise ForeignKeyViolationError(f"load of {SCHEMA}.{table} rolled back: {'; '.join(problems)}")
+
 
 class PostgresResource(dg.ConfigurableResource):
     """PostgreSQL holding the dist_perf_dw schema.
@@ -163,7 +189,8 @@ class PostgresResource(dg.ConfigurableResource):
 
     url: str = Field(
         default="",
-        description=f"SQLAlchemy URL of the database; empty = the project's local PostgreSQL. Set via {ENV_POSTGRES_URL}.",
+        description="SQLAlchemy URL of the database; empty = the project's local PostgreSQL. "
+        f"Set via {ENV_POSTGRES_URL}.",
     )
 
     # ------------------------------------------------------------------ connection
@@ -276,7 +303,7 @@ class PostgresResource(dg.ConfigurableResource):
                 self._raise_on_missing_keys(
                     cursor, table, [fk for fk in foreign_keys if fk not in unproven], frame)
                 cursor.execute("SET LOCAL session_replication_role = replica")
-            between = sql.SQL("{} >= %s AND {} < %s").format(sql.Identifier(date_column), sql.Identifier(date_column))
+            between = _between(date_column)
             # Skip the DELETE when the partition is empty: one index probe.
             cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {})").format(target, between),
                            (partition_start, partition_end))
@@ -330,7 +357,9 @@ class PostgresResource(dg.ConfigurableResource):
             )
             rows_written = cursor.rowcount
             cursor.execute(
-                sql.SQL("DELETE FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {match})").format(
+                sql.SQL(
+                    "DELETE FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {match})"
+                ).format(
                     target=target,
                     staging=staging,
                     match=sql.SQL(" AND ").join(
@@ -350,11 +379,19 @@ class PostgresResource(dg.ConfigurableResource):
 
     def orphan_counts(self, table: str) -> dict[str, int]:
         """For every foreign key of `table`, how many rows reference a missing row (all should be 0)."""
+        return self._orphan_counts(table, sql.SQL("true"), ())
+
+    def partition_orphan_counts(self, table: str, date_column: str, partition_start, partition_end) -> dict[str, int]:
+        """orphan_counts over the rows with partition_start <= date_column < partition_end only
+        (one partition, or a run's range of them), read through the date column's index."""
+        return self._orphan_counts(table, _between(date_column), (partition_start, partition_end))
+
+    def _orphan_counts(self, table: str, where: sql.Composable, params: tuple) -> dict[str, int]:
         with self.get_engine().begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
             return {
                 f"{', '.join(fk.columns)} -> {fk.referenced_table}": count
-                for fk, count in self._orphans(cursor, table, self._foreign_keys(cursor, table), sql.SQL("true"), ())
+                for fk, count in self._orphans(cursor, table, self._foreign_keys(cursor, table), where, params)
             }
 
     # ------------------------------------------------------------------ catalog helpers
@@ -409,30 +446,18 @@ class PostgresResource(dg.ConfigurableResource):
     def _orphans(cursor, table, foreign_keys, where: sql.Composable, params: tuple):
         if not foreign_keys:
             return []
-        checks = []
-        for fk in foreign_keys:
-            checks.append(
-                sql.SQL(
-                    "SELECT count(*) FROM {table} AS f WHERE ({where}) AND {not_null} "
-                    "AND NOT EXISTS (SELECT 1 FROM {ref} AS d WHERE {match})"
-                ).format(
-                    table=sql.Identifier(SCHEMA, table),
-                    where=where,
-                    not_null=sql.SQL(" AND ").join(
-                        sql.SQL("f.{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.columns
-                    ),
-                    ref=sql.Identifier(SCHEMA, fk.referenced_table),
-                    match=sql.SQL(" AND ").join(
-                        sql.SQL("d.{} = f.{}").format(sql.Identifier(r), sql.Identifier(c))
-                        for c, r in zip(fk.columns, fk.referenced_columns)
-                    ),
-                )
+        checks = [
+            sql.SQL("SELECT count(*) FROM {table} AS f WHERE ({where}) AND {not_null} AND {missing}").format(
+                table=sql.Identifier(SCHEMA, table),
+                where=where,
+                not_null=sql.SQL(" AND ").join(
+                    sql.SQL("f.{} IS NOT NULL").format(sql.Identifier(c)) for c in fk.columns
+                ),
+                missing=fk.missing("f"),
             )
-        cursor.execute(
-            sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(sql.SQL("({})").format(c) for c in checks)),
-            params * len(checks),
-        )
-        return list(zip(foreign_keys, cursor.fetchone()[0]))
+            for fk in foreign_keys
+        ]
+        return list(zip(foreign_keys, _counts(cursor, checks, params * len(checks))))
 
     @staticmethod
     def _raise_on_missing_keys(cursor, table, foreign_keys, frame: pl.DataFrame) -> None:
@@ -445,40 +470,27 @@ class PostgresResource(dg.ConfigurableResource):
                 continue
             aliases = [sql.Identifier(f"k{i}") for i in range(len(fk.columns))]
             checks.append(
-                sql.SQL(
-                    "SELECT count(*) FROM unnest({arrays}) AS k({aliases}) "
-                    "WHERE NOT EXISTS (SELECT 1 FROM {ref} AS d WHERE {match})"
-                ).format(
+                sql.SQL("SELECT count(*) FROM unnest({arrays}) AS k({aliases}) WHERE {missing}").format(
                     arrays=sql.SQL(", ").join(sql.SQL("%s") for _ in fk.columns),
                     aliases=sql.SQL(", ").join(aliases),
-                    ref=sql.Identifier(SCHEMA, fk.referenced_table),
-                    match=sql.SQL(" AND ").join(
-                        sql.SQL("d.{} = k.{}").format(sql.Identifier(r), alias)
-                        for r, alias in zip(fk.referenced_columns, aliases)
-                    ),
+                    missing=fk.missing("k", aliases),
                 )
             )
             params.extend(keys[c].to_list() for c in fk.columns)
             checked.append((fk, keys.height))
         if not checks:
             return
-        cursor.execute(
-            sql.SQL("SELECT ARRAY[{}]").format(sql.SQL(", ").join(sql.SQL("({})").format(c) for c in checks)),
-            params,
-        )
-        missing = [(fk, n, count) for (fk, n), count in zip(checked, cursor.fetchone()[0]) if count]
+        missing = [(fk, n, count) for (fk, n), count in zip(checked, _counts(cursor, checks, params)) if count]
         if missing:
-            details = "; ".join(
+            _raise_violation(table, [
                 f"{count} of {n} distinct values of {', '.join(fk.columns)} not in {fk.referenced_table}"
                 for fk, n, count in missing
-            )
-            raise ForeignKeyViolationError(f"load of {SCHEMA}.{table} rolled back: {details}")
+            ])
 
     def _raise_on_orphans(self, cursor, table, foreign_keys, where, params) -> None:
         broken = [(fk, count) for fk, count in self._orphans(cursor, table, foreign_keys, where, params) if count]
         if broken:
-            details = "; ".join(
+            _raise_violation(table, [
                 f"{count} rows with {', '.join(fk.columns)} not in {fk.referenced_table}" for fk, count in broken
-            )
-            raise ForeignKeyViolationError(f"load of {SCHEMA}.{table} rolled back: {details}")
+            ])
 
