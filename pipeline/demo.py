@@ -29,7 +29,7 @@ QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 PAGES_TO_OPEN = ("pivot/trades_1d", "pivot/trades_1d_rollup", "dist_perf_dw/fact_aum_flows")
 # Row-count metadata keys, Dagster's own first.
 ROW_COUNT_KEYS = ("dagster/partition_row_count", "dagster/row_count", "rows")
-FAILED_LOG_LINES = 40
+FAILED_LOG_LINES = 15
 SOURCE_TAG, PROCESS_TAG = "pivot/source", "pivot/demo_process"
 LABEL_WIDTH = 72  # the longest check label, "check dist_perf_dw/fact_wholesaler_comp:comp_net_flows_match_aum_flows"
 
@@ -58,9 +58,12 @@ class StepLine:
 
 
 def _quiet_dagster() -> None:
-    """No Dagster chatter on the terminal: warnings about preview APIs, its python loggers below ERROR."""
-    warnings.filterwarnings("ignore", module=r"dagster(\.|$)")
-    warnings.filterwarnings("ignore", message=r".*(is currently in beta|preview|deprecated).*")
+    """No Dagster chatter on the terminal: its API-status warnings (beta, preview, superseded,
+    deprecated: `dg check defs` and the tests show them to developers) and its python loggers below ERROR."""
+    import dagster as dg
+
+    for category in (dg.BetaWarning, dg.PreviewWarning, dg.SupersessionWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
     for name in ("dagster", "dagster_postgres", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -100,23 +103,35 @@ def step_lines(instance, run_id: str) -> list[StepLine]:
     return lines
 
 
+def _error_chain(error) -> list[str]:
+    """An error and its causes, one message each; the stack traces stay in the UI."""
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip())
+        error = error.cause
+    return messages
+
+
 def failure_report(instance, run_id: str) -> str:
-    """The failed run's own log (its last lines) and where to read all of it."""
+    """The failed run's own log (its last lines, one line per entry), its errors, and where to read it all."""
     import dagster as dg
 
-    lines = []
+    lines, errors = [], []
     for record in instance.all_logs(run_id):
         event = record.dagster_event
-        message = record.user_message
-        if event is not None and event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            message = f"{message}\n{error.to_string() if error else ''}".rstrip()
+        if event is not None and event.event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None and not (errors and event.event_type == dg.DagsterEventType.RUN_FAILURE):
+                errors.append(f"  {event.step_key or 'run'}: " + "\n    caused by: ".join(_error_chain(error)))
+        if record.level < logging.INFO:
+            continue
         stamp = time.strftime("%H:%M:%S", time.localtime(record.timestamp))
-        lines.append(f"  {stamp} {record.level_name if hasattr(record, 'level_name') else ''} "
-                     f"{record.step_key or '-'}: {message}")
+        message = record.user_message.strip().splitlines()[0] if record.user_message.strip() else ""
+        lines.append(f"  {stamp} {logging.getLevelName(record.level):<7} {record.step_key or '-'}: {message}")
     shown = "\n".join(lines[-FAILED_LOG_LINES:])
-    return (f"\nThe run {run_id} failed. Its log (last {min(len(lines), FAILED_LOG_LINES)} lines):\n{shown}\n\n"
-            f"The full log: `make ui`, then Runs → {run_id} ({UI_URL}/runs/{run_id}).")
+    return (f"\nRun {run_id} failed. Dagster's log of it (last {min(len(lines), FAILED_LOG_LINES)} lines):\n"
+            f"{shown}\n\nErrors:\n" + "\n".join(errors) + "\n\n"
+            f"The full log with stack traces: `make ui`, then Runs → {run_id}\n  ({UI_URL}/runs/{run_id})")
 
 
 def _process_tag() -> str:
@@ -169,6 +184,19 @@ def months_of(dates: list[str]) -> list[str]:
     return sorted({day[:8] + "01" for day in dates} & set(complete_months)) or complete_months[-1:]
 
 
+def stage_definitions(defs, partitions_def) -> list:
+    """The assets partitioned by `partitions_def`, and the checks that run with them (those whose
+    assets are all among them); checks evaluated by a sensor (freshness) stay out of the runs."""
+    import dagster as dg
+
+    assets = [asset for asset in defs.assets
+              if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def]
+    keys = {key for asset in assets for key in asset.keys}
+    checks = [check for check in defs.asset_checks
+              if check.partitions_def == partitions_def and {k.asset_key for k in check.check_keys} <= keys]
+    return assets + checks
+
+
 def run_demo(instance, dates: list[str], trades_per_day: int, out=print) -> list[StepLine]:
     """Materialize reference data, `dates` and their months on `instance`, printing one line per step.
 
@@ -179,9 +207,7 @@ def run_demo(instance, dates: list[str], trades_per_day: int, out=print) -> list
     from pipeline.partitions import month_partitions, trade_date_partitions
 
     def partitioned_by(partitions_def) -> list[dg.AssetsDefinition]:
-        # Asset checks run in the same run as their assets, as in a scheduled run.
-        return [asset for asset in [*defs.assets, *defs.asset_checks]
-                if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def]
+        return stage_definitions(defs, partitions_def)
 
     trades_config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": trades_per_day}}}}
     stages = [("Reference data and dimensions", partitioned_by(None), None, {})]
