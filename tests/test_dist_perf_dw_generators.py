@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.dist_perf_dw.calendar import month_close_date, month_days
+from pipeline.dist_perf_dw.calendar import DIM_DATES_END, is_business_day, market_holidays, month_close_date, month_days
 from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
 from pipeline.dist_perf_dw.facts.expenses import generate_distribution_expense
 from pipeline.dist_perf_dw.facts.flows import FLOW_IDS_PER_DAY, generate_aum_flows
@@ -89,13 +89,36 @@ def test_dim_dates_calendar_flags(dims):
     assert dates.height == 366
     holidays = dict(zip(dates.filter("is_holiday")["calendar_date"], dates.filter("is_holiday")["holiday_name"]))
     assert holidays[dt.date(2024, 3, 29)] == "Good Friday"
-    assert holidays[dt.date(2024, 11, 28)] == "Thanksgiving Day"
+    assert holidays[dt.date(2024, 11, 28)] == "Thanksgiving"  # the name XNYS gives it
     assert len(holidays) == 10
     assert dates.filter("is_quarter_end")["calendar_date"].to_list() == [
         dt.date(2024, 3, 31), dt.date(2024, 6, 30), dt.date(2024, 9, 30), dt.date(2024, 12, 31)
     ]
     assert dates.filter("is_month_end").height == 12
     assert dates.filter("is_business_day").height == 252  # NYSE trading days in 2024
+
+
+def test_the_nyse_calendar_comes_from_exchange_calendars(dims):
+    # The national day of mourning for President Carter: an ad-hoc closure, no holiday rule.
+    assert not is_business_day(dt.date(2025, 1, 9))
+    assert market_holidays(2025)[dt.date(2025, 1, 9)] == "Market closed"
+    assert generate_aum_flows(SEED, dt.date(2025, 1, 9)).height == 0
+    assert generate_distribution_expense(SEED, dt.date(2025, 1, 9)).height == 0
+    good_friday = dims["dim_dates"].filter(pl.col("calendar_date") == dt.date(2025, 4, 18)).row(0, named=True)
+    assert good_friday["is_holiday"] and not good_friday["is_business_day"]
+    assert good_friday["holiday_name"] == "Good Friday"
+    closed = dims["dim_dates"].filter(pl.col("calendar_date") == dt.date(2025, 1, 9)).row(0, named=True)
+    assert (closed["is_holiday"], closed["holiday_name"], closed["is_business_day"]) == (True, "Market closed", False)
+
+
+def test_a_date_five_years_ahead_gets_flows(dims):
+    day = dt.date.today() + dt.timedelta(days=5 * 366)
+    while not is_business_day(day):
+        day += dt.timedelta(days=1)
+    assert day <= DIM_DATES_END and day in set(dims["dim_dates"]["calendar_date"])
+    assert generate_aum_flows(SEED, day).height > 0
+    assert generate_revenue(SEED, day, as_of=day)["is_estimate"].all()
+    assert month_close_date(day) > day
 
 
 def test_flows_are_consistent_with_the_dimensions(dims):

@@ -1,6 +1,8 @@
 """The books of business the facts are drawn from: which advisor holds which
 products and how much, and how each asset class's market moves day by day."""
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -49,14 +51,24 @@ def positions(
     ).sort("advisor_id", "product_id")
 
 
+# Daily returns through this date come from one stream, asset class after asset class; the days
+# after it (up to the calendar's horizon, which moves with time) from one stream per asset class,
+# so a later horizon appends days and changes none.
+_FIRST_STREAM_END = dt.date(2035, 12, 31)
+
+
 def market_index(seed: int) -> dict[int, np.ndarray]:
-    """Each asset class's market level by day since FLOWS_START_DATE (1.0 on it): a random walk
-    with the class's drift and volatility."""
+    """Each asset class's market level by day since FLOWS_START_DATE (1.0 on it) through
+    DIM_DATES_END: a random walk with the class's drift and volatility."""
     generator = rng(seed, "market")
-    days = (DIM_DATES_END - FLOWS_START_DATE).days + 1
+    first_days = (_FIRST_STREAM_END - FLOWS_START_DATE).days + 1
+    later_days = (DIM_DATES_END - _FIRST_STREAM_END).days
     levels = {}
     for index, (_, _, _, drift, volatility, _) in enumerate(ASSET_CLASSES):
-        returns = generator.normal(drift, volatility, days)
+        returns = generator.normal(drift, volatility, first_days)
+        if later_days > 0:
+            later = rng(seed, "market", index + 1).normal(drift, volatility, later_days)
+            returns = np.concatenate([returns, later])
         returns[0] = 0.0
         levels[index + 1] = np.exp(np.cumsum(returns))
     return levels

@@ -2,93 +2,78 @@
 
 US fund flows settle on NYSE trading days only, so every fact is generated on
 business days, and a month's books close on the fifth business day after it ends.
+Sessions, holidays and ad-hoc closures come from the kept `exchange_calendars`
+library (XNYS); this module holds no holiday rule of its own.
 """
 
 import datetime as dt
 import functools
 
+import exchange_calendars as xcals
 import numpy as np
+import pandas as pd
 import polars as pl
 
 from pipeline.dist_perf_dw.tables import columns
 
 DIM_DATES_START = dt.date(2020, 1, 1)
-DIM_DATES_END = dt.date(2035, 12, 31)
+# The calendar's horizon: the library needs a bounded range, and dim_dates must hold every day a
+# fact can be loaded for (facts reference it). Daily partitions end today, but a backfill or a test
+# may ask years ahead, so the range reaches HORIZON_YEARS past the current year (and never ends
+# before 2035). A later horizon only appends years: no date's row depends on it.
+HORIZON_YEARS = 10
+DIM_DATES_END = max(dt.date(2035, 12, 31), dt.date(dt.date.today().year + HORIZON_YEARS, 12, 31))
 # The first day with flows; the market index is 1.0 on it.
 FLOWS_START_DATE = dt.date(2024, 1, 1)
 BUSINESS_DAYS_TO_CLOSE_MONTH = 5
+# NYSE: US fund flows settle on its sessions only.
+MARKET_CALENDAR = "XNYS"
+# The name of a closure outside the regular holiday rules (e.g. 2025-01-09, a national day of mourning).
+AD_HOC_CLOSURE = "Market closed"
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    first = dt.date(year, month, 1)
-    return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+class BeyondCalendarError(ValueError):
+    """A date outside [DIM_DATES_START, DIM_DATES_END], the range the calendar knows."""
 
 
-def _last_weekday(year: int, month: int, weekday: int) -> dt.date:
-    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+@functools.cache
+def _market_calendar() -> xcals.ExchangeCalendar:
+    return xcals.get_calendar(MARKET_CALENDAR, start=DIM_DATES_START.isoformat(), end=DIM_DATES_END.isoformat())
 
 
-def _easter_sunday(year: int) -> dt.date:
-    """Anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month = (h + l_ - 7 * m + 114) // 31
-    day = (h + l_ - 7 * m + 114) % 31 + 1
-    return dt.date(year, month, day)
-
-
-def _observed(day: dt.date) -> dt.date:
-    if day.weekday() == 5:
-        return day - dt.timedelta(days=1)
-    if day.weekday() == 6:
-        return day + dt.timedelta(days=1)
-    return day
-
-
-def us_market_holidays(year: int) -> dict[dt.date, str]:
-    """NYSE full-day holidays (the days US fund flows do not settle)."""
-    holidays = {
-        _nth_weekday(year, 1, 0, 3): "Martin Luther King Jr. Day",
-        _nth_weekday(year, 2, 0, 3): "Washington's Birthday",
-        _easter_sunday(year) - dt.timedelta(days=2): "Good Friday",
-        _last_weekday(year, 5, 0): "Memorial Day",
-        _observed(dt.date(year, 7, 4)): "Independence Day",
-        _nth_weekday(year, 9, 0, 1): "Labor Day",
-        _nth_weekday(year, 11, 3, 4): "Thanksgiving Day",
-        _observed(dt.date(year, 12, 25)): "Christmas Day",
-    }
-    # NYSE does not observe New Year's Day on the Friday before when it falls on a Saturday.
-    new_year = dt.date(year, 1, 1)
-    if new_year.weekday() != 5:
-        holidays[_observed(new_year)] = "New Year's Day"
-    if year >= 2022:
-        holidays[_observed(dt.date(year, 6, 19))] = "Juneteenth"
-    return holidays
+@functools.cache
+def _sessions() -> frozenset[dt.date]:
+    return frozenset(session.date() for session in _market_calendar().sessions)
 
 
 @functools.cache
 def _holidays() -> dict[dt.date, str]:
-    result: dict[dt.date, str] = {}
-    for year in range(DIM_DATES_START.year, DIM_DATES_END.year + 1):
-        result.update(us_market_holidays(year))
-    return result
+    """Every weekday the market is closed, named by the library's regular holiday rules, or AD_HOC_CLOSURE."""
+    regular = _market_calendar().regular_holidays.holidays(
+        pd.Timestamp(DIM_DATES_START), pd.Timestamp(DIM_DATES_END), return_name=True
+    )
+    names = {day.date(): name for day, name in regular.items()}
+    weekdays = (day.date() for day in pd.bdate_range(DIM_DATES_START, DIM_DATES_END))
+    return {day: names.get(day, AD_HOC_CLOSURE) for day in weekdays if day not in _sessions()}
+
+
+def market_holidays(year: int) -> dict[dt.date, str]:
+    """The NYSE's full-day closures on weekdays of `year` (the days US fund flows do not settle)."""
+    return {day: name for day, name in _holidays().items() if day.year == year}
 
 
 def is_business_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in _holidays()
+    if not DIM_DATES_START <= day <= DIM_DATES_END:
+        raise BeyondCalendarError(
+            f"{day} is outside the calendar's range {DIM_DATES_START} .. {DIM_DATES_END} "
+            "(DIM_DATES_END in pipeline/dist_perf_dw/calendar.py)"
+        )
+    return day in _sessions()
 
 
 @functools.cache
 def _business_day_ordinals() -> np.ndarray:
-    days = (DIM_DATES_START + dt.timedelta(days=i) for i in range((DIM_DATES_END - DIM_DATES_START).days + 1))
-    return np.array([day.toordinal() for day in days if is_business_day(day)], dtype=np.int64)
+    return np.array(sorted(day.toordinal() for day in _sessions()), dtype=np.int64)
 
 
 def next_business_day_ordinals(ordinals: np.ndarray) -> np.ndarray:

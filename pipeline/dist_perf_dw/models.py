@@ -35,8 +35,8 @@ class Base(DeclarativeBase):
 
 
 class DimDates(Base):
-    """Calendar days 2020-2035 with year/quarter/month/week parts and month-end, quarter-end,
-    NYSE holiday and business-day flags."""
+    """Calendar days from 2020 to ten years past the current year, with year/quarter/month/week parts
+    and month-end, quarter-end, NYSE holiday and business-day flags."""
 
     __tablename__ = "dim_dates"
 
