@@ -279,7 +279,7 @@ def _parsed(column: str, source_dtype: pl.DataType) -> pl.Expr:
         return pl.col(column).cast(pl.Float64, strict=False)
     if isinstance(target, pl.Enum):
         text = pl.col(column).cast(pl.String).str.strip_chars()
-        return pl.when(text.is_in(target.categories)).then(text).cast(target)
+        return pl.when(text.is_in(target.categories.to_list())).then(text).cast(target)
     return pl.col(column).cast(pl.String).str.strip_chars()
 
 
@@ -427,7 +427,9 @@ def instrument_vocabulary_problems(instruments: pl.DataFrame, symbols: Iterable[
         dtype = TRADE_SCHEMA[column]
         if not isinstance(dtype, pl.Enum) or column not in frame.columns:
             continue
-        outside = frame.filter(~pl.col(column).cast(pl.String).is_in(dtype.categories)).select("symbol", column)
+        outside = frame.filter(~pl.col(column).cast(pl.String).is_in(dtype.categories.to_list())).select(
+            "symbol", column
+        )
         if outside.height:
             named = [f"{s} ({v!r})" for s, v in outside.sort("symbol").iter_rows()]
             problems.append(
