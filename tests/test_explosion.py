@@ -13,7 +13,7 @@ from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trade_chunks, generate_trades
 from pipeline.settings import DEFAULT_SEED
 
-DAY = date(2024, 1, 15)
+DAY = date(2024, 1, 16)  # a day every venue holds a full session (2024-01-15 is a US holiday)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_quantities_use_shares_per_unit_and_measures_scale_by_weight(day, refere
 
 def test_the_rebalance_picks_the_map_in_force(reference):
     instruments, constituents = reference
-    before, after = date(2024, 3, 31), date(2024, 4, 1)
+    before, after = date(2024, 3, 28), date(2024, 4, 1)  # the last session before the rebalance, the first after
     trades = generate_trades(before, 2_000, instruments, DEFAULT_SEED)
     spy_trades = trades.filter(pl.col("symbol") == "SPY")
     assert spy_trades.height > 0

@@ -191,13 +191,15 @@ def test_check_names_are_constants_and_the_right_ones_block():
     assert specs[("pivot/constituents", pivot_checks.CONSTITUENT_WEIGHTS_SUM_TO_ONE)].blocking
     assert specs[("pivot/trades_1d", pivot_checks.LOOK_THROUGH_CONSISTENT)].blocking
     assert specs[("pivot/trades_1d", pivot_checks.NO_DUPLICATE_TRADE_ROWS)].blocking
+    assert specs[("pivot/trades_1d", pivot_checks.USD_MATCHES_DAY_RATES)].blocking
     assert specs[("dist_perf_dw/fact_aum_flows", dist_perf_dw_checks.FOREIGN_KEYS_RESOLVE)].blocking
     assert not specs[("pivot/trades_1d_rollup", pivot_checks.ROLLUP_MATCHES_FACT)].blocking
     assert ("dist_perf_dw/fact_wholesaler_comp", dist_perf_dw_checks.COMP_MATCHES_FLOWS) in specs
 
 
-PIVOT_ASSETS = [pivot.instruments, pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup, *pivot_checks.pivot_checks]
-DAY = "2024-01-15"
+PIVOT_REFERENCE = [pivot.instruments, pivot.constituents, pivot.fx_rates]
+PIVOT_ASSETS = [*PIVOT_REFERENCE, pivot.trades_1d, pivot.trades_1d_rollup, *pivot_checks.pivot_checks]
+DAY = "2024-01-16"  # every venue holds a full session (2024-01-15 is a US holiday: no ETF trades)
 
 
 @pytest.mark.slow
@@ -206,12 +208,13 @@ def test_pivot_checks_pass_on_good_data_and_name_the_failing_rows(clickhouse, mo
     resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
     run_config = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 400}}}}
     with dg.instance_for_test() as instance:
-        assert dg.materialize(PIVOT_ASSETS[:2], resources=resources, instance=instance).success
+        assert dg.materialize(PIVOT_REFERENCE, resources=resources, instance=instance).success
         loaded = dg.materialize(PIVOT_ASSETS, selection=dg.AssetSelection.assets(pivot.trades_1d, pivot.trades_1d_rollup),
                                 resources=resources, instance=instance, partition_key=DAY, run_config=run_config)
     good = {e.check_name: e for e in loaded.get_asset_check_evaluations()}
     assert set(good) == {pivot_checks.LOOK_THROUGH_CONSISTENT, pivot_checks.NO_DUPLICATE_TRADE_ROWS,
-                         pivot_checks.GREEKS_WITHIN_SPEC_RANGES, pivot_checks.ROLLUP_MATCHES_FACT}
+                         pivot_checks.GREEKS_WITHIN_SPEC_RANGES, pivot_checks.USD_MATCHES_DAY_RATES,
+                         pivot_checks.ROLLUP_MATCHES_FACT}
     assert all(e.passed for e in good.values()), {k: e.metadata for k, e in good.items()}
     assert good[pivot_checks.LOOK_THROUGH_CONSISTENT].metadata["exploded_trades_checked"].value > 0
 
@@ -224,9 +227,10 @@ def test_pivot_checks_pass_on_good_data_and_name_the_failing_rows(clickhouse, mo
         "INSERT INTO pivot.trades_1d SELECT * FROM pivot.trades_1d WHERE trade_date = {d:Date} AND trade_id = {t:UInt64} "
         "AND is_constituent_exposure = 1 ORDER BY symbol LIMIT 1", {"d": DAY, "t": trade_id},
         settings={"async_insert": 0})
-    # and one option row with a delta the spec does not allow
+    # and one row with a delta the spec does not allow and a USD notional not at the day's rate
     clickhouse.command(
-        "INSERT INTO pivot.trades_1d SELECT * REPLACE (delta + 3 AS delta, trade_id + 9000000 AS trade_id) "
+        "INSERT INTO pivot.trades_1d SELECT * REPLACE (delta + 3 AS delta, trade_id + 9000000 AS trade_id, "
+        "notional_usd * 2 AS notional_usd) "
         "FROM pivot.trades_1d WHERE trade_date = {d:Date} AND is_constituent_exposure = 0 ORDER BY trade_id LIMIT 1",
         {"d": DAY}, settings={"async_insert": 0})
     daily = [pivot.trades_1d, pivot.trades_1d_rollup, *pivot_checks.pivot_checks[1:]]
@@ -236,6 +240,7 @@ def test_pivot_checks_pass_on_good_data_and_name_the_failing_rows(clickhouse, mo
         assert bad[name].metadata["failing_rows"].value == 1
         assert str(trade_id) in bad[name].metadata["failing_rows_sample"].value
     assert bad[pivot_checks.GREEKS_WITHIN_SPEC_RANGES].metadata["failing_rows"].value == 1
+    assert bad[pivot_checks.USD_MATCHES_DAY_RATES].metadata["failing_rows"].value == 1
     assert "Constituent" in bad[pivot_checks.ROLLUP_MATCHES_FACT].metadata["failing_rows_sample"].value
 
     clickhouse.command("INSERT INTO pivot.constituents SELECT * REPLACE (constituent_symbol || 'X' AS constituent_symbol) "

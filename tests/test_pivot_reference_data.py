@@ -112,3 +112,26 @@ def test_prices_move_continuously():
     moves = [abs(b / a - 1) for a, b in zip(path, path[1:])]
     assert max(moves) < 0.1
     assert len(set(path)) > 50
+
+
+def test_prices_and_rebalances_cover_a_date_five_years_ahead(constituents):
+    """The price path has no end and the SPY family keeps rebalancing every quarter to the horizon."""
+    ahead = date.today() + timedelta(days=5 * 366)
+    price = closing_prices(DEFAULT_SEED, ahead, ["AAPL", "SPY"])
+    assert (price["close_price"] > 0).all()
+    spy = constituents_in_force(constituents, ahead).filter(pl.col("parent_symbol") == "SPY")
+    effective = constituents.filter(
+        (pl.col("parent_symbol") == "SPY") & (pl.col("effective_date") <= ahead) & (pl.col("expiry_date") >= ahead)
+    )["effective_date"].max()
+    assert spy.height == 503 and (ahead - effective).days < 93
+
+
+def test_a_price_does_not_depend_on_which_other_dates_were_asked_for():
+    day = date(2024, 6, 3)
+    first = closing_prices(DEFAULT_SEED, day, ["AAPL"])["close_price"].item()
+    closing_prices(DEFAULT_SEED, date(2040, 1, 2), ["AAPL"])
+    assert closing_prices(DEFAULT_SEED, day, ["AAPL"])["close_price"].item() == first
+    # Continuous across a year boundary too.
+    year_end = closing_prices(DEFAULT_SEED, date(2024, 12, 31), ["AAPL"])["close_price"].item()
+    new_year = closing_prices(DEFAULT_SEED, date(2025, 1, 1), ["AAPL"])["close_price"].item()
+    assert abs(new_year / year_end - 1) < 0.1

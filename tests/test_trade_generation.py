@@ -1,10 +1,11 @@
 """Trade generation on its own: determinism, consistency and value ranges."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
 
+from pipeline.pivot.calendars import sessions
 from pipeline.pivot.instruments import COUNTRY_REGION, build_instruments
 from pipeline.pivot.trade_generation import (
     LOW_CARDINALITY,
@@ -16,10 +17,11 @@ from pipeline.pivot.trade_generation import (
     generate_trade_chunks,
     generate_trades,
     organisation,
+    trades_on,
 )
 from pipeline.settings import DEFAULT_SEED
 
-DAY = date(2024, 1, 15)
+DAY = date(2024, 1, 16)  # a day every venue holds a full session (2024-01-15 is a US holiday)
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,11 @@ def test_schema_and_size(trades):
 def test_partition_is_a_pure_function_of_seed_date_and_config(instruments, trades):
     assert generate_trades(DAY, 20_000, instruments, DEFAULT_SEED).equals(trades)
     assert not generate_trades(DAY, 20_000, instruments, DEFAULT_SEED + 1).equals(trades)
-    assert not generate_trades(date(2024, 1, 16), 20_000, instruments, DEFAULT_SEED).equals(trades)
+    assert not generate_trades(date(2024, 1, 17), 20_000, instruments, DEFAULT_SEED).equals(trades)
 
 
 def test_trade_ids_are_unique_across_days(instruments, trades):
-    next_day = generate_trades(date(2024, 1, 16), 20_000, instruments, DEFAULT_SEED)
+    next_day = generate_trades(date(2024, 1, 17), 20_000, instruments, DEFAULT_SEED)
     ids = pl.concat([trades["trade_id"], next_day["trade_id"]])
     assert ids.is_unique().all()
 
@@ -122,8 +124,76 @@ def test_greeks_only_for_options_and_in_range(trades):
     assert others.select(pl.max_horizontal(pl.col("delta", "gamma", "vega", "theta", "rho").abs().max())).item() == 0
 
 
-def test_timestamps_fall_on_the_trade_date(trades):
-    assert (trades["ts"].dt.date() == DAY).all()
+def _session_bounds(trades: pl.DataFrame, day: date) -> pl.DataFrame:
+    instruments = build_instruments(DEFAULT_SEED).select("symbol", "exchange")
+    bounds = []
+    for exchange, found in sessions(instruments["exchange"].unique().to_list(), day).items():
+        if found:
+            bounds.append((exchange, found.open_ms, found.close_ms, found.break_start_ms, found.break_end_ms))
+    frame = pl.DataFrame(bounds, schema=["exchange", "open_ms", "close_ms", "break_start", "break_end"], orient="row")
+    return (
+        trades.join(instruments, on="symbol", how="left")
+        .join(frame, on="exchange", how="left")
+        .with_columns(ts_ms=pl.col("ts").dt.epoch("ms"))
+    )
+
+
+@pytest.mark.parametrize("day", [DAY, date(2024, 11, 29), date(2024, 3, 11)])  # full day, half day, US DST
+def test_timestamps_fall_inside_the_session_of_the_instruments_exchange(instruments, day):
+    trades = generate_trades(day, 20_000, instruments, DEFAULT_SEED)
+    checked = _session_bounds(trades, day)
+    assert checked["open_ms"].null_count() == 0, "a trade on an exchange without a session"
+    assert (
+        checked.select((pl.col("ts_ms") >= pl.col("open_ms")) & (pl.col("ts_ms") <= pl.col("close_ms")))
+        .to_series()
+        .all()
+    )
+    in_break = (pl.col("ts_ms") >= pl.col("break_start")) & (pl.col("ts_ms") < pl.col("break_end"))
+    assert checked.filter(in_break).height == 0, "a trade during a lunch break"
+    # Tokyo and Hong Kong trade in their morning and afternoon sessions, New York in its own hours.
+    by_exchange = checked.group_by("exchange").agg(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+    nyse = by_exchange.filter(pl.col("exchange") == "NYSE").row(0, named=True)
+    assert nyse["first"].hour >= 13 and nyse["last"].hour <= 21
+
+
+def test_a_day_every_venue_is_closed_has_no_trades(instruments):
+    for closed in (date(2024, 1, 13), date(2024, 1, 14), date(2024, 1, 1), date(2025, 1, 1)):
+        assert trades_on(closed, 20_000, instruments) == 0
+        assert list(generate_trade_chunks(closed, 20_000, instruments, DEFAULT_SEED)) == []
+
+
+def test_a_japanese_holiday_has_no_tse_trades_while_nyse_trades(instruments):
+    holiday = date(2024, 2, 12)  # Japan: National Foundation Day (observed); a US trading day
+    assert sessions(["TSE", "NYSE"], holiday) == {"TSE": None, "NYSE": sessions(["NYSE"], holiday)["NYSE"]}
+    trades = generate_trades(holiday, 20_000, instruments, DEFAULT_SEED)
+    exchanges = _session_bounds(trades, holiday)["exchange"].value_counts()
+    counts = dict(exchanges.iter_rows())
+    assert "TSE" not in counts and counts["NYSE"] > 1_000
+    # Fewer trades than a full day (Tokyo's and Hong Kong's share is missing), none invented elsewhere.
+    assert trades.height == trades_on(holiday, 20_000, instruments) < 20_000
+
+
+def test_a_us_holiday_keeps_only_the_open_venues_flow(instruments):
+    holiday = date(2024, 1, 15)  # Martin Luther King Jr. Day: NYSE closed, London and Tokyo open
+    trades = _session_bounds(generate_trades(holiday, 20_000, instruments, DEFAULT_SEED), holiday)
+    counts = dict(trades["exchange"].value_counts().iter_rows())
+    assert not {"NYSE", "NASDAQ", "ARCA", "CBOE"} & set(counts)
+    assert counts["LSE"] > 0 and counts["TSE"] > 0
+
+
+def test_a_half_day_has_fewer_trades(instruments):
+    assert trades_on(date(2024, 11, 29), 20_000, instruments) < trades_on(DAY, 20_000, instruments) == 20_000
+
+
+def test_a_day_five_years_ahead_generates(instruments):
+    ahead = date.today().replace(year=date.today().year + 5, day=1) if date.today().day > 28 else date.today()
+    ahead = ahead.replace(year=date.today().year + 5)
+    for offset in range(10):
+        day = ahead + timedelta(days=offset)
+        if sessions(["NYSE"], day)["NYSE"]:
+            break
+    trades = generate_trades(day, 5_000, instruments, DEFAULT_SEED)
+    assert trades.height > 0 and (trades["price"] > 0).all()
 
 
 @pytest.mark.parametrize("bad", [-1, 10**12])

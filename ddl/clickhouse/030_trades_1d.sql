@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS pivot.trades_1d
     price                   Float64 COMMENT 'Execution price',
     notional                Float64 COMMENT 'Notional value (quantity × price)',
     pnl                     Float64 COMMENT 'Profit/Loss',
+    notional_usd            Float64 COMMENT 'notional in USD: notional × pivot.fx_rates.rate_to_usd of the row\'s currency on the trade date (USD rows: equal)',
+    pnl_usd                 Float64 COMMENT 'pnl in USD: pnl × pivot.fx_rates.rate_to_usd of the row\'s currency on the trade date (USD rows: equal)',
     delta                   Float64 COMMENT 'Price sensitivity (-1.0 to 1.0)',
     gamma                   Float64 COMMENT 'Delta sensitivity (0.0 to 0.1)',
     vega                    Float64 COMMENT 'Volatility sensitivity',
@@ -75,3 +77,10 @@ SETTINGS max_bytes_to_merge_at_max_space_in_pool = 0;
 
 -- Stores created before merges were turned off get the setting too.
 ALTER TABLE pivot.trades_1d MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 0;
+
+-- Stores created before the reporting currency get its columns, in the same place (a staging table
+-- is created AS the table, so its structure stays identical). Days loaded before hold 0 in them
+-- until reloaded; the fx_converts_at_the_day_rate check flags such days.
+ALTER TABLE pivot.trades_1d
+    ADD COLUMN IF NOT EXISTS notional_usd Float64 COMMENT 'notional in USD: notional × pivot.fx_rates.rate_to_usd of the row\'s currency on the trade date (USD rows: equal)' AFTER pnl,
+    ADD COLUMN IF NOT EXISTS pnl_usd Float64 COMMENT 'pnl in USD: pnl × pivot.fx_rates.rate_to_usd of the row\'s currency on the trade date (USD rows: equal)' AFTER notional_usd;

@@ -14,8 +14,16 @@ CREATE TABLE IF NOT EXISTS pivot.trades_1d_rollup
     quantity_state       AggregateFunction(sum, Float64) COMMENT 'sumState(quantity): read with sumMerge',
     notional_state       AggregateFunction(sum, Float64) COMMENT 'sumState(notional): read with sumMerge',
     pnl_state            AggregateFunction(sum, Float64) COMMENT 'sumState(pnl): read with sumMerge',
+    notional_usd_state   AggregateFunction(sum, Float64) COMMENT 'sumState(notional_usd): read with sumMerge',
+    pnl_usd_state        AggregateFunction(sum, Float64) COMMENT 'sumState(pnl_usd): read with sumMerge',
     trade_count          SimpleAggregateFunction(sum, UInt64) COMMENT 'Rows of trades_1d in the group'
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY trade_date
 ORDER BY (trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, exposure_type);
+
+-- Stores created before the reporting currency get its states, in the same place (the rebuild
+-- inserts by position). Days rebuilt before hold empty states until rebuilt.
+ALTER TABLE pivot.trades_1d_rollup
+    ADD COLUMN IF NOT EXISTS notional_usd_state AggregateFunction(sum, Float64) COMMENT 'sumState(notional_usd): read with sumMerge' AFTER pnl_state,
+    ADD COLUMN IF NOT EXISTS pnl_usd_state AggregateFunction(sum, Float64) COMMENT 'sumState(pnl_usd): read with sumMerge' AFTER notional_usd_state;

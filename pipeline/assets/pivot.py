@@ -1,11 +1,12 @@
 """The pivot warehouse in ClickHouse: reference data, the trade fact with look-through, the rollup.
 
 Assets stay thin: they call the pure code in `pipeline.pivot` (instruments,
-constituent maps, the day load), hand the frames to the ClickHouse resource,
-and report what landed as materialization metadata.
+constituent maps, FX rates, the day load), hand the frames to the ClickHouse
+resource, and report what landed as materialization metadata.
 """
 
 import time
+from datetime import date
 
 import dagster as dg
 from pydantic import Field
@@ -20,16 +21,18 @@ from pipeline.assets.metadata import (
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
+from pipeline.pivot.calendars import ALL_VENUES_CLOSED
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.day_load import LoadTotals, MissingReferenceDataError, load_trade_date, read_reference_data
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
-from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
+from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END, build_instruments
 from pipeline.pivot.landing import merge_landed_files
-from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, for_date
+from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
 from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
-from pipeline.settings import CLICKHOUSE_POOL, landing_dir
+from pipeline.settings import CLICKHOUSE_POOL, FIRST_TRADE_DATE, landing_dir
 
 GROUP = "pivot"
 KINDS = {"polars", "clickhouse"}
@@ -56,7 +59,8 @@ class TradesConfig(dg.Config):
         default=DEMO_TRADES_PER_DAY,
         ge=0,
         le=MAX_TRADES_PER_DAY,
-        description="Base (traded) rows generated per trade date, before look-through.",
+        description="Base (traded) rows generated on a trade date every venue holds a full session, before "
+        "look-through; fewer on a venue's holiday or half day, none when every venue is closed.",
     )
     explode_constituents: bool = Field(
         default=True, description="Add constituent-exposure rows for every ETF/ETC trade (look-through)."
@@ -116,8 +120,35 @@ def constituents(
 
 
 @dg.asset(
+    **_table("fx_rates", "reference"),
+)
+def fx_rates(context: dg.AssetExecutionContext, generation: GenerationSettings, clickhouse: ClickHouseResource):
+    """FX rates to the reporting currency: USD per unit of every currency the instruments trade in, daily
+    from the first trade date to the generated horizon; synthetic, overridden by the files landed in
+    $PIVOT_LANDING_DIR/fx/ for the dates they cover. An invalid file fails the load and changes nothing."""
+    start = date.fromisoformat(FIRST_TRADE_DATE)
+    try:
+        frame, landed = build_fx_rates(generation.seed, start, SYNTHETIC_HORIZON_END, landing_dir())
+    except InvalidFxFileError as error:
+        raise dg.Failure(f"invalid FX files, pivot.fx_rates left as it was:\n{error}", allow_retries=False) from error
+    for result in landed:
+        context.log.info(result.summary())
+    clickhouse.replace_table("fx_rates", frame)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": frame.height,
+            "currencies": ", ".join(sorted(frame["currency"].unique().to_list())),
+            "first_date": str(frame["rate_date"].min()),
+            "last_date": str(frame["rate_date"].max()),
+            "landed_files_applied": len(landed),
+            "landed_rates": sum(r.frame.height for r in landed if r.frame is not None),
+        }
+    )
+
+
+@dg.asset(
     **_table("trades_1d", "fact"),
-    deps=[instruments, constituents],
+    deps=[instruments, constituents, fx_rates],
     partitions_def=trade_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
@@ -128,23 +159,28 @@ def trades_1d(
     clickhouse: ClickHouseResource,
     generation: GenerationSettings,
 ) -> dg.MaterializeResult:
-    """Daily trade fact: every trade of the trade date, plus one look-through row per constituent of
-    each ETF/ETC trade (the map in force that day). Each date is swapped in whole."""
+    """Daily trade fact: every trade of the trade date in the instruments whose exchange holds a session,
+    plus one look-through row per constituent of each ETF/ETC trade (the map in force that day), with
+    notional and P&L in USD at the day's FX rates. Each date is swapped in whole; a date on which every
+    venue is closed is loaded empty."""
     try:
         reference = read_reference_data(clickhouse)
     except MissingReferenceDataError as error:
         raise dg.Failure(str(error), allow_retries=False) from error
     loads = []
     for day in partition_days(context):
-        load = load_trade_date(
-            clickhouse,
-            day,
-            reference,
-            trades_per_day=config.trades_per_day,
-            seed=generation.seed,
-            explode=config.explode_constituents,
-            chunk_rows=config.chunk_rows,
-        )
+        try:
+            load = load_trade_date(
+                clickhouse,
+                day,
+                reference,
+                trades_per_day=config.trades_per_day,
+                seed=generation.seed,
+                explode=config.explode_constituents,
+                chunk_rows=config.chunk_rows,
+            )
+        except MissingFxRateError as error:
+            raise dg.Failure(str(error), allow_retries=False) from error
         context.log.info(load.summary())
         loads.append(load)
         failpoint(f"trades_1d.after.{day}")
@@ -157,14 +193,20 @@ def trades_1d(
         "constituent_rows": dg.MetadataValue.int(totals.constituent_rows),
         "notional": dg.MetadataValue.float(totals.notional),
         "pnl": dg.MetadataValue.float(totals.pnl),
+        "notional_usd": dg.MetadataValue.float(totals.notional_usd),
+        "pnl_usd": dg.MetadataValue.float(totals.pnl_usd),
         "seconds_generate": dg.MetadataValue.float(round(totals.seconds_generate, 3)),
         "seconds_explode": dg.MetadataValue.float(round(totals.seconds_explode, 3)),
+        "seconds_convert": dg.MetadataValue.float(round(totals.seconds_convert, 3)),
         "seconds_load": dg.MetadataValue.float(round(totals.seconds_load, 3)),
         "trade_dates": totals.trade_dates,
+        "trade_dates_all_venues_closed": totals.all_venues_closed,
     }
-    if len(loads) == 1:
+    if len(loads) == 1 and loads[0].all_venues_closed:
+        metadata["market"] = ALL_VENUES_CLOSED
+    elif len(loads) == 1:
         metadata["by_exposure_type"] = markdown_table(loads[0].by_exposure_type)
-        for name, sql in SPEC_QUERIES.items():
+        for name, sql in {**SPEC_QUERIES, **USD_VIEWS}.items():
             preview = clickhouse.query_polars(for_date(sql, loads[0].trade_date) + "\nLIMIT 5")
             metadata[f"preview_{name}"] = markdown_table(preview, 5)
     return dg.MaterializeResult(metadata=metadata)
@@ -178,8 +220,8 @@ def trades_1d(
     retry_policy=LOAD_RETRY_POLICY,
 )
 def trades_1d_rollup(context: dg.AssetExecutionContext, clickhouse: ClickHouseResource) -> dg.MaterializeResult:
-    """Daily trade rollup for dashboards: quantity, notional and P&L states and trade counts per
-    date, portfolio manager, fund, book, asset class, symbol and exposure type."""
+    """Daily trade rollup for dashboards: quantity, notional and P&L states (local and USD) and trade
+    counts per date, portfolio manager, fund, book, asset class, symbol and exposure type."""
     started = time.perf_counter()
     rows = 0
     for day in partition_days(context):
@@ -198,4 +240,4 @@ def _table_rows(clickhouse: ClickHouseResource, table: str) -> int:
     return clickhouse.query_rows(f"SELECT count() FROM {clickhouse.table(table)}")[0][0]
 
 
-defs = dg.Definitions(assets=[instruments, constituents, trades_1d, trades_1d_rollup])
+defs = dg.Definitions(assets=[instruments, constituents, fx_rates, trades_1d, trades_1d_rollup])

@@ -23,6 +23,7 @@ LOOK_THROUGH_CONSISTENT = "look_through_consistent"
 NO_DUPLICATE_TRADE_ROWS = "no_duplicate_trade_rows"
 GREEKS_WITHIN_SPEC_RANGES = "greeks_within_spec_ranges"
 ROLLUP_MATCHES_FACT = "rollup_matches_fact"
+USD_MATCHES_DAY_RATES = "usd_matches_day_rates"
 
 WEIGHT_TOLERANCE = 1e-6
 # Look-through notional is weight x parent notional in floating point.
@@ -203,14 +204,60 @@ def greeks_within_spec_ranges(
 
 
 @dg.asset_check(
+    asset=pivot.trades_1d,
+    name=USD_MATCHES_DAY_RATES,
+    blocking=True,
+    pool=CLICKHOUSE_POOL,
+    partitions_def=trade_date_partitions,
+)
+def usd_matches_day_rates(
+    context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
+) -> dg.AssetCheckResult:
+    """Per trade date and currency, the USD notional and P&L equal the local ones times that currency's
+    rate in pivot.fx_rates on the date (a currency without a rate fails): the reporting-currency totals
+    a desk adds up are the day's rates applied, no row left at 0 by an old store or a stale rate."""
+    days = partition_days(context)
+    failing = _per_day(
+        clickhouse,
+        days,
+        """
+        SELECT t.trade_date AS trade_date, t.currency AS currency, t.rows AS rows, r.rate_to_usd AS rate_to_usd,
+            t.notional AS notional, t.notional_usd AS notional_usd, t.notional * r.rate_to_usd AS expected_notional_usd,
+            t.pnl_usd AS pnl_usd, t.pnl * r.rate_to_usd AS expected_pnl_usd
+        FROM (
+            SELECT trade_date, toString(currency) AS currency, count() AS rows, sum(notional) AS notional,
+                sum(notional_usd) AS notional_usd, sum(pnl) AS pnl, sum(pnl_usd) AS pnl_usd
+            FROM pivot.trades_1d WHERE trade_date = {day:Date} GROUP BY trade_date, currency
+        ) AS t
+        LEFT JOIN (
+            SELECT toString(currency) AS currency, any(rate_to_usd) AS rate_to_usd
+            FROM pivot.fx_rates WHERE rate_date = {day:Date} GROUP BY currency
+        ) AS r ON r.currency = t.currency
+        WHERE r.rate_to_usd IS NULL
+           OR abs(t.notional_usd - t.notional * r.rate_to_usd) > abs(t.notional * r.rate_to_usd) * {tolerance:Float64}
+           OR abs(t.pnl_usd - t.pnl * r.rate_to_usd) > greatest(1e-6, abs(t.pnl * r.rate_to_usd) * {tolerance:Float64})
+        ORDER BY currency
+        SETTINGS join_use_nulls = 1
+        """,
+        tolerance=RELATIVE_TOLERANCE,
+    )
+    return check_result(
+        failing,
+        {"trade_dates": dg.MetadataValue.int(len(days))},
+        "USD notional and P&L = local x the day's rate for every (trade_date, currency)",
+        "(trade_date, currency) groups whose USD values are not the local ones at the day's rate",
+    )
+
+
+@dg.asset_check(
     asset=pivot.trades_1d_rollup,
     name=ROLLUP_MATCHES_FACT,
     pool=CLICKHOUSE_POOL,
     partitions_def=trade_date_partitions,
 )
 def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
-    """The rollup's trade count, quantity, notional and P&L equal the fact's, per (trade_date,
-    exposure_type): dashboards reading the rollup see the same numbers as the fact."""
+    """The rollup's trade count, quantity, notional and P&L (local and USD) equal the fact's, per
+    (trade_date, exposure_type): dashboards reading the rollup see the same numbers as the fact."""
     days = partition_days(context)
     failing = _per_day(
         clickhouse,
@@ -219,21 +266,27 @@ def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: Clic
         SELECT f.trade_date AS trade_date, f.exposure_type AS exposure_type,
             f.rows AS fact_rows, r.rows AS rollup_rows,
             f.notional AS fact_notional, r.notional AS rollup_notional,
-            f.pnl AS fact_pnl, r.pnl AS rollup_pnl
+            f.pnl AS fact_pnl, r.pnl AS rollup_pnl,
+            f.notional_usd AS fact_notional_usd, r.notional_usd AS rollup_notional_usd,
+            f.pnl_usd AS fact_pnl_usd, r.pnl_usd AS rollup_pnl_usd
         FROM (
             SELECT trade_date, toString(exposure_type) AS exposure_type, count() AS rows,
-                sum(quantity) AS quantity, sum(notional) AS notional, sum(pnl) AS pnl
+                sum(quantity) AS quantity, sum(notional) AS notional, sum(pnl) AS pnl,
+                sum(notional_usd) AS notional_usd, sum(pnl_usd) AS pnl_usd
             FROM pivot.trades_1d WHERE trade_date = {day:Date} GROUP BY trade_date, exposure_type
         ) AS f
         FULL OUTER JOIN (
             SELECT trade_date, toString(exposure_type) AS exposure_type, sum(trade_count) AS rows,
-                sumMerge(quantity_state) AS quantity, sumMerge(notional_state) AS notional, sumMerge(pnl_state) AS pnl
+                sumMerge(quantity_state) AS quantity, sumMerge(notional_state) AS notional, sumMerge(pnl_state) AS pnl,
+                sumMerge(notional_usd_state) AS notional_usd, sumMerge(pnl_usd_state) AS pnl_usd
             FROM pivot.trades_1d_rollup WHERE trade_date = {day:Date} GROUP BY trade_date, exposure_type
         ) AS r ON f.trade_date = r.trade_date AND f.exposure_type = r.exposure_type
         WHERE f.rows != r.rows
            OR abs(f.quantity - r.quantity) > greatest(0.01, abs(f.quantity) * {tolerance:Float64})
            OR abs(f.notional - r.notional) > greatest(0.01, abs(f.notional) * {tolerance:Float64})
            OR abs(f.pnl - r.pnl) > greatest(0.01, abs(f.pnl) * {tolerance:Float64})
+           OR abs(f.notional_usd - r.notional_usd) > greatest(0.01, abs(f.notional_usd) * {tolerance:Float64})
+           OR abs(f.pnl_usd - r.pnl_usd) > greatest(0.01, abs(f.pnl_usd) * {tolerance:Float64})
         ORDER BY exposure_type
         """,
         tolerance=RELATIVE_TOLERANCE,
@@ -251,6 +304,7 @@ pivot_checks = [
     look_through_consistent,
     no_duplicate_trade_rows,
     greeks_within_spec_ranges,
+    usd_matches_day_rates,
     rollup_matches_fact,
 ]
 

@@ -2,7 +2,8 @@
 
 The rollup rides in the same job as its fact, so a scheduled or backfilled
 date always gets its rollup rebuilt right after the fact is swapped in; the
-reference refresh is what the landed-composition sensor requests.
+reference refresh is what the landed-composition sensor requests, the FX refresh
+what the landed-FX sensor requests.
 """
 
 import dagster as dg
@@ -12,8 +13,8 @@ from pipeline.partitions import trade_date_partitions
 
 pivot_reference_job = dg.define_asset_job(
     "pivot_reference_data",
-    selection=[pivot.instruments, pivot.constituents],
-    description="Reload instruments and constituent maps.",
+    selection=[pivot.instruments, pivot.constituents, pivot.fx_rates],
+    description="Reload instruments, constituent maps and FX rates.",
 )
 pivot_daily_job = dg.define_asset_job(
     "pivot_daily",
@@ -29,7 +30,13 @@ pivot_reference_refresh_job = dg.define_asset_job(
     description="Reload the constituent map (with landed files), then re-explode and re-roll a trade-date range.",
 )
 
+pivot_fx_refresh_job = dg.define_asset_job(
+    "pivot_fx_refresh",
+    selection=[pivot.fx_rates, pivot.trades_1d, pivot.trades_1d_rollup],
+    description="Reload the FX rates (with landed files), then reload and re-roll the trade dates they changed.",
+)
+
 defs = dg.Definitions(
-    jobs=[pivot_reference_job, pivot_daily_job, pivot_reference_refresh_job],
+    jobs=[pivot_reference_job, pivot_daily_job, pivot_reference_refresh_job, pivot_fx_refresh_job],
     schedules=[pivot_daily_schedule],
 )

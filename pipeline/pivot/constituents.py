@@ -15,10 +15,10 @@ import polars as pl
 
 from pipeline.pivot.instruments import (
     ETCS,
-    PRICE_HISTORY_END,
     QQQ_MEMBER_COUNT,
     SPY_ANCHOR_WEIGHTS,
     SPY_MEMBER_COUNT,
+    SYNTHETIC_HORIZON_END,
     closing_prices,
     instrument_universe,
 )
@@ -28,7 +28,7 @@ MAP_OPEN_ENDED_EXPIRY = date(2099, 12, 31)
 FIRST_MAP_DATE = date(2023, 1, 1)
 
 
-def rebalance_dates(until: date = PRICE_HISTORY_END) -> list[date]:
+def rebalance_dates(until: date = SYNTHETIC_HORIZON_END) -> list[date]:
     dates, year, month = [], FIRST_MAP_DATE.year, FIRST_MAP_DATE.month
     while date(year, month, 1) <= until:
         dates.append(date(year, month, 1))
@@ -38,8 +38,9 @@ def rebalance_dates(until: date = PRICE_HISTORY_END) -> list[date]:
     return dates
 
 
-# Maps are generated through this date; the last period stays open-ended.
-LAST_REBALANCE = date(2026, 10, 1)
+# Maps are rebalanced through the generated horizon (every quarter a user can request a partition
+# for); the last period stays open-ended.
+LAST_REBALANCE = rebalance_dates(SYNTHETIC_HORIZON_END)[-1]
 
 
 def _periods() -> list[tuple[date, date]]:

@@ -1,4 +1,4 @@
-"""Loading one trade date into `pivot.trades_1d`: generate, explode, swap the day in whole.
+"""Loading one trade date into `pivot.trades_1d`: generate, explode, convert to USD, swap the day in whole.
 
 Dagster-free and client-free: the `pivot/trades_1d` asset and the benchmarks call
 `load_trade_date` with a store, the ClickHouse resource or anything with its two
@@ -18,10 +18,12 @@ from typing import Protocol
 import polars as pl
 
 from pipeline.failpoints import failpoint
+from pipeline.pivot.calendars import ALL_VENUES_CLOSED, open_exchanges
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
+from pipeline.pivot.fx import DayRates, to_reporting_currency
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
-from pipeline.pivot.trade_generation import generate_trade_chunks
+from pipeline.pivot.trade_generation import FACT_COLUMNS, LOW_CARDINALITY, generate_trade_chunks
 
 TOP_LEVEL_EXPOSURE_TYPES = ("Direct", "ETF", "ETC")
 
@@ -38,20 +40,26 @@ class MissingReferenceDataError(RuntimeError):
 
 @dataclass(frozen=True)
 class ReferenceData:
-    """What a day's generation and explosion read: the loaded instruments and constituent maps."""
+    """What a day's generation, explosion and conversion read: the loaded instruments, constituent
+    maps and FX rates."""
 
     instruments: pl.DataFrame
     constituents: pl.DataFrame
+    fx_rates: pl.DataFrame
 
 
 def read_reference_data(store: TradeStore) -> ReferenceData:
-    """The loaded instruments and constituent maps, read once per run (a range reuses them)."""
+    """The loaded instruments, constituent maps and FX rates, read once per run (a range reuses them)."""
     instruments = store.query_polars("SELECT * FROM pivot.instruments")
     if instruments.is_empty():
         raise MissingReferenceDataError(
-            "pivot.instruments is empty: materialize pivot/instruments (and pivot/constituents) first."
+            "pivot.instruments is empty: materialize pivot/instruments (and pivot/constituents, pivot/fx_rates) first."
         )
-    return ReferenceData(instruments, store.query_polars("SELECT * FROM pivot.constituents"))
+    return ReferenceData(
+        instruments,
+        store.query_polars("SELECT * FROM pivot.constituents"),
+        store.query_polars("SELECT rate_date, toString(currency) AS currency, rate_to_usd FROM pivot.fx_rates"),
+    )
 
 
 @dataclass(frozen=True)
@@ -64,12 +72,19 @@ class DayLoad:
     constituent_rows: int
     notional: float
     pnl: float
+    notional_usd: float
+    pnl_usd: float
     seconds_generate: float
     seconds_explode: float
+    seconds_convert: float
     seconds_load: float
     by_exposure_type: pl.DataFrame
+    # True when no listing exchange held a session: the day is loaded empty, by design.
+    all_venues_closed: bool = False
 
     def summary(self) -> str:
+        if self.all_venues_closed:
+            return f"{self.trade_date}: {ALL_VENUES_CLOSED}, loaded empty (0 rows)"
         return (
             f"{self.trade_date}: {self.rows:,} rows loaded ({self.parent_rows:,} traded, "
             f"{self.constituent_rows:,} look-through)"
@@ -86,9 +101,13 @@ class LoadTotals:
     constituent_rows: int
     notional: float
     pnl: float
+    notional_usd: float
+    pnl_usd: float
     seconds_generate: float
     seconds_explode: float
+    seconds_convert: float
     seconds_load: float
+    all_venues_closed: int
 
     @classmethod
     def of(cls, loads: list[DayLoad]) -> LoadTotals:
@@ -105,9 +124,16 @@ def load_trade_date(
     seed: int,
     explode: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    reporting_currency: bool = True,
 ) -> DayLoad:
-    """Generate `trades_per_day` trades of `trade_date`, add their look-through rows, swap the day in."""
+    """Generate the trades of `trade_date` (`trades_per_day` on a day every venue holds a full session),
+    add their look-through rows and their USD values, swap the day in. A day on which every venue is
+    closed is loaded empty. A currency with no rate on the date fails the load before the swap.
+    `reporting_currency=False` exists only to measure the conversion's cost (benchmarks): the USD
+    columns are then left at their default 0."""
     generated = {"seconds": 0.0, "chunks": 0}
+    converted = {"seconds": 0.0}
+    rates = DayRates.of(reference.fx_rates, trade_date, LOW_CARDINALITY["currency"].categories.to_list())
 
     def trade_chunks() -> Iterator[pl.DataFrame]:
         # Generation is streamed too: one chunk of base trades at a time, never the whole day.
@@ -124,20 +150,27 @@ def load_trade_date(
             yield chunk
             del chunk
 
+    def in_usd(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        for chunk in chunks:
+            started = time.perf_counter()
+            chunk = to_reporting_currency(chunk, rates).select(FACT_COLUMNS)
+            converted["seconds"] += time.perf_counter() - started
+            yield chunk
+            del chunk
+
     started = time.perf_counter()
-    # The background thread generates and explodes (Polars releases the GIL for most of
-    # its time), so on two cores the next chunk is built while ClickHouse ingests the
+    # The background thread generates, explodes and converts (Polars releases the GIL for most
+    # of its time), so on two cores the next chunk is built while ClickHouse ingests the
     # previous one.
-    chunks = Prefetched(
-        streamed_day(
-            trade_chunks(),
-            reference.constituents,
-            reference.instruments,
-            trade_date,
-            explode=explode,
-            chunk_rows=chunk_rows,
-        )
+    day = streamed_day(
+        trade_chunks(),
+        reference.constituents,
+        reference.instruments,
+        trade_date,
+        explode=explode,
+        chunk_rows=chunk_rows,
     )
+    chunks = Prefetched(in_usd(day) if reporting_currency else day)
     try:
         rows = store.replace_partition("trades_1d", trade_date, chunks)
     finally:
@@ -154,8 +187,17 @@ def load_trade_date(
         constituent_rows=int(by_exposure.filter(is_constituent)["rows"].sum()),
         notional=float(top_level["notional"].sum()),
         pnl=float(top_level["pnl"].sum()),
+        notional_usd=float(top_level["notional_usd"].sum()),
+        pnl_usd=float(top_level["pnl_usd"].sum()),
         seconds_generate=generated["seconds"],
-        seconds_explode=max(0.0, chunks.producer_seconds - generated["seconds"]),
+        seconds_explode=max(0.0, chunks.producer_seconds - generated["seconds"] - converted["seconds"]),
+        seconds_convert=converted["seconds"],
         seconds_load=load_seconds,
         by_exposure_type=by_exposure,
+        all_venues_closed=rows == 0 and not open_exchanges(_listing_exchanges(reference.instruments), trade_date),
     )
+
+
+def _listing_exchanges(instruments: pl.DataFrame) -> list[str]:
+    tradeable = instruments.filter(pl.col("instrument_type") != "Index")
+    return sorted(set(tradeable["exchange"].cast(pl.String).to_list()))

@@ -24,7 +24,11 @@ CONSTITUENT_EXPOSURE = "Constituent"
 # peak RSS with one chunk being built, one queued and one being read by the engine; 250k cost
 # 2.4-2.7 GB for no gain in throughput (README "Performance").
 DEFAULT_CHUNK_ROWS = 100_000
-CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "currency", "sector"]
+# A constituent row takes its instrument's classification, but keeps the parent trade's currency:
+# its notional, P&L and price are shares of the parent trade's amounts, denominated in the currency
+# the trade was done in, so that is the currency they are labelled with and converted from
+# (pipeline.pivot.fx). Its USD values then add up to the parent's USD values times the weights.
+CONSTITUENT_ATTRIBUTES = ["asset_class", "product", "sector"]
 
 
 def constituents_in_force(constituents: pl.DataFrame, trade_date: date) -> pl.DataFrame:

@@ -15,7 +15,10 @@ import numpy as np
 import polars as pl
 
 PRICE_HISTORY_START = date(2023, 1, 1)
-PRICE_HISTORY_END = date(2035, 12, 31)
+# The last date the generated reference tables (the rebalance schedule, the FX rates table) cover.
+# Prices themselves have no end (each year is its own stream); 2049 is the last year for which
+# exchange_calendars records Hong Kong's (lunar) holidays, so no later day can be generated anyway.
+SYNTHETIC_HORIZON_END = date(2049, 12, 31)
 
 SECTORS = [
     "Information Technology",
@@ -401,35 +404,45 @@ def start_prices(seed: int) -> pl.DataFrame:
     return instrument_universe(seed).select("symbol", "start_price")
 
 
-def _day_index(day: date) -> int:
-    if not PRICE_HISTORY_START <= day <= PRICE_HISTORY_END:
-        raise ValueError(f"{day} is outside the generated price history {PRICE_HISTORY_START}..{PRICE_HISTORY_END}")
-    return (day - PRICE_HISTORY_START).days
-
-
 DAILY_VOLATILITY = 0.015
 
 
-@lru_cache(maxsize=4096)
-def _log_return_path(seed: int, symbol: str) -> np.ndarray:
-    """Cumulative daily log returns of one symbol: its own stream, so a symbol's
-    path never depends on which other symbols exist."""
-    days = (PRICE_HISTORY_END - PRICE_HISTORY_START).days + 1
-    rng = np.random.default_rng([seed, stable_hash(symbol)])
+@lru_cache(maxsize=8192)
+def _year_log_path(seed: int, symbol: str, year: int) -> np.ndarray:
+    """Cumulative daily log returns of one symbol within one calendar year: each (symbol, year) is its
+    own stream, so a price never depends on which other symbols or years were asked for, and the
+    path has no end date."""
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    rng = np.random.default_rng([seed, stable_hash(symbol), year])
     returns = rng.normal(0.0002, DAILY_VOLATILITY, size=days)
-    returns[0] = 0.0
+    if year == PRICE_HISTORY_START.year:
+        returns[0] = 0.0
     return np.cumsum(returns)
+
+
+@lru_cache(maxsize=65536)
+def _log_level_before(seed: int, symbol: str, year: int) -> float:
+    """The symbol's cumulative log return up to the end of the year before `year`."""
+    if year <= PRICE_HISTORY_START.year:
+        return 0.0
+    return _log_level_before(seed, symbol, year - 1) + float(_year_log_path(seed, symbol, year - 1)[-1])
+
+
+def _log_level(seed: int, symbol: str, day: date) -> float:
+    if day < PRICE_HISTORY_START:
+        raise ValueError(f"{day} is before the generated price history, which starts on {PRICE_HISTORY_START}")
+    offset = (day - date(day.year, 1, 1)).days
+    return _log_level_before(seed, symbol, day.year) + float(_year_log_path(seed, symbol, day.year)[offset])
 
 
 def closing_prices(seed: int, day: date, symbols: list[str] | None = None) -> pl.DataFrame:
     """Each symbol's closing price on `day`, in the order asked: a continuous geometric random walk
     from its start price. Symbols outside the seed's universe (say, from a landed reference file)
     get a start price of their own, so any instrument can be priced."""
-    index = _day_index(day)
     known = dict(start_prices(seed).iter_rows())
     symbols = list(known) if symbols is None else symbols
     start = np.array([known.get(s) or float(np.exp(4.2 + (stable_hash(s + ":price") % 1000) / 1000)) for s in symbols])
-    growth = np.exp([_log_return_path(seed, s)[index] for s in symbols])
+    growth = np.exp([_log_level(seed, s, day) for s in symbols])
     return pl.DataFrame(
         {"symbol": symbols, "close_price": np.round(start * growth, 4)},
         schema={"symbol": pl.String, "close_price": pl.Float64},

@@ -74,6 +74,34 @@ GROUP BY portfolio_manager_id, exposure_type
 ORDER BY portfolio_manager_id, total_pnl DESC
 """
 
+# The same two views in the reporting currency (beyond the spec, whose measures are in each row's own
+# currency, so its totals add USD to HKD, JPY, ...): USD totals rank and add up across currencies.
+TOP_LEVEL_VIEW_USD = """
+SELECT
+    symbol,
+    exposure_type,
+    sum(notional_usd) AS total_notional_usd,
+    sum(pnl_usd) AS total_pnl_usd
+FROM pivot.trades_1d
+WHERE trade_date = '2024-01-15'
+  AND exposure_type IN ('Direct', 'ETF', 'ETC')  -- Exclude constituent rows
+GROUP BY symbol, exposure_type
+ORDER BY total_notional_usd DESC
+"""
+
+LOOK_THROUGH_VIEW_USD = """
+SELECT
+    underlying_symbol,
+    exposure_type,
+    sum(notional_usd) AS total_notional_usd,
+    sum(pnl_usd) AS total_pnl_usd
+FROM pivot.trades_1d
+WHERE trade_date = '2024-01-15'
+  AND exposure_type IN ('Direct', 'Constituent')  -- Direct + ETF constituents
+GROUP BY underlying_symbol, exposure_type
+ORDER BY total_notional_usd DESC
+"""
+
 # The spec's rollup query has no date filter: it reads every loaded day.
 ROLLUP = """
 SELECT
@@ -110,7 +138,7 @@ GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol
 ROLLUP_REBUILD = """
 SELECT
     trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, exposure_type,
-    sumState(quantity), sumState(notional), sumState(pnl), count()
+    sumState(quantity), sumState(notional), sumState(pnl), sumState(notional_usd), sumState(pnl_usd), count()
 FROM pivot.trades_1d
 WHERE trade_date = {day:Date}
 GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, exposure_type
@@ -118,7 +146,8 @@ GROUP BY trade_date, portfolio_manager_id, fund_id, book, asset_class, symbol, e
 
 # What a loaded day holds per exposure type ({day:Date} bound).
 EXPOSURE_TOTALS = """
-SELECT exposure_type, count() AS rows, sum(notional) AS notional, sum(pnl) AS pnl
+SELECT exposure_type, count() AS rows, sum(notional) AS notional, sum(pnl) AS pnl,
+    sum(notional_usd) AS notional_usd, sum(pnl_usd) AS pnl_usd
 FROM pivot.trades_1d WHERE trade_date = {day:Date}
 GROUP BY exposure_type ORDER BY exposure_type
 """
@@ -129,6 +158,10 @@ SPEC_QUERIES = {
     "total_aapl_exposure": TOTAL_AAPL_EXPOSURE,
     "etf_decomposition": ETF_DECOMPOSITION,
     "pm_pnl_by_exposure_type": PM_PNL_BY_EXPOSURE_TYPE,
+}
+USD_VIEWS = {
+    "top_level_view_usd": TOP_LEVEL_VIEW_USD,
+    "look_through_view_usd": LOOK_THROUGH_VIEW_USD,
 }
 
 

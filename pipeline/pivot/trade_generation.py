@@ -9,12 +9,13 @@ is consistent with its order, its account's place in the organisation
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 import polars as pl
 
+from pipeline.pivot.calendars import sessions
 from pipeline.pivot.instruments import (
     ASSET_CLASSES,
     COUNTRIES,
@@ -160,6 +161,16 @@ TRADE_SCHEMA: dict[str, pl.DataType] = {
 }
 TRADE_COLUMNS = list(TRADE_SCHEMA)
 
+# The reporting-currency columns the day load adds (pipeline.pivot.fx) after the local-currency
+# measures; FACT_SCHEMA is pivot.trades_1d's column order and types (a test keeps it equal to the DDL).
+REPORTING_CURRENCY_COLUMNS = ["notional_usd", "pnl_usd"]
+FACT_SCHEMA: dict[str, pl.DataType] = {}
+for _name, _dtype in TRADE_SCHEMA.items():
+    FACT_SCHEMA[_name] = _dtype
+    if _name == "pnl":
+        FACT_SCHEMA.update({column: pl.Float64 for column in REPORTING_CURRENCY_COLUMNS})
+FACT_COLUMNS = list(FACT_SCHEMA)
+
 # Additive measures: a constituent row carries its weight's share of them.
 WEIGHTED_MEASURES = [
     "pnl",
@@ -206,8 +217,6 @@ COUNTERPARTIES = [
     "Wells Fargo Securities",
     "Macquarie",
 ]
-# Trading sessions in UTC hours by region (New York, London, Tokyo/Hong Kong).
-SESSION_UTC_HOURS = {"AMER": (14.5, 21.0), "EMEA": (8.0, 16.5), "APAC": (0.0, 6.0)}
 RATE_BY_CURRENCY = {"USD": 0.053, "EUR": 0.040, "GBP": 0.0525, "JPY": 0.001, "CHF": 0.0175, "HKD": 0.050, "CAD": 0.050}
 MARGIN_RATE_BY_TYPE = {"Stock": 0.25, "ETF": 0.20, "ETC": 0.20, "Future": 0.08, "Option": 0.30, "Commodity": 0.12}
 
@@ -283,13 +292,10 @@ def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
     types = instruments["instrument_type"].cast(pl.String).to_list()
     symbols = instruments["symbol"].to_list()
     regions = [COUNTRY_REGION.get(c) for c in instruments["country"].cast(pl.String).to_list()]
-    hours = [SESSION_UTC_HOURS.get(r, (0.0, 0.0)) for r in regions]
     venue_offsets = dict(zip(VENUES_BY_EXCHANGE, np.cumsum([0, *map(len, VENUES_BY_EXCHANGE.values())])))
     exchanges = instruments["exchange"].cast(pl.String).to_list()
     return {
         "region": regions,
-        "session_start": np.array([h[0] for h in hours]),
-        "session_end": np.array([h[1] for h in hours]),
         "is_option": np.array([t == "Option" for t in types], dtype=bool),
         "is_future": np.array([t == "Future" for t in types], dtype=bool),
         "is_call": np.array([t == "Option" and s.endswith("C-ATM-30D") for s, t in zip(symbols, types)], dtype=bool),
@@ -303,6 +309,21 @@ def _instrument_attributes(instruments: pl.DataFrame) -> dict[str, np.ndarray]:
 DEFAULT_TRADE_CHUNK = 250_000  # base trades per generated chunk: bounds generation memory (~0.2 GB)
 
 
+def _session_arrays(exchanges: list[str], trade_date: date) -> dict[str, np.ndarray]:
+    """Per instrument: whether its exchange holds a session on the date, the session's open, lunch
+    break and trading length (UTC ms), and its length as a share of a full session (half days)."""
+    by_exchange = sessions(exchanges, trade_date)
+    found = [by_exchange[e] for e in exchanges]
+    return {
+        "is_open": np.array([s is not None for s in found], dtype=bool),
+        "open_ms": np.array([s.open_ms if s else 0 for s in found], dtype=np.int64),
+        "break_start": np.array([s.break_start_ms - s.open_ms if s else 0 for s in found], dtype=np.int64),
+        "break_ms": np.array([s.break_end_ms - s.break_start_ms if s else 0 for s in found], dtype=np.int64),
+        "trading_ms": np.array([s.trading_ms if s else 0 for s in found], dtype=np.int64),
+        "length_share": np.array([s.length_share if s else 0.0 for s in found]),
+    }
+
+
 def _day_context(trade_date: date, instruments: pl.DataFrame, seed: int) -> dict:
     """Everything a chunk of the day needs that does not depend on the chunk."""
     instruments = instruments.filter(pl.col("instrument_type") != "Index").sort("symbol")
@@ -310,10 +331,17 @@ def _day_context(trade_date: date, instruments: pl.DataFrame, seed: int) -> dict
         raise ValueError("No tradeable instruments: materialize pivot/instruments first.")
     symbols = instruments["symbol"].to_list()
     underlying_pos = {s: i for i, s in enumerate(symbols)}
+    session = _session_arrays(instruments["exchange"].cast(pl.String).to_list(), trade_date)
+    # Only instruments whose exchange is open trade, and less on a half day: the day's share of a
+    # full day's flow scales the trade count (1 when every venue holds a full session).
+    activity = _instrument_choice_probabilities(instruments) * session["length_share"]
+    day_share = float(activity.sum())
     return {
         "instruments": instruments,
         "accounts": organisation(seed),
-        "choice_p": _instrument_choice_probabilities(instruments),
+        "choice_p": activity / day_share if day_share > 0 else activity,
+        "day_share": day_share,
+        "session": session,
         # Everything priced off the closing path: the day's close and the previous close.
         "close": closing_prices(seed, trade_date, symbols)["close_price"].to_numpy(),
         "prev_close": closing_prices(seed, trade_date - timedelta(days=1), symbols)["close_price"].to_numpy(),
@@ -323,6 +351,21 @@ def _day_context(trade_date: date, instruments: pl.DataFrame, seed: int) -> dict
         "vol_by_instrument": _instrument_volatility(symbols),
         "attributes": _instrument_attributes(instruments),
     }
+
+
+def trades_on(trade_date: date, trades_per_day: int, instruments: pl.DataFrame) -> int:
+    """How many trades the date gets: `trades_per_day` on a day every venue holds a full session,
+    its open venues' share of the flow otherwise (0 when every venue is closed)."""
+    tradeable = instruments.filter(pl.col("instrument_type") != "Index").sort("symbol")
+    share = (
+        _instrument_choice_probabilities(tradeable)
+        * _session_arrays(tradeable["exchange"].cast(pl.String).to_list(), trade_date)["length_share"]
+    )
+    return _day_trades(trades_per_day, float(share.sum()))
+
+
+def _day_trades(trades_per_day: int, day_share: float) -> int:
+    return min(trades_per_day, int(round(trades_per_day * day_share)))
 
 
 def _orders_in(n: int) -> int:
@@ -338,6 +381,10 @@ def generate_trade_chunks(
 ) -> Iterator[pl.DataFrame]:
     """The day's direct and composite trades (no constituent rows), in TRADE_SCHEMA, `chunk_trades` at a time.
 
+    Only instruments whose exchange holds a session on `trade_date` trade (pipeline.pivot.calendars),
+    `trades_per_day` of them on a day every venue holds a full session, fewer on a venue's holiday
+    or half day, none when every venue is closed; each trade's `ts` lies inside its session.
+
     Chunk k draws from its own stream, default_rng([seed, yyyymmdd, k]), so the day is a pure
     function of (seed, trade_date, trades_per_day) and is never held whole. Orders belong to
     one chunk; trade and order ids are sequences over the whole day.
@@ -347,10 +394,11 @@ def generate_trade_chunks(
     if chunk_trades < 1:
         raise ValueError(f"chunk_trades must be positive, got {chunk_trades}")
     ctx = _day_context(trade_date, instruments, seed)
+    day_trades = _day_trades(trades_per_day, ctx["day_share"])
     yyyymmdd = int(trade_date.strftime("%Y%m%d"))
     order_offset = 0
-    for index, first in enumerate(range(0, trades_per_day, chunk_trades)):
-        n = min(chunk_trades, trades_per_day - first)
+    for index, first in enumerate(range(0, day_trades, chunk_trades)):
+        n = min(chunk_trades, day_trades - first)
         yield _generate_chunk(
             trade_date, yyyymmdd, n, first, order_offset, ctx, np.random.default_rng([seed, yyyymmdd, index])
         )
@@ -404,12 +452,12 @@ def _generate_chunk(
 
     is_option = attributes["is_option"][inst_idx]
     is_call = attributes["is_call"][inst_idx]
-    session_start = attributes["session_start"][inst_idx]
-    session_end = attributes["session_end"][inst_idx]
+    session = ctx["session"]
     session_fraction = np.clip(order_start[order_of_trade] + rng.exponential(0.002, size=n), 0.0, 1.0)
-    seconds = (session_start + (session_end - session_start) * session_fraction) * 3600.0
-    midnight_ms = int(datetime(trade_date.year, trade_date.month, trade_date.day, tzinfo=UTC).timestamp() * 1000)
-    ts_ms = midnight_ms + np.floor(seconds * 1000.0).astype(np.int64)
+    # A point of the session's trading time, then past the lunch break if it falls after its start.
+    into_session = np.floor(session["trading_ms"][inst_idx] * session_fraction).astype(np.int64)
+    into_session += np.where(into_session >= session["break_start"][inst_idx], session["break_ms"][inst_idx], 0)
+    ts_ms = session["open_ms"][inst_idx] + into_session
 
     # Intraday price: along the log path from yesterday's close to today's, plus execution noise.
     log_move = np.log(close[inst_idx] / prev_close[inst_idx])

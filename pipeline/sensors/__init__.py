@@ -4,6 +4,9 @@ import dagster as dg
 
 from pipeline.sensors.freshness import facts_freshness_sensor
 from pipeline.sensors.landed_compositions import pivot_landed_constituents
+from pipeline.sensors.landed_fx import pivot_landed_fx_rates
 from pipeline.sensors.run_failure import record_run_failures
 
-defs = dg.Definitions(sensors=[pivot_landed_constituents, record_run_failures, facts_freshness_sensor])
+defs = dg.Definitions(
+    sensors=[pivot_landed_constituents, pivot_landed_fx_rates, record_run_failures, facts_freshness_sensor]
+)

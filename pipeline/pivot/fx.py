@@ -1,0 +1,291 @@
+"""The reporting currency: daily FX rates to USD, landed overrides, and converting a day's rows.
+
+Pure: no Dagster, no database. `rate_to_usd` is USD per one unit of the currency. The
+synthetic rates are a smooth, deterministic series per currency around a realistic level, a
+pure function of (seed, date) with no end date; USD is exactly 1.0. A file landed in
+$PIVOT_LANDING_DIR/fx/ overrides them for the (date, currency) pairs it lists.
+
+Landed file format (CSV with a header row, or Parquet), any number of dates and currencies:
+
+    rate_date,currency,rate_to_usd
+    2024-01-16,HKD,0.12795
+    2024-01-16,JPY,0.00678
+
+Rules: exactly these three columns (any order); ISO dates; a currency the trades use
+(FX_CURRENCIES); rate_to_usd a positive finite number; USD, if listed, exactly 1; one row per
+(rate_date, currency) in a file. Across files, landing order (modification time, then name):
+a later file giving a different rate for a pair an earlier file already gives is rejected
+(to correct a rate, replace the file that gives it, under the same name). Every error names
+the file and the line (for Parquet, the row).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipeline.pivot.instruments import CURRENCIES, stable_hash
+from pipeline.pivot.landing import MAX_ERRORS_SHOWN, MAX_LANDING_FILE_BYTES, file_digest
+
+REPORTING_CURRENCY = "USD"
+FX_CURRENCIES = CURRENCIES
+FX_COLUMNS = ["rate_date", "currency", "rate_to_usd"]
+FX_SCHEMA = {"rate_date": pl.Date, "currency": pl.String, "rate_to_usd": pl.Float64}
+FX_LANDING_SUBDIR = "fx"
+FX_FILE_SUFFIXES = (".csv", ".parquet")
+
+# USD per unit around early 2024, and how far (in log terms) each rate wanders. HKD is pegged
+# (7.75-7.85 HKD per USD), so it barely moves.
+FX_LEVELS = {"CAD": 0.74, "CHF": 1.16, "EUR": 1.09, "GBP": 1.27, "HKD": 0.1280, "JPY": 0.0068, "USD": 1.0}
+FX_SWING = {"CAD": 0.05, "CHF": 0.06, "EUR": 0.06, "GBP": 0.06, "HKD": 0.002, "JPY": 0.09, "USD": 0.0}
+# Periods (days) of the smooth components: a slow cycle, a quarterly one and a monthly wobble.
+_PERIODS = (1461.0, 365.25, 91.3, 29.5)
+_SHARES = (0.55, 0.25, 0.13, 0.07)
+_EPOCH = date(2000, 1, 1)
+
+
+class MissingFxRateError(RuntimeError):
+    """Trades of a date need a rate that pivot.fx_rates does not hold."""
+
+
+class InvalidFxFileError(ValueError):
+    """A landed FX file breaks the format; the message names every file and line at fault."""
+
+
+def synthetic_rate(seed: int, currency: str, days: np.ndarray) -> np.ndarray:
+    """rate_to_usd of `currency` on each day (days since 2000-01-01): a sum of sines with phases
+    drawn from (seed, currency), so it is smooth, bounded and defined on any date."""
+    if currency == REPORTING_CURRENCY:
+        return np.ones(len(days))
+    phases = np.random.default_rng([seed, stable_hash("fx:" + currency)]).uniform(0, 2 * np.pi, size=len(_PERIODS))
+    wave = sum(
+        share * np.sin(2 * np.pi * days / period + phase) for share, period, phase in zip(_SHARES, _PERIODS, phases)
+    )
+    level = FX_LEVELS.get(currency, 1.0)
+    return level * np.exp(FX_SWING.get(currency, 0.05) * wave)
+
+
+def synthetic_rates(seed: int, start: date, end: date, currencies: list[str] = FX_CURRENCIES) -> pl.DataFrame:
+    """Every currency's synthetic rate on every date of [start, end]."""
+    dates = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = np.array([(d - _EPOCH).days for d in dates], dtype=np.float64)
+    frames = [
+        pl.DataFrame(
+            {"rate_date": dates, "currency": currency, "rate_to_usd": synthetic_rate(seed, currency, days)},
+            schema=FX_SCHEMA,
+        )
+        for currency in currencies
+    ]
+    return pl.concat(frames).sort("rate_date", "currency")
+
+
+# -- landed files --------------------------------------------------------------------------
+
+
+def fx_landing_dir(landing_root: Path) -> Path:
+    return landing_root / FX_LANDING_SUBDIR
+
+
+def landed_fx_files(directory: Path) -> list[Path]:
+    """The candidate files in landing order: oldest first (modification time, then name)."""
+    if not directory.is_dir():
+        return []
+    files = [p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in FX_FILE_SUFFIXES]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+@dataclass
+class FxFileResult:
+    """The outcome of validating one FX file; `frame` (FX_SCHEMA) is set only when `errors` is empty."""
+
+    path: Path
+    digest: str
+    errors: list[str] = field(default_factory=list)
+    frame: pl.DataFrame | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def dates(self) -> list[date]:
+        return [] if self.frame is None else sorted(set(self.frame["rate_date"].to_list()))
+
+    def summary(self) -> str:
+        if self.is_valid:
+            days = self.dates()
+            span = f"{days[0]}..{days[-1]}" if days else "no dates"
+            return f"fx/{self.path.name}: valid, {self.frame.height} rates ({span})"
+        shown = self.errors[:MAX_ERRORS_SHOWN]
+        more = f"\n  … and {len(self.errors) - len(shown)} more" if len(self.errors) > len(shown) else ""
+        return f"fx/{self.path.name}: INVALID, nothing applied:\n  " + "\n  ".join(shown) + more
+
+
+def _read_raw(path: Path, errors: list[str]) -> tuple[pl.DataFrame | None, str]:
+    """The file as strings, and what its rows are called in messages ("line" for CSV, "row" for Parquet)."""
+    if path.suffix.lower() == ".parquet":
+        try:
+            frame = pl.read_parquet(path)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
+            errors.append(f"not a readable Parquet file: {error}")
+            return None, "row"
+        return frame.with_columns(pl.all().cast(pl.String)).with_row_index("line", offset=1), "row"
+    content = path.read_bytes()
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        errors.append(f"not UTF-8: byte {error.start} is {content[error.start : error.start + 1]!r}; save it as UTF-8")
+        return None, "line"
+    try:
+        frame = pl.read_csv(content, infer_schema=False)
+    except Exception as error:  # noqa: BLE001
+        errors.append(f"not a readable CSV file: {error}")
+        return None, "line"
+    return frame.with_row_index("line", offset=2), "line"
+
+
+def validate_fx_file(path: Path) -> FxFileResult:
+    """Check one landed FX file against the format (module docstring)."""
+    result = FxFileResult(path=path, digest=file_digest(path))
+    errors = result.errors
+    size = path.stat().st_size
+    if size > MAX_LANDING_FILE_BYTES:
+        errors.append(f"the file is {size:,} bytes, over the {MAX_LANDING_FILE_BYTES:,}-byte limit; it was not read")
+        return result
+    if size == 0:
+        errors.append(f"the file is empty (0 bytes): write the header row {','.join(FX_COLUMNS)} and one row per rate")
+        return result
+    raw, unit = _read_raw(path, errors)
+    if raw is None:
+        return result
+    columns = [c for c in raw.columns if c != "line"]
+    if sorted(columns) != sorted(FX_COLUMNS):
+        missing = [c for c in FX_COLUMNS if c not in columns]
+        extra = [c for c in columns if c not in FX_COLUMNS]
+        errors.append(
+            f"wrong columns {columns}: expected exactly {FX_COLUMNS}"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unexpected {extra}" if extra else "")
+        )
+        return result
+    if raw.is_empty():
+        errors.append("the file has a header but no rows")
+        return result
+    parsed = raw.with_columns(pl.col(FX_COLUMNS).str.strip_chars()).with_columns(
+        pl.col("rate_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
+        pl.col("rate_to_usd").cast(pl.Float64, strict=False).alias("rate_value"),
+    )
+    known = set(FX_CURRENCIES)
+    for line, rate_date, currency, rate_text, day, rate in parsed.select(
+        "line", "rate_date", "currency", "rate_to_usd", "date_value", "rate_value"
+    ).iter_rows():
+        where = f"{unit} {line}"
+        if day is None:
+            errors.append(f"{where}: rate_date is not an ISO date (YYYY-MM-DD) (rate_date={rate_date!r})")
+        if currency not in known:
+            errors.append(f"{where}: currency {currency!r} is not one the trades use ({', '.join(FX_CURRENCIES)})")
+        if rate is None or not math.isfinite(rate) or rate <= 0:
+            errors.append(f"{where}: rate_to_usd must be a positive finite number (rate_to_usd={rate_text!r})")
+        elif currency == REPORTING_CURRENCY and rate != 1.0:
+            errors.append(f"{where}: USD is the reporting currency, its rate_to_usd is 1 (rate_to_usd={rate_text!r})")
+    duplicates = (
+        parsed.filter(pl.col("date_value").is_not_null())
+        .filter(pl.len().over("date_value", "currency") > 1)
+        .group_by("date_value", "currency")
+        .agg(pl.col("line"))
+        .sort("date_value", "currency")
+    )
+    for day, currency, lines in duplicates.iter_rows():
+        errors.append(f"{unit}s {lines}: {currency} on {day} is given more than once: keep one row")
+    if not errors:
+        result.frame = parsed.select(
+            pl.col("date_value").alias("rate_date"), "currency", pl.col("rate_value").alias("rate_to_usd")
+        ).cast(FX_SCHEMA)
+    return result
+
+
+def validate_fx_files(directory: Path) -> list[FxFileResult]:
+    """Every landed FX file's result, in landing order; a later file that changes a rate an earlier
+    valid file gives is rejected (two versions of one rate are ambiguous)."""
+    results = [validate_fx_file(path) for path in landed_fx_files(directory)]
+    given: dict[tuple[date, str], tuple[float, str]] = {}
+    for result in results:
+        if not result.is_valid:
+            continue
+        conflicts = [
+            f"{currency} on {day} is already given as {given[(day, currency)][0]} by {given[(day, currency)][1]}, "
+            f"here {rate}: replace {given[(day, currency)][1]} (same name) to correct it, or remove one of the two"
+            for day, currency, rate in result.frame.iter_rows()
+            if (day, currency) in given and given[(day, currency)][0] != rate
+        ]
+        if conflicts:
+            result.errors.extend(conflicts)
+            result.frame = None
+            continue
+        for day, currency, rate in result.frame.iter_rows():
+            given.setdefault((day, currency), (rate, result.path.name))
+    return results
+
+
+def build_fx_rates(seed: int, start: date, end: date, landing_root: Path) -> tuple[pl.DataFrame, list[FxFileResult]]:
+    """The `pivot.fx_rates` rows: synthetic rates for [start, end], overridden (or extended) by every
+    landed file, plus each file's result. Any invalid file raises InvalidFxFileError: a rejected
+    override would silently leave wrong rates in place, so nothing is applied."""
+    results = validate_fx_files(fx_landing_dir(landing_root))
+    invalid = [r for r in results if not r.is_valid]
+    if invalid:
+        raise InvalidFxFileError("\n".join(r.summary() for r in invalid))
+    rates = synthetic_rates(seed, start, end)
+    landed = [r.frame for r in results if r.frame is not None and r.frame.height]
+    if landed:
+        overrides = pl.concat(landed).unique(["rate_date", "currency"], keep="first", maintain_order=True)
+        rates = pl.concat([rates.join(overrides, on=["rate_date", "currency"], how="anti"), overrides])
+    return rates.sort("rate_date", "currency"), results
+
+
+# -- converting a day's rows -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayRates:
+    """One trade date's rate per currency, laid out by the fact's currency Enum codes (NaN: no rate)."""
+
+    trade_date: date
+    categories: list[str]
+    by_code: np.ndarray
+
+    @classmethod
+    def of(cls, fx_rates: pl.DataFrame, trade_date: date, categories: list[str]) -> DayRates:
+        day = fx_rates.filter(pl.col("rate_date") == trade_date)
+        known = dict(zip(day["currency"].cast(pl.String).to_list(), day["rate_to_usd"].to_list()))
+        return cls(trade_date, list(categories), np.array([known.get(c, np.nan) for c in categories]))
+
+    def missing(self, currencies: list[str]) -> list[str]:
+        position = {c: i for i, c in enumerate(self.categories)}
+        return sorted(c for c in currencies if c not in position or np.isnan(self.by_code[position[c]]))
+
+    def error(self, missing: list[str]) -> MissingFxRateError:
+        return MissingFxRateError(
+            f"no FX rate to USD for {', '.join(missing)} on {self.trade_date}: trades of that date are in "
+            f"{'that currency' if len(missing) == 1 else 'those currencies'}. Materialize pivot/fx_rates "
+            "(its synthetic rates cover every date to the horizon) or land the rates in $PIVOT_LANDING_DIR/fx/; "
+            "the loaded day was left as it was."
+        )
+
+
+def to_reporting_currency(chunk: pl.DataFrame, rates: DayRates) -> pl.DataFrame:
+    """The chunk with notional_usd and pnl_usd: each row's value times the rate of the row's own
+    currency on the trade date (USD rows exactly equal). A row whose currency has no rate fails
+    the load, naming the currencies and the date; never a silent 0 or 1."""
+    codes = chunk["currency"].to_physical().to_numpy()
+    rate = rates.by_code[codes]
+    if np.isnan(rate).any():
+        raise rates.error(sorted({rates.categories[c] for c in np.unique(codes[np.isnan(rate)])}))
+    return chunk.with_columns(
+        notional_usd=pl.Series(chunk["notional"].to_numpy() * rate, dtype=pl.Float64),
+        pnl_usd=pl.Series(chunk["pnl"].to_numpy() * rate, dtype=pl.Float64),
+    )
