@@ -38,19 +38,12 @@ def _flows(seed: int, rows: int) -> pl.DataFrame:
 
 
 def _load_dimensions(postgres, seed: int) -> None:
+    from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
     from pipeline.dist_perf_dw.universe import generate_dimensions
 
-    pending = list(generate_dimensions(seed).items())
-    while pending:  # referenced dimensions first; the order is found by trying
-        failed = []
-        for table, frame in pending:
-            try:
-                postgres.reload_dimension(table, frame)
-            except sa.exc.IntegrityError:
-                failed.append((table, frame))
-        if len(failed) == len(pending):
-            raise RuntimeError(f"cannot load dimensions {[t for t, _ in failed]}")
-        pending = failed
+    frames = generate_dimensions(seed)
+    for table in DIMENSION_TABLES:  # referenced dimensions first: the ORM's foreign-key order
+        postgres.reload_dimension(table, frames[table])
 
 
 def _truncate(engine) -> None:
