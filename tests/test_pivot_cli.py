@@ -4,11 +4,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.trade_generation import trades_on
+from pipeline.settings import DEFAULT_SEED, REPO_ROOT
 
 pytestmark = pytest.mark.slow
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -44,9 +47,9 @@ def _query(env, sql):
 
 def test_partition_and_range_from_the_cli(cli_env):
     materialize = [DAGSTER, "asset", "materialize", "-m", "pipeline.definitions"]
-    _run(materialize + ["--select", "pivot/instruments,pivot/constituents"], cli_env)
+    _run(materialize + ["--select", "pivot/instruments,pivot/constituents,pivot/fx_rates"], cli_env)
     config = json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 500}}}})
-    _run(materialize + ["--select", "pivot/trades_1d", "--partition", "2024-01-15", "--config-json", config], cli_env)
+    _run(materialize + ["--select", "pivot/trades_1d", "--partition", "2024-01-16", "--config-json", config], cli_env)
     _run(
         materialize
         + [
@@ -64,9 +67,14 @@ def test_partition_and_range_from_the_cli(cli_env):
         "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d "
         "GROUP BY trade_date ORDER BY trade_date",
     )
-    assert per_day == [["2024-01-01", "500"], ["2024-01-02", "500"], ["2024-01-03", "500"], ["2024-01-15", "500"]]
+    # New Year's Day every venue is closed (loaded, empty); Tokyo stays closed to 2024-01-03, so those
+    # days trade less than a full day's 500.
+    instruments = build_instruments(DEFAULT_SEED)
+    expected = {day: trades_on(date.fromisoformat(day), 500, instruments) for day in ("2024-01-02", "2024-01-03")}
+    assert 0 < expected["2024-01-02"] < 500
+    assert per_day == [[day, str(count)] for day, count in expected.items()] + [["2024-01-16", "500"]]
     rollup_days = _query(cli_env, "SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date")
-    assert rollup_days == [["2024-01-01"], ["2024-01-02"], ["2024-01-03"]]
+    assert rollup_days == [["2024-01-02"], ["2024-01-03"]]
 
 
 def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
@@ -78,7 +86,7 @@ def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
         materialize
         + [
             "--partition",
-            "2024-01-15",
+            "2024-01-16",
             "--config-json",
             json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": -5}}}}),
         ],
@@ -108,5 +116,5 @@ def test_a_busy_embedded_store_gives_a_clear_error(clickhouse):
         clickhouse.query_rows(
             "SELECT count() FROM system.tables WHERE database = {db:String}", {"db": clickhouse.database}
         )[0][0]
-        == 4
+        == 5
     )

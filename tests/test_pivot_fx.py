@@ -1,0 +1,277 @@
+"""The reporting currency: FX rates (synthetic and landed), USD columns on the real engine, the FX sensor,
+and days on which every venue is closed."""
+
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from pipeline.assets import pivot
+from pipeline.definitions import defs
+from pipeline.pivot.calendars import ALL_VENUES_CLOSED, sessions
+from pipeline.pivot.constituents import build_constituents
+from pipeline.pivot.day_load import ReferenceData, load_trade_date, read_reference_data
+from pipeline.pivot.fx import (
+    FX_CURRENCIES,
+    InvalidFxFileError,
+    MissingFxRateError,
+    build_fx_rates,
+    synthetic_rates,
+    validate_fx_file,
+)
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.trade_generation import FACT_SCHEMA
+from pipeline.resources.generation import GenerationSettings
+from pipeline.sensors import landed_fx
+from pipeline.settings import DEFAULT_SEED
+
+DAY = date(2024, 1, 16)
+TRADES = 3_000
+FX_HEADER = "rate_date,currency,rate_to_usd\n"
+
+
+# -- pure ---------------------------------------------------------------------------------------
+
+
+def test_synthetic_rates_are_deterministic_smooth_and_usd_is_one():
+    rates = synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2025, 12, 31))
+    assert set(rates["currency"]) == set(FX_CURRENCIES)
+    assert rates.equals(synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2025, 12, 31)))
+    assert (rates.filter(pl.col("currency") == "USD")["rate_to_usd"] == 1.0).all()
+    for currency, low, high in (("EUR", 0.9, 1.3), ("JPY", 0.005, 0.009), ("HKD", 0.1270, 0.1291)):
+        series = rates.filter(pl.col("currency") == currency)["rate_to_usd"]
+        assert low < series.min() and series.max() < high, currency
+        assert (series.pct_change().drop_nulls().abs() < 0.01).all(), currency  # smooth day to day
+    # A date's rate does not depend on the range asked for.
+    one_day = synthetic_rates(DEFAULT_SEED, date(2025, 3, 3), date(2025, 3, 3))
+    assert one_day.equals(rates.filter(pl.col("rate_date") == date(2025, 3, 3)))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (FX_HEADER + "2024-01-16,HKD,-0.1\n", "line 2: rate_to_usd must be a positive finite number"),
+        (FX_HEADER + "2024-01-16,HKD,0.128\n2024-01-16,EUR,inf\n", "line 3: rate_to_usd must be a positive finite"),
+        (FX_HEADER + "2024-01-16,HKD,abc\n", "rate_to_usd='abc'"),
+        (FX_HEADER + "2024-02-30,HKD,0.128\n", "line 2: rate_date is not an ISO date"),
+        (FX_HEADER + "2024-01-16,XYZ,0.128\n", "currency 'XYZ' is not one the trades use"),
+        (FX_HEADER + "2024-01-16,USD,1.1\n", "USD is the reporting currency"),
+        (FX_HEADER + "2024-01-16,HKD,0.128\n2024-01-16,HKD,0.129\n", "HKD on 2024-01-16 is given more than once"),
+        ("date,currency,rate\n2024-01-16,HKD,0.128\n", "wrong columns"),
+        ("", "the file is empty"),
+    ],
+)
+def test_an_invalid_fx_file_is_refused_naming_file_and_line(tmp_path, body, message):
+    path = tmp_path / "rates.csv"
+    path.write_text(body)
+    result = validate_fx_file(path)
+    assert not result.is_valid
+    assert "fx/rates.csv" in result.summary() and message in result.summary()
+
+
+def test_a_landed_file_overrides_the_synthetic_rates_for_its_dates_only(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "hkd.csv").write_text("currency,rate_date,rate_to_usd\nHKD,2024-01-16,0.2\n")
+    pl.DataFrame({"rate_date": [date(2024, 1, 17)], "currency": ["JPY"], "rate_to_usd": [0.01]}).write_parquet(
+        tmp_path / "fx" / "jpy.parquet"
+    )
+    rates, results = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    assert [r.is_valid for r in results] == [True, True]
+
+    def rate(day, currency):
+        return rates.filter((pl.col("rate_date") == day) & (pl.col("currency") == currency))["rate_to_usd"].item()
+
+    synthetic = synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31))
+    assert rate(DAY, "HKD") == 0.2 and rate(date(2024, 1, 17), "JPY") == 0.01
+    assert rates.height == synthetic.height
+    assert (
+        rates.join(synthetic, on=["rate_date", "currency"])
+        .filter(pl.col("rate_to_usd") != pl.col("rate_to_usd_right"))
+        .height
+        == 2
+    )
+
+    (tmp_path / "fx" / "z_bad.csv").write_text(FX_HEADER + "2024-01-16,HKD,0\n")
+    with pytest.raises(InvalidFxFileError, match=r"fx/z_bad.csv.*\n.*line 2"):
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+# -- on the engine -----------------------------------------------------------------------------
+
+
+def _store_with_reference(clickhouse, fx_rates: pl.DataFrame | None = None) -> ReferenceData:
+    clickhouse.replace_table("instruments", build_instruments(DEFAULT_SEED))
+    clickhouse.replace_table("constituents", build_constituents(DEFAULT_SEED))
+    if fx_rates is None:
+        fx_rates = synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date.today() + timedelta(days=6 * 366))
+    clickhouse.replace_table("fx_rates", fx_rates)
+    return read_reference_data(clickhouse)
+
+
+def _rate(reference: ReferenceData, day: date, currency: str) -> float:
+    fx = reference.fx_rates
+    return fx.filter((pl.col("rate_date") == day) & (pl.col("currency") == currency))["rate_to_usd"].item()
+
+
+def _day(clickhouse, day: date) -> pl.DataFrame:
+    return clickhouse.query_polars(
+        "SELECT trade_id, symbol, toString(currency) AS currency, toString(exposure_type) AS exposure_type, "
+        "is_constituent_exposure, weight, notional, pnl, notional_usd, pnl_usd FROM pivot.trades_1d "
+        "WHERE trade_date = {d:Date}",
+        {"d": day},
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded_day(clickhouse_module):
+    reference = _store_with_reference(clickhouse_module)
+    load = load_trade_date(clickhouse_module, DAY, reference, trades_per_day=TRADES, seed=DEFAULT_SEED)
+    return clickhouse_module, reference, load, _day(clickhouse_module, DAY)
+
+
+def test_usd_rows_are_exactly_equal_and_hkd_converts_at_the_days_rate(loaded_day):
+    _, reference, load, rows = loaded_day
+    usd = rows.filter(pl.col("currency") == "USD")
+    assert usd.height > 0
+    assert (usd["notional_usd"] == usd["notional"]).all() and (usd["pnl_usd"] == usd["pnl"]).all()
+    hkd = rows.filter(pl.col("currency") == "HKD")
+    rate = _rate(reference, DAY, "HKD")
+    assert hkd.height > 0 and 0.12 < rate < 0.13
+    assert (hkd["notional_usd"] == hkd["notional"] * rate).all()
+    assert (hkd["pnl_usd"] == hkd["pnl"] * rate).all()
+    assert load.notional_usd != pytest.approx(load.notional, rel=1e-3)  # mixed currencies no longer add up raw
+
+
+def test_constituent_rows_usd_add_up_to_the_parents_usd_times_the_weights(loaded_day):
+    _, _, _, rows = loaded_day
+    parents = rows.filter(pl.col("exposure_type").is_in(["ETF", "ETC"]))
+    children = (
+        rows.filter(pl.col("is_constituent_exposure") == 1)
+        .group_by("trade_id")
+        .agg(pl.col("notional_usd").sum().alias("children_usd"), pl.col("weight").sum().alias("weights"))
+    )
+    joined = parents.join(children, on="trade_id")
+    assert joined.height == parents.height > 0
+    expected = joined["notional_usd"] * joined["weights"]
+    assert ((joined["children_usd"] - expected).abs() <= 1e-9 * expected.abs()).all()
+    # A constituent row carries its parent trade's currency (its amounts are shares of the parent's).
+    children_currency = rows.filter(pl.col("is_constituent_exposure") == 1).join(
+        parents.select("trade_id", pl.col("currency").alias("parent_currency")), on="trade_id"
+    )
+    assert (children_currency["currency"] == children_currency["parent_currency"]).all()
+
+
+def test_a_missing_rate_fails_the_load_naming_currencies_and_date_and_leaves_the_day(loaded_day):
+    clickhouse, reference, _, before = loaded_day
+    without = ReferenceData(
+        reference.instruments,
+        reference.constituents,
+        reference.fx_rates.filter(~((pl.col("rate_date") == DAY) & pl.col("currency").is_in(["HKD", "JPY"]))),
+    )
+    with pytest.raises(MissingFxRateError, match=r"no FX rate to USD for HKD, JPY on 2024-01-16"):
+        load_trade_date(clickhouse, DAY, without, trades_per_day=TRADES, seed=DEFAULT_SEED)
+    assert _day(clickhouse, DAY).sort("trade_id", "symbol").equals(before.sort("trade_id", "symbol"))
+
+
+def test_a_landed_rate_overrides_the_synthetic_one_in_the_load(loaded_day, tmp_path):
+    clickhouse, reference, _, _ = loaded_day
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "hkd.csv").write_text(FX_HEADER + f"{DAY},HKD,0.2\n")
+    rates, _ = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    clickhouse.replace_table("fx_rates", rates)
+    try:
+        load_trade_date(clickhouse, DAY, read_reference_data(clickhouse), trades_per_day=TRADES, seed=DEFAULT_SEED)
+        hkd = _day(clickhouse, DAY).filter(pl.col("currency") == "HKD")
+        assert (hkd["notional_usd"] == hkd["notional"] * 0.2).all()
+    finally:
+        clickhouse.replace_table("fx_rates", reference.fx_rates)
+        load_trade_date(clickhouse, DAY, reference, trades_per_day=TRADES, seed=DEFAULT_SEED)
+
+
+def test_a_day_five_years_ahead_loads_end_to_end(loaded_day):
+    clickhouse, reference, _, _ = loaded_day
+    day = date.today() + timedelta(days=5 * 366)
+    while sessions(["NYSE"], day)["NYSE"] is None:
+        day += timedelta(days=1)
+    load = load_trade_date(clickhouse, day, reference, trades_per_day=500, seed=DEFAULT_SEED)
+    assert load.parent_rows == 500 and load.constituent_rows > 0 and load.notional_usd != 0
+    spy = _day(clickhouse, day).filter(pl.col("exposure_type") == "Constituent")
+    assert spy.height == load.constituent_rows
+
+
+def test_an_old_store_gets_the_usd_columns_in_place(clickhouse):
+    for table in ("trades_1d", "trades_1d_rollup"):
+        for column in ("notional_usd", "pnl_usd", "notional_usd_state", "pnl_usd_state"):
+            clickhouse.command(f"ALTER TABLE pivot.{table} DROP COLUMN IF EXISTS {column}")
+    clickhouse.apply_ddl()
+    columns = clickhouse.query_rows(
+        "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'trades_1d' ORDER BY position",
+        {"db": clickhouse.database},
+    )
+    assert [c for (c,) in columns] == list(FACT_SCHEMA)
+    rollup = clickhouse.query_rows(
+        "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'trades_1d_rollup' ORDER BY position",
+        {"db": clickhouse.database},
+    )
+    names = [c for (c,) in rollup]
+    assert names[names.index("pnl_state") + 1 : names.index("pnl_state") + 3] == ["notional_usd_state", "pnl_usd_state"]
+
+
+@pytest.mark.slow
+def test_a_day_every_venue_is_closed_is_an_empty_partition(clickhouse, landing):
+    resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
+    with dg.instance_for_test() as instance:
+        assert dg.materialize(
+            [pivot.instruments, pivot.constituents, pivot.fx_rates], resources=resources, instance=instance
+        ).success
+        result = dg.materialize(
+            [pivot.trades_1d, pivot.trades_1d_rollup],
+            resources=resources,
+            instance=instance,
+            partition_key="2024-01-13",  # a Saturday
+            run_config={"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 500}}}},
+        )
+        assert result.success
+        metadata = result.asset_materializations_for_node("pivot__trades_1d")[0].metadata
+        assert metadata["market"].value == ALL_VENUES_CLOSED
+        assert metadata["rows_loaded"].value == 0 and metadata["dagster/partition_row_count"].value == 0
+        assert "2024-01-13" in instance.get_materialized_partitions(pivot.trades_1d.key)
+
+
+# -- the FX sensor -----------------------------------------------------------------------------
+
+
+def _tick(instance, cursor=None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
+    return landed_fx.pivot_landed_fx_rates(context)
+
+
+def test_the_fx_sensor_reloads_rates_and_the_dates_a_file_changes(landing):
+    (landing / "fx").mkdir()
+    with dg.instance_for_test() as instance:
+        for key in ("2024-01-12", "2024-01-16", "2024-01-17", "2024-03-01"):
+            instance.report_runless_asset_event(dg.AssetMaterialization(pivot.trades_1d.key, partition=key))
+        assert _tick(instance).skip_reason is not None
+
+        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.2\n2024-01-17,JPY,0.01\n")
+        result = _tick(instance)
+        (request,) = result.run_requests
+        assert set(request.asset_selection) == {pivot.fx_rates.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key}
+        assert request.tags["dagster/asset_partition_range_start"] == "2024-01-16"
+        assert request.tags["dagster/asset_partition_range_end"] == "2024-01-17"
+        assert _tick(instance, result.cursor).run_requests == []  # each version once
+
+        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.21\n")  # shortened: 01-17 reverts
+        changed = _tick(instance, result.cursor)
+        assert changed.run_requests[0].tags["dagster/asset_partition_range_end"] == "2024-01-17"
+
+        (landing / "fx" / "bad.csv").write_text(FX_HEADER + "2024-01-16,EUR,-1\n")
+        rejected = _tick(instance, changed.cursor)
+        assert rejected.run_requests == [] and "fx/bad.csv" in rejected.skip_reason.skip_message
+        assert "line 2" in rejected.skip_reason.skip_message
+
+        (landing / "fx" / "bad.csv").unlink()
+        (landing / "fx" / "jan.csv").unlink()
+        removed = _tick(instance, rejected.cursor)
+        assert removed.run_requests[0].tags["dagster/asset_partition_range_start"] == "2024-01-16"
