@@ -169,10 +169,15 @@ def release_abandoned_demo_runs(instance) -> list[str]:
 
 
 def recent_trade_dates(count: int) -> list[str]:
-    """The last `count` complete trade dates (yesterday and before, in the partitions' timezone)."""
+    """The last `count` complete trade dates that are NYSE business days (yesterday and before, in the
+    partitions' timezone): a weekend or a holiday would load an empty day."""
+    from datetime import date
+
+    from pipeline.dist_perf_dw.calendar import is_business_day
     from pipeline.partitions import trade_date_partitions
 
-    return trade_date_partitions.get_partition_keys()[-count:]
+    keys = trade_date_partitions.get_partition_keys()
+    return [key for key in keys[-(count * 2 + 7):] if is_business_day(date.fromisoformat(key))][-count:]
 
 
 def months_of(dates: list[str]) -> list[str]:
