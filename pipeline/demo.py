@@ -49,10 +49,7 @@ class StepLine:
     outcome: str = ""
 
     def render(self) -> str:
-        if self.rows is not None:
-            result = f"{self.rows:>12,} rows"
-        else:
-            result = f"{self.outcome:>17}"
+        result = f"{self.rows:>12,} rows" if self.rows is not None else f"{self.outcome:>17}"
         seconds = f"{self.seconds:6.1f} s" if self.seconds is not None else ""
         return f"  {self.label:<{LABEL_WIDTH}} {self.partition or '-':<10} {result} {seconds}".rstrip()
 
@@ -93,13 +90,25 @@ def step_lines(instance, run_id: str) -> list[StepLine]:
             continue
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialization = event.event_specific_data.materialization
-            lines.append(StepLine(materialization.asset_key.to_user_string(), materialization.partition,
-                                  row_count(materialization.metadata), durations.get(event.step_key)))
+            lines.append(
+                StepLine(
+                    materialization.asset_key.to_user_string(),
+                    materialization.partition,
+                    row_count(materialization.metadata),
+                    durations.get(event.step_key),
+                )
+            )
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            lines.append(StepLine(f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
-                                  getattr(evaluation, "partition", None), None, durations.get(event.step_key),
-                                  "passed" if evaluation.passed else f"FAILED ({evaluation.severity.value.lower()})"))
+            lines.append(
+                StepLine(
+                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name}",
+                    getattr(evaluation, "partition", None),
+                    None,
+                    durations.get(event.step_key),
+                    "passed" if evaluation.passed else f"FAILED ({evaluation.severity.value.lower()})",
+                )
+            )
     return lines
 
 
@@ -119,7 +128,8 @@ def failure_report(instance, run_id: str) -> str:
     lines, errors = [], []
     for record in instance.all_logs(run_id):
         event = record.dagster_event
-        if event is not None and event.event_type in (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE):
+        failure = (dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE)
+        if event is not None and event.event_type in failure:
             error = getattr(event.event_specific_data, "error", None)
             if error is not None and not (errors and event.event_type == dg.DagsterEventType.RUN_FAILURE):
                 errors.append(f"  {event.step_key or 'run'}: " + "\n    caused by: ".join(_error_chain(error)))
@@ -129,9 +139,11 @@ def failure_report(instance, run_id: str) -> str:
         message = record.user_message.strip().splitlines()[0] if record.user_message.strip() else ""
         lines.append(f"  {stamp} {logging.getLevelName(record.level):<7} {record.step_key or '-'}: {message}")
     shown = "\n".join(lines[-FAILED_LOG_LINES:])
-    return (f"\nRun {run_id} failed. Dagster's log of it (last {min(len(lines), FAILED_LOG_LINES)} lines):\n"
-            f"{shown}\n\nErrors:\n" + "\n".join(errors) + "\n\n"
-            f"The full log with stack traces: `make ui`, then Runs → {run_id}\n  ({UI_URL}/runs/{run_id})")
+    return (
+        f"\nRun {run_id} failed. Dagster's log of it (last {min(len(lines), FAILED_LOG_LINES)} lines):\n"
+        f"{shown}\n\nErrors:\n" + "\n".join(errors) + "\n\n"
+        f"The full log with stack traces: `make ui`, then Runs → {run_id}\n  ({UI_URL}/runs/{run_id})"
+    )
 
 
 def _process_tag() -> str:
@@ -177,7 +189,7 @@ def recent_trade_dates(count: int) -> list[str]:
     from pipeline.partitions import trade_date_partitions
 
     keys = trade_date_partitions.get_partition_keys()
-    return [key for key in keys[-(count * 2 + 7):] if is_business_day(date.fromisoformat(key))][-count:]
+    return [key for key in keys[-(count * 2 + 7) :] if is_business_day(date.fromisoformat(key))][-count:]
 
 
 def months_of(dates: list[str]) -> list[str]:
@@ -194,11 +206,17 @@ def stage_definitions(defs, partitions_def) -> list:
     assets are all among them); checks evaluated by a sensor (freshness) stay out of the runs."""
     import dagster as dg
 
-    assets = [asset for asset in defs.assets
-              if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def]
+    assets = [
+        asset
+        for asset in defs.assets
+        if isinstance(asset, dg.AssetsDefinition) and asset.partitions_def == partitions_def
+    ]
     keys = {key for asset in assets for key in asset.keys}
-    checks = [check for check in defs.asset_checks
-              if check.partitions_def == partitions_def and {k.asset_key for k in check.check_keys} <= keys]
+    checks = [
+        check
+        for check in defs.asset_checks
+        if check.partitions_def == partitions_def and {k.asset_key for k in check.check_keys} <= keys
+    ]
     return assets + checks
 
 
@@ -226,9 +244,15 @@ def run_demo(instance, dates: list[str], trades_per_day: int, out=print) -> list
         if not assets:
             continue
         out(f"{title}:", flush=True)
-        result = dg.materialize(assets, resources=defs.resources, instance=instance, partition_key=partition_key,
-                                run_config={**run_config, **QUIET_LOGGERS}, raise_on_error=False,
-                                tags={SOURCE_TAG: "demo", PROCESS_TAG: _process_tag()})
+        result = dg.materialize(
+            assets,
+            resources=defs.resources,
+            instance=instance,
+            partition_key=partition_key,
+            run_config={**run_config, **QUIET_LOGGERS},
+            raise_on_error=False,
+            tags={SOURCE_TAG: "demo", PROCESS_TAG: _process_tag()},
+        )
         lines = step_lines(instance, result.run_id)
         for line in lines:
             out(line.render(), flush=True)
@@ -242,8 +266,15 @@ def _print_frame(title: str, frame, rows: int = 8) -> None:
     import polars as pl
 
     print(f"\n=== {title} ({frame.height:,} rows; first {min(rows, frame.height)})")
-    with pl.Config(tbl_rows=rows, tbl_cols=-1, tbl_width_chars=160, float_precision=2,
-                   thousands_separator=True, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
+    with pl.Config(
+        tbl_rows=rows,
+        tbl_cols=-1,
+        tbl_width_chars=160,
+        float_precision=2,
+        thousands_separator=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+    ):
         print(frame.head(rows))
 
 
@@ -251,16 +282,21 @@ def print_pivot_answers(clickhouse, trade_date: str) -> None:
     from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, for_date
 
     for name, sql in SPEC_QUERIES.items():
-        _print_frame(f"pivot: {name.replace('_', ' ')} on {trade_date}",
-                     clickhouse.query_polars(for_date(sql, trade_date)))
-    _print_frame("pivot: rollup (the spec's query, every loaded date), largest notional first",
-                 clickhouse.query_polars(ROLLUP + "ORDER BY total_notional DESC"))
+        _print_frame(
+            f"pivot: {name.replace('_', ' ')} on {trade_date}", clickhouse.query_polars(for_date(sql, trade_date))
+        )
+    _print_frame(
+        "pivot: rollup (the spec's query, every loaded date), largest notional first",
+        clickhouse.query_polars(ROLLUP + "ORDER BY total_notional DESC"),
+    )
 
 
 def next_steps() -> str:
     pages = "\n".join(f"  {UI_URL}/assets/{key}" for key in PAGES_TO_OPEN)
-    return (f"Next:\n  1. `make ui`, then open {UI_URL} (runs, materializations and checks of this demo are there).\n"
-            f"  2. The asset pages, each with its row counts and metadata per partition:\n{pages}")
+    return (
+        f"Next:\n  1. `make ui`, then open {UI_URL} (runs, materializations and checks of this demo are there).\n"
+        f"  2. The asset pages, each with its row counts and metadata per partition:\n{pages}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,8 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.definitions import defs
 
     dates = recent_trade_dates(args.days)
-    print(f"Loading reference data and {len(dates)} trade date(s), {dates[0]} … {dates[-1]}, at "
-          f"{args.trades_per_day:,} trades a day; Dagster instance: {home}", flush=True)
+    print(
+        f"Loading reference data and {len(dates)} trade date(s), {dates[0]} … {dates[-1]}, at "
+        f"{args.trades_per_day:,} trades a day; Dagster instance: {home}",
+        flush=True,
+    )
     with dg.DagsterInstance.from_config(str(home)) as instance:
         try:
             run_demo(instance, dates, args.trades_per_day)

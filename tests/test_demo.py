@@ -96,15 +96,24 @@ def _wait_until_loaded(server: DagsterServer, timeout: float = 60) -> None:
 
 
 def _run_demo(env: dict, *args: str) -> subprocess.CompletedProcess:
-    completed = subprocess.run([PYTHON, "-m", "pipeline.demo", "--days", "1", "--trades-per-day", "200", *args],
-                               cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [PYTHON, "-m", "pipeline.demo", "--days", "1", "--trades-per-day", "200", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, f"demo exited {completed.returncode}:\n{completed.stdout}\n{completed.stderr}"
     return completed
 
 
 def _steps(stdout: str) -> dict[str, tuple[str, int]]:
-    return {m["asset"]: (m["partition"], int(m["rows"].replace(",", "")))
-            for m in map(STEP_LINE.match, stdout.splitlines()) if m}
+    return {
+        m["asset"]: (m["partition"], int(m["rows"].replace(",", "")))
+        for m in map(STEP_LINE.match, stdout.splitlines())
+        if m
+    }
 
 
 def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printed(demo_env):
@@ -126,10 +135,13 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
     asset_keys = {key.to_user_string() for asset in defs.assets for key in asset.keys}
     assert set(printed) == asset_keys, "one line per materialized asset"
     checks = [m for m in map(CHECK_LINE.match, second.stdout.splitlines()) if m]
-    run_with_their_assets = {f"{key.asset_key.to_user_string()}:{key.name}"
-                             for partitions_def in (None, trade_date_partitions, month_partitions)
-                             for definition in stage_definitions(defs, partitions_def)
-                             if isinstance(definition, dg.AssetChecksDefinition) for key in definition.check_keys}
+    run_with_their_assets = {
+        f"{key.asset_key.to_user_string()}:{key.name}"
+        for partitions_def in (None, trade_date_partitions, month_partitions)
+        for definition in stage_definitions(defs, partitions_def)
+        if isinstance(definition, dg.AssetChecksDefinition)
+        for key in definition.check_keys
+    }
     assert {m["check"] for m in checks} == run_with_their_assets and len(checks) == len(run_with_their_assets)
     assert all(m["outcome"] == "passed" for m in checks), [m.group(0) for m in checks if m["outcome"] != "passed"]
     assert printed["pivot/trades_1d"][1] > 200  # traded rows plus look-through rows
@@ -144,7 +156,12 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [WEBSERVER, "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT, env=demo_env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=REPO_ROOT,
+            env=demo_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = DagsterServer(demo_env, port, process, log)
     try:
         _wait_until_loaded(server)
@@ -173,9 +190,12 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
         assert ui_rows == rows, f"{key}: the UI shows {ui_rows} rows, the demo printed {rows}"
 
     # The column schema, on every asset whose definition declares one (the pivot tables' come from the DDL).
-    with_schema = {key.to_user_string(): asset.metadata_by_key[key]["dagster/column_schema"]
-                   for asset in defs.assets for key in asset.keys
-                   if "dagster/column_schema" in asset.metadata_by_key.get(key, {})}
+    with_schema = {
+        key.to_user_string(): asset.metadata_by_key[key]["dagster/column_schema"]
+        for asset in defs.assets
+        for key in asset.keys
+        if "dagster/column_schema" in asset.metadata_by_key.get(key, {})
+    }
     for key, schema in with_schema.items():
         entries = [e for e in ui[key]["metadataEntries"] if e["label"] == "dagster/column_schema"]
         assert entries, f"{key}: no column schema in the UI"
