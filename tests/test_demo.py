@@ -26,6 +26,7 @@ from tests.test_operations_server import DagsterServer, _free_port
 pytestmark = pytest.mark.slow
 
 PYTHON = sys.executable
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 WEBSERVER = str(Path(sys.executable).with_name("dagster-webserver"))
 STEP_LINE = re.compile(r"^  (?P<asset>\S+)\s+(?P<partition>\S+)\s+(?P<rows>[\d,]+) rows\s+(?P<seconds>[\d.]+) s$")
 CHECK_LINE = re.compile(r"^  check (?P<check>\S+)\s+(?P<partition>\S+)\s+(?P<outcome>passed|FAILED.*?)\s+[\d.]+ s$")
@@ -121,6 +122,8 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
 
     first = _run_demo(demo_env)
     second = _run_demo(demo_env, "--no-answers")  # a second `make demo` replaces the same partitions
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "demo_output.txt").write_text(first.stdout)  # what a newcomer sees, for review
 
     for completed in (first, second):
         # Dagster's own chatter stays off the terminal when all goes well.
