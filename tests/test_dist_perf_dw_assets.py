@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pipeline.assets import dist_perf_dw
+from pipeline.assets.metadata import OWNERS
 from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 from pipeline.dist_perf_dw.models import (
     TABLE_TO_CLASS,
@@ -22,7 +23,7 @@ from pipeline.dist_perf_dw.models import (
     FactWholesalerComp,
 )
 from pipeline.dist_perf_dw.report import print_dist_perf_dw_report
-from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
+from pipeline.dist_perf_dw.tables import DIMENSION_TABLES, FACT_TABLES
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import ForeignKeyViolationError
 from pipeline.settings import DEFAULT_SEED
@@ -109,6 +110,71 @@ def test_definitions_load_and_follow_the_house_rules():
     for assets_def in ALL_ASSETS:
         if assets_def.partitions_def is not None:
             assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
+
+
+def _spec(table: str) -> dg.AssetSpec:
+    return next(spec for assets_def in ALL_ASSETS for spec in assets_def.specs if spec.key.path[1] == table)
+
+
+def test_fact_aum_flows_column_schema_lists_every_orm_column_with_type_and_description():
+    schema = _spec("fact_aum_flows").metadata["dagster/column_schema"]
+    declared = {column.name: column for column in schema.columns}
+    orm_columns = FactAUMFlow.__table__.columns
+    assert list(declared) == [column.name for column in orm_columns]
+    assert declared["flow_id"].type == "BIGINT"
+    assert declared["amount"].type == "NUMERIC(18, 2)"
+    assert declared["flow_date"].type == "DATE"
+    for column in orm_columns:
+        assert declared[column.name].description == column.doc and column.doc, column.name
+        assert declared[column.name].constraints.nullable is column.nullable, column.name
+    assert declared["related_flow_id"].constraints.nullable is True
+    assert declared["net_amount"].constraints.nullable is False
+
+
+def test_every_table_declares_its_name_owners_and_layer():
+    for table in TABLE_TO_CLASS:
+        spec = _spec(table)
+        assert spec.metadata["dagster/table_name"] == f"dist_perf_dw.{table}"
+        assert [column.name for column in spec.metadata["dagster/column_schema"].columns] == list(
+            TABLE_TO_CLASS[table].__table__.columns.keys()
+        )
+        assert spec.owners == OWNERS
+        layer = "dimension" if table in DIMENSION_TABLES else "fact"
+        assert {"warehouse": "dist_perf_dw", "layer": layer}.items() <= spec.tags.items(), table
+    assert set(FACT_TABLES) | set(DIMENSION_TABLES) == set(TABLE_TO_CLASS)
+
+
+def _table_rows(postgres, table: str) -> int:
+    with postgres.get_engine().connect() as connection:
+        return connection.execute(sa.text(f"SELECT count(*) FROM dist_perf_dw.{table}")).scalar_one()
+
+
+def test_materializations_report_table_and_partition_row_counts(loaded, instance):
+    # The range run of the fixture: the whole table's rows, no per-partition count.
+    range_run = instance.fetch_materializations(dist_perf_dw.table_key("fact_aum_flows"), limit=1).records[0]
+    metadata = range_run.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == _table_rows(loaded, "fact_aum_flows")
+    assert metadata["rows_loaded"].value == metadata["dagster/row_count"].value  # the table holds the two days
+    assert "dagster/partition_row_count" not in metadata
+
+    # One partition: the table's rows and the partition's.
+    result = _materialize(instance, loaded, ["fact_aum_flows"], partition_key=DAYS[0])
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("dist_perf_dw__fact_aum_flows")
+    metadata = materialization.metadata
+    assert metadata["dagster/row_count"].value == _table_rows(loaded, "fact_aum_flows")
+    assert metadata["dagster/partition_row_count"].value == _snapshot(loaded, "fact_aum_flows", DAYS[0])[0]
+    assert metadata["dagster/partition_row_count"].value < metadata["dagster/row_count"].value
+
+    comp = instance.fetch_materializations(dist_perf_dw.table_key("fact_wholesaler_comp"), limit=1).records[0]
+    metadata = comp.asset_materialization.metadata
+    assert metadata["dagster/partition_row_count"].value == _snapshot(loaded, "fact_wholesaler_comp", MONTH)[0]
+    assert metadata["dagster/row_count"].value == _table_rows(loaded, "fact_wholesaler_comp")
+
+    products = instance.fetch_materializations(dist_perf_dw.table_key("dim_products"), limit=1).records[0]
+    metadata = products.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == _table_rows(loaded, "dim_products")
+    assert "dagster/partition_row_count" not in metadata
 
 
 def test_materializations_report_rows_totals_and_timings(loaded, instance):

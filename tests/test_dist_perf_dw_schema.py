@@ -75,6 +75,14 @@ def test_orm_declares_what_the_spec_names():
             assert relationship.back_populates is None and relationship.backref is None
 
 
+def test_every_orm_column_says_what_it_holds():
+    # doc=, not comment=: alembic compares SQL comments with the database's (and the DDL has none).
+    for cls in TABLE_TO_CLASS.values():
+        for column in cls.__table__.columns:
+            assert column.doc and column.doc.endswith("."), f"{cls.__tablename__}.{column.name}"
+            assert column.comment is None
+
+
 def test_unreachable_database_names_host_port_and_env_var_without_the_password():
     resource = PostgresResource(url="postgresql+psycopg://analyst:s3cret-pw@127.0.0.1:1/dist_perf_dw")
     with pytest.raises(PostgresUnavailableError) as raised:

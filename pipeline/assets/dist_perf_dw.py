@@ -7,8 +7,9 @@ COPY in one transaction); the metadata says what landed. Seed and flow scale com
 from the run-wide GenerationSettings resource, because revenue, retention and
 compensation are derived from the same generated flows.
 
-The tables, their descriptions (the ORM classes' docstrings) and the dimensions
-each asset depends on (its foreign keys) are read off the ORM by
+The tables, their descriptions (the ORM classes' docstrings), their column
+schemas (the mapped columns with their `doc=`) and the dimensions each asset
+depends on (its foreign keys) are read off the ORM by
 `pipeline.dist_perf_dw.tables`; each fact adds only what the ORM cannot say (its
 date column, generator, totals, and the upstream facts it is derived from) in one
 `FactSpec`.
@@ -24,6 +25,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from pipeline.assets.metadata import OWNERS, row_counts, table_definition_metadata
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.dist_perf_dw import tables
 from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
@@ -43,6 +45,43 @@ KINDS = {"polars", "postgres"}
 
 def table_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["dist_perf_dw", table])
+
+
+def _table(table: str, layer: str) -> dict:
+    """The @dg.asset arguments every dist_perf_dw table shares: its key, description, catalog metadata,
+    owner and tags."""
+    return {
+        "key": table_key(table),
+        "description": tables.description(table),
+        "metadata": _catalog_metadata(table),
+        "owners": OWNERS,
+        "tags": {"warehouse": "dist_perf_dw", "layer": layer},
+        "group_name": GROUP,
+        "kinds": KINDS,
+        "pool": POSTGRES_POOL,
+    }
+
+
+def _catalog_metadata(table: str) -> dict:
+    """dagster/table_name and dagster/column_schema, from the ORM's mapped columns."""
+    columns = tables.catalog_columns(table)
+    metadata = table_definition_metadata(
+        f"dist_perf_dw.{table}", [(column.name, column.sql_type, column.description) for column in columns]
+    )
+    # The shared helper declares every column nullable (the pivot DDL it serves says nothing
+    # else); here the ORM knows, so each column gets its constraint.
+    metadata["dagster/column_schema"] = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                column.name,
+                column.sql_type,
+                description=column.description,
+                constraints=dg.TableColumnConstraints(nullable=column.nullable),
+            )
+            for column in columns
+        ]
+    )
+    return metadata
 
 
 class RevenueConfig(dg.Config):
@@ -67,11 +106,7 @@ def _seconds(value: float) -> dg.MetadataValue:
 
 def _dimension_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
-        key=table_key(table),
-        description=tables.description(table),
-        group_name=GROUP,
-        kinds=KINDS,
-        pool=POSTGRES_POOL,
+        **_table(table, "dimension"),
         deps=[table_key(reference) for reference in tables.references(table)],
     )
     def _dimension(postgres: PostgresResource, generation: GenerationSettings) -> dg.MaterializeResult:
@@ -81,7 +116,8 @@ def _dimension_asset(table: str) -> dg.AssetsDefinition:
         result = postgres.reload_dimension(table, frame)
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": frame.height,
+                # reload_dimension makes the table hold exactly the frame.
+                **row_counts(frame.height),
                 "rows_written": result.rows_loaded,
                 "rows_deleted": result.rows_deleted,
                 "load_seconds": _seconds(result.seconds),
@@ -186,11 +222,13 @@ FACTS = [
 ]
 
 
-def _load_metadata(results: list[LoadResult], started: float, totals: pl.DataFrame) -> dict:
+def _load_metadata(results: list[LoadResult], table_rows: int, started: float, totals: pl.DataFrame) -> dict:
     rows = sum(r.rows_loaded for r in results)
     load_seconds = sum(r.seconds for r in results)
     return {
-        "dagster/row_count": rows,
+        # A range run reports once for all its partitions: the partition's count only when it is one.
+        **row_counts(table_rows, rows if len(results) == 1 else None),
+        "rows_loaded": dg.MetadataValue.int(rows),
         "partitions_loaded": len(results),
         "rows_replaced": sum(r.rows_deleted for r in results),
         "load_seconds": _seconds(load_seconds),
@@ -218,7 +256,8 @@ def _load_fact(
         frame = spec.generate(generation, first_day, as_of)
         results.append(postgres.replace_partition(spec.table, spec.date_column, first_day, end, frame))
         frames.append(frame.select(measures))
-    metadata = _load_metadata(results, started, pl.concat(frames).select(**spec.totals))
+    totals = pl.concat(frames).select(**spec.totals)
+    metadata = _load_metadata(results, postgres.table_rows(spec.table), started, totals)
     if as_of is not None:
         metadata["as_of_date"] = as_of.isoformat()
     return dg.MaterializeResult(metadata=metadata)
@@ -226,11 +265,7 @@ def _load_fact(
 
 def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
     decorate = dg.asset(
-        key=table_key(spec.table),
-        description=tables.description(spec.table),
-        group_name=GROUP,
-        kinds=KINDS,
-        pool=POSTGRES_POOL,
+        **_table(spec.table, "fact"),
         partitions_def=spec.partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         retry_policy=LOAD_RETRY_POLICY,

@@ -1,14 +1,17 @@
 """The table catalogue of dist_perf_dw, read off the ORM (models.py) instead of kept by hand.
 
-Load order, each table's columns, the tables its foreign keys reference and the
-Polars schema of its frames all follow from the mapped classes, so adding a
-column or a table to the ORM (and the DDL) is the one change to make.
+Load order, each table's columns (with their types, nullability and descriptions),
+the tables its foreign keys reference and the Polars schema of its frames all
+follow from the mapped classes, so adding a column or a table to the ORM (and the
+DDL) is the one change to make.
 """
 
 import inspect
+from typing import NamedTuple
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from pipeline.dist_perf_dw.models import TABLE_TO_CLASS, Base
 
@@ -18,6 +21,7 @@ DIMENSION_TABLES: list[str] = [table.name for table in TABLES if table.name.star
 FACT_TABLES: list[str] = [table.name for table in TABLES if table.name.startswith("fact_")]
 
 _BY_NAME = {table.name: table for table in TABLES}
+_POSTGRESQL = postgresql.dialect()
 _POLARS_TYPES: list[tuple[type, pl.DataType]] = [
     (sa.BigInteger, pl.Int64()),
     (sa.Integer, pl.Int32()),
@@ -35,6 +39,21 @@ def table(name: str) -> sa.Table:
 def columns(name: str) -> list[str]:
     """The table's columns in DDL order: the order every generated frame has."""
     return [column.name for column in table(name).columns]
+
+
+class CatalogColumn(NamedTuple):
+    name: str
+    sql_type: str  # as PostgreSQL spells it: NUMERIC(18, 2)
+    nullable: bool
+    description: str
+
+
+def catalog_columns(name: str) -> list[CatalogColumn]:
+    """The table's columns in DDL order with their SQL type, nullability and description (the ORM's `doc=`)."""
+    return [
+        CatalogColumn(column.name, column.type.compile(dialect=_POSTGRESQL), column.nullable, column.doc)
+        for column in table(name).columns
+    ]
 
 
 def references(name: str) -> list[str]:

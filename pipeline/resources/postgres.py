@@ -282,6 +282,13 @@ class PostgresResource(dg.ConfigurableResource):
             result = connection.execute(sa.text(query), params or {})
             return pl.DataFrame([dict(row._mapping) for row in result], infer_schema_length=None)
 
+    def table_rows(self, table: str) -> int:
+        """Rows in the whole table: an exact count(*), cheap at this warehouse's sizes."""
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(SCHEMA, table)))
+            return cursor.fetchone()[0]
+
     def orphan_counts(self, table: str) -> dict[str, int]:
         """For every foreign key of `table`, how many rows reference a missing row (all should be 0)."""
         return self._orphan_counts(table, sql.SQL("true"), ())
