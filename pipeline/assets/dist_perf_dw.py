@@ -65,23 +65,10 @@ def _table(table: str, layer: str) -> dict:
 def _catalog_metadata(table: str) -> dict:
     """dagster/table_name and dagster/column_schema, from the ORM's mapped columns."""
     columns = tables.catalog_columns(table)
-    metadata = table_definition_metadata(
-        f"dist_perf_dw.{table}", [(column.name, column.sql_type, column.description) for column in columns]
+    return table_definition_metadata(
+        f"dist_perf_dw.{table}",
+        [(column.name, column.sql_type, column.description, column.nullable) for column in columns],
     )
-    # The shared helper declares every column nullable (the pivot DDL it serves says nothing
-    # else); here the ORM knows, so each column gets its constraint.
-    metadata["dagster/column_schema"] = dg.TableSchema(
-        columns=[
-            dg.TableColumn(
-                column.name,
-                column.sql_type,
-                description=column.description,
-                constraints=dg.TableColumnConstraints(nullable=column.nullable),
-            )
-            for column in columns
-        ]
-    )
-    return metadata
 
 
 class RevenueConfig(dg.Config):
@@ -275,15 +262,20 @@ def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
     if spec.judged_as_of:
 
         @decorate
-        def _judged(context: dg.AssetExecutionContext, config: RevenueConfig, postgres: PostgresResource,
-                    generation: GenerationSettings) -> dg.MaterializeResult:
+        def _judged(
+            context: dg.AssetExecutionContext,
+            config: RevenueConfig,
+            postgres: PostgresResource,
+            generation: GenerationSettings,
+        ) -> dg.MaterializeResult:
             return _load_fact(spec, context, postgres, generation, config.as_of())
 
         return _judged
 
     @decorate
-    def _fact(context: dg.AssetExecutionContext, postgres: PostgresResource,
-              generation: GenerationSettings) -> dg.MaterializeResult:
+    def _fact(
+        context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings
+    ) -> dg.MaterializeResult:
         return _load_fact(spec, context, postgres, generation, None)
 
     return _fact

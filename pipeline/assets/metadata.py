@@ -26,10 +26,19 @@ def markdown_table(frame: pl.DataFrame, limit: int = 10, decimals: int = 2) -> d
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def table_definition_metadata(table_name: str, columns: list[tuple[str, str, str]]) -> dict:
-    """What the catalog shows before any run: the table's name and its columns with descriptions."""
+def table_definition_metadata(table_name: str, columns: list[tuple[str, str, str, bool]]) -> dict:
+    """What the catalog shows before any run: the table's name and its columns, each as
+    (name, SQL type, description, nullable), from the table's one source (DDL or ORM)."""
     schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, type_, description=description or None) for name, type_, description in columns]
+        columns=[
+            dg.TableColumn(
+                name,
+                type_,
+                description=description or None,
+                constraints=dg.TableColumnConstraints(nullable=nullable),
+            )
+            for name, type_, description, nullable in columns
+        ]
     )
     return dict(TableMetadataSet(table_name=table_name, column_schema=schema))
 

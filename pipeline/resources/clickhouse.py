@@ -137,15 +137,15 @@ def close_all_clients() -> None:
 _DDL_COLUMN = re.compile(r"^\s+(\w+)\s+(.+?)(?:\s+DEFAULT\s+.+?)?(?:\s+COMMENT\s+'((?:[^'\\\\]|\\\\.)*)')?,?$")
 
 
-def ddl_columns(table: str) -> list[tuple[str, str, str]]:
-    """(name, type, description) of each column of `pivot.<table>`, read from its CREATE statement
-    in ddl/clickhouse, the source of truth (descriptions are the columns' COMMENTs)."""
+def ddl_columns(table: str) -> list[tuple[str, str, str, bool]]:
+    """(name, type, description, nullable) of each column of `pivot.<table>`, read from its CREATE
+    statement in ddl/clickhouse, the source of truth (descriptions are the columns' COMMENTs)."""
     for path in sorted(DDL_DIR.glob("*.sql")):
         for statement in split_statements(path.read_text()):
             if re.search(rf"CREATE TABLE IF NOT EXISTS pivot\.{table}\b", statement):
                 body = statement[statement.index("(") + 1 : statement.rindex(")")]
                 return [
-                    (m.group(1), m.group(2), (m.group(3) or "").replace("\\'", "'"))
+                    (m.group(1), m.group(2), (m.group(3) or "").replace("\\'", "'"), m.group(2).startswith("Nullable("))
                     for line in body.splitlines()
                     if not line.strip().startswith("--") and (m := _DDL_COLUMN.match(line))
                 ]
