@@ -99,13 +99,39 @@ def _store_with_reference_data(store: Path, seed: int):
     instruments, constituents = _reference_data(seed)
     clickhouse.replace_table("instruments", instruments)
     clickhouse.replace_table("constituents", constituents)
+    clickhouse.replace_table("fx_rates", _fx_rates(seed))
     return clickhouse, instruments, constituents
+
+
+def _fx_rates(seed: int):
+    from pipeline.pivot.fx import synthetic_rates
+    from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END
+
+    return synthetic_rates(seed, date(2023, 1, 1), SYNTHETIC_HORIZON_END)
 
 
 def _day_chunks(trades, constituents, instruments, day, chunk_rows):
     from pipeline.pivot.explosion import trades_with_look_through
 
     return trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows)
+
+
+def _load_without_usd(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int) -> float:
+    """The same day load without the reporting-currency step (USD columns left at their default): the
+    baseline of the FX cost figure. Its day is replaced by the full load that follows."""
+    from pipeline.pivot.day_load import load_trade_date, read_reference_data
+
+    started = time.perf_counter()
+    load_trade_date(
+        clickhouse,
+        day,
+        read_reference_data(clickhouse),
+        trades_per_day=trades_per_day,
+        seed=seed,
+        chunk_rows=chunk_rows,
+        reporting_currency=False,
+    )
+    return time.perf_counter() - started
 
 
 def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int, sampler=None) -> dict:
@@ -135,6 +161,7 @@ def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows
     out["seconds_generate"] = loaded.seconds_generate
     out["seconds_explode_producer"] = loaded.seconds_explode
     out["seconds_load"] = loaded.seconds_load
+    out["seconds_convert_producer"] = loaded.seconds_convert
     out["seconds_rollup"] = out["rollup"]["seconds"]
     return out
 
@@ -184,7 +211,14 @@ def task_pivot(args: dict) -> dict:
         del trades, chunk
         gc.collect()
 
+        seconds_without_usd = _load_without_usd(clickhouse, day, n, seed, chunk_rows)
+        gc.collect()
         partition = _partition(clickhouse, day, n, seed, chunk_rows, sampler)
+        result["fx_cost"] = {
+            "seconds_load_without_usd": seconds_without_usd,
+            "seconds_load_with_usd": partition["seconds_load"],
+            "seconds_convert_producer": partition["seconds_convert_producer"],
+        }
         result["steps"]["load_trades_1d"] = {
             **partition["load"],
             "seconds": partition["seconds_load"],

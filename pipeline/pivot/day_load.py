@@ -23,7 +23,7 @@ from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates, to_reporting_currency
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
-from pipeline.pivot.trade_generation import FACT_COLUMNS, LOW_CARDINALITY, generate_trade_chunks
+from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trade_chunks
 
 TOP_LEVEL_EXPOSURE_TYPES = ("Direct", "ETF", "ETC")
 
@@ -153,7 +153,7 @@ def load_trade_date(
     def in_usd(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         for chunk in chunks:
             started = time.perf_counter()
-            chunk = to_reporting_currency(chunk, rates).select(FACT_COLUMNS)
+            chunk = to_reporting_currency(chunk, rates)
             converted["seconds"] += time.perf_counter() - started
             yield chunk
             del chunk

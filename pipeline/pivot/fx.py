@@ -285,7 +285,9 @@ def to_reporting_currency(chunk: pl.DataFrame, rates: DayRates) -> pl.DataFrame:
     rate = rates.by_code[codes]
     if np.isnan(rate).any():
         raise rates.error(sorted({rates.categories[c] for c in np.unique(codes[np.isnan(rate)])}))
-    return chunk.with_columns(
-        notional_usd=pl.Series(chunk["notional"].to_numpy() * rate, dtype=pl.Float64),
-        pnl_usd=pl.Series(chunk["pnl"].to_numpy() * rate, dtype=pl.Float64),
-    )
+    # Inserted in place after pnl (the fact's column order): no copy, no re-selection of the chunk.
+    at = chunk.get_column_index("pnl") + 1
+    chunk = chunk.clone()
+    chunk.insert_column(at, pl.Series("notional_usd", chunk["notional"].to_numpy() * rate, dtype=pl.Float64))
+    chunk.insert_column(at + 1, pl.Series("pnl_usd", chunk["pnl"].to_numpy() * rate, dtype=pl.Float64))
+    return chunk
