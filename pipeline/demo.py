@@ -279,11 +279,17 @@ def _print_frame(title: str, frame, rows: int = 8) -> None:
 
 
 def print_pivot_answers(clickhouse, trade_date: str) -> None:
-    from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, for_date
+    from pipeline.pivot.queries import ROLLUP, SPEC_QUERIES, USD_VIEWS, for_date
 
     for name, sql in SPEC_QUERIES.items():
         _print_frame(
             f"pivot: {name.replace('_', ' ')} on {trade_date}", clickhouse.query_polars(for_date(sql, trade_date))
+        )
+    # The spec's measures are in each row's own currency; these two add up across currencies.
+    for name, sql in USD_VIEWS.items():
+        _print_frame(
+            f"pivot: {name.removesuffix('_usd').replace('_', ' ')} in USD on {trade_date}",
+            clickhouse.query_polars(for_date(sql, trade_date)),
         )
     _print_frame(
         "pivot: rollup (the spec's query, every loaded date), largest notional first",
