@@ -378,7 +378,7 @@ def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Pat
             page.goto(
                 f"{base_url}/assets/{UI_ASSET}?view=events&partition={UI_PARTITION}", wait_until="domcontentloaded"
             )
-            expect(page.get_by_text("rows", exact=True).first).to_be_visible()
+            expect(page.get_by_text("rows_loaded", exact=True).first).to_be_visible()
             expect(page.get_by_text(run_id[:8]).first).to_be_visible()
             page.screenshot(path=str(screenshot), full_page=True)
             return run_id
