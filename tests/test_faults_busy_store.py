@@ -19,7 +19,7 @@ from tests.test_faults_pivot import LOAD_SCRIPT
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-DAY = "2024-01-15"
+DAY = "2024-01-16"
 TRADES = 50
 HOLD_SECONDS = 8
 

@@ -22,7 +22,7 @@ from pipeline.resources.generation import GenerationSettings
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-DAY = "2024-01-15"
+DAY = "2024-01-16"
 OLD_TRADES, NEW_TRADES = 300, 500
 
 LOAD_SCRIPT = """
@@ -34,7 +34,7 @@ clickhouse = ClickHouseResource(url=sys.argv[1])
 resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
 with dg.instance_for_test() as instance:
     if sys.argv[3] == "reference":
-        assert dg.materialize([pivot.instruments, pivot.constituents], resources=resources,
+        assert dg.materialize([pivot.instruments, pivot.constituents, pivot.fx_rates], resources=resources,
                               instance=instance).success
     assert dg.materialize([pivot.trades_1d, pivot.trades_1d_rollup], resources=resources,
                           instance=instance, partition_key=sys.argv[2],

@@ -182,7 +182,7 @@ def _materialized_partitions(instance, key: str) -> list[str]:
     return sorted(r.partition_key for r in records if r.partition_key)
 
 
-REFERENCE_ASSETS = "pivot/instruments,pivot/constituents"
+REFERENCE_ASSETS = "pivot/instruments,pivot/constituents,pivot/fx_rates"
 
 
 def test_instance_on_postgres_stores_runs_that_survive_a_restart(server):
