@@ -110,10 +110,14 @@ def _fx_rates(seed: int):
     return synthetic_rates(seed, date(2023, 1, 1), SYNTHETIC_HORIZON_END)
 
 
-def _day_chunks(trades, constituents, instruments, day, chunk_rows):
+def _day_chunks(trades, constituents, instruments, day, chunk_rows, seed):
+    """The day's exposure rows exactly as the pipeline hands them to the engine: exploded, in USD too."""
     from pipeline.pivot.explosion import trades_with_look_through
+    from pipeline.pivot.fx import DayRates, synthetic_rates, to_reporting_currency
 
-    return trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows)
+    rates = DayRates.of(synthetic_rates(seed, day, day), day)
+    for chunk in trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows):
+        yield to_reporting_currency(chunk, rates)
 
 
 def _load_without_usd(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int) -> float:
@@ -205,7 +209,7 @@ def task_pivot(args: dict) -> dict:
 
         explode: dict = {"rows": 0}
         with sampler.window(explode):
-            for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows):
+            for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows, seed):
                 explode["rows"] += chunk.height
         result["steps"]["explode"] = explode
         del trades, chunk
@@ -266,7 +270,10 @@ def task_limit(args: dict) -> dict:
         # Zero-copy concatenation: one table whose record batches are the pipeline's chunks,
         # in the Arrow layout the pipeline hands the engine.
         arrow_table = pa.concat_tables(  # noqa: F841 - read by name inside the SQL below
-            [clickhouse.to_arrow(chunk) for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows)]
+            [
+                clickhouse.to_arrow(chunk)
+                for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows, seed)
+            ]
         )
         del trades
         gc.collect()
@@ -296,7 +303,7 @@ def task_naive(args: dict) -> dict:
     with temporary_directory("naive") as store:
         clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
-        chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000))
+        chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000), seed)
         base = next(chunks)
         exploded = next(chunks, base.clear())
         # The day's mix: base rows and look-through rows in the same proportion as a whole day.

@@ -19,6 +19,7 @@ EXPECTED = {
     "pivot.load_trades_1d",
     "pivot.rollup",
     "pivot.partition_end_to_end",
+    "pivot.fx_conversion_cost",
     "query.top_level_view",
     "query.look_through_view",
     "query.total_aapl_exposure",
@@ -101,3 +102,11 @@ def test_postgres_paths_load_the_same_table_and_keep_foreign_keys(report):
     assert pipeline["ratio_to_naive"] == pytest.approx(
         pipeline["rows_per_s"] / pandas["rows_per_s"], rel=0.02, abs=0.06
     )
+
+
+def test_the_fx_cost_compares_the_same_load_with_and_without_usd(report):
+    figures = {f["name"]: f for f in report["figures"]}
+    fx = figures["pivot.fx_conversion_cost"]
+    assert fx["rows"] == figures["pivot.partition_end_to_end"]["rows"]
+    assert fx["seconds_without_usd"] > 0 and fx["seconds_convert_producer"] > 0
+    assert fx["added_share"] == pytest.approx(fx["seconds_median"] / fx["seconds_without_usd"] - 1, abs=1e-3)
