@@ -17,6 +17,11 @@ ENV_DATA_DIR = "PIVOT_DATA_DIR"
 ENV_CLICKHOUSE_URL = "PIVOT_CLICKHOUSE_URL"
 ENV_POSTGRES_URL = "PIVOT_POSTGRES_URL"
 ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
+# Where pivot/trades_1d takes a day's base trades from: "synthetic" (generated, the default: demo,
+# tests, benchmarks) or "landed" (the files in $PIVOT_LANDING_DIR/trades/). Read once, when the
+# definitions load, as the default of the asset's `source` config; run config overrides it.
+ENV_TRADE_SOURCE = "PIVOT_TRADE_SOURCE"
+TRADE_SOURCES = ("synthetic", "landed")
 # The Dagster instance (dagster.yaml, pipeline.instance): where its storage lives and how
 # many steps may use each database pool at once.
 ENV_DAGSTER_STORAGE_URL = "PIVOT_DAGSTER_STORAGE_URL"
@@ -47,6 +52,14 @@ def data_dir() -> Path:
 def landing_dir() -> Path:
     """Where operators drop files for the pivot warehouse ($PIVOT_LANDING_DIR)."""
     return Path(os.environ.get(ENV_LANDING_DIR) or data_dir() / "landing")
+
+
+def trade_source() -> str:
+    """$PIVOT_TRADE_SOURCE (synthetic | landed), default synthetic; anything else fails naming the choices."""
+    value = (os.environ.get(ENV_TRADE_SOURCE) or TRADE_SOURCES[0]).strip().lower()
+    if value not in TRADE_SOURCES:
+        raise ValueError(f"{ENV_TRADE_SOURCE}={value!r}: choose one of {', '.join(TRADE_SOURCES)}")
+    return value
 
 
 def default_clickhouse_url() -> str:

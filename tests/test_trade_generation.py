@@ -238,6 +238,10 @@ def test_the_universe_stays_inside_the_fact_vocabularies(seed):
         assert set(accounts[column].cast(pl.String).to_list()) <= set(LOW_CARDINALITY[column].categories.to_list())
 
 
-def test_a_value_outside_its_vocabulary_is_refused_by_name(trades):
-    with pytest.raises(pl.exceptions.InvalidOperationError, match=r"sector.*Crypto"):
-        conform_to_schema(trades.head(3).with_columns(sector=pl.lit("Crypto")))
+def test_open_vocabularies_take_new_values_and_a_closed_one_refuses_by_name(trades):
+    # A real book brings desks and sectors nobody listed in advance (issue 11): they load.
+    opened = conform_to_schema(trades.head(3).with_columns(sector=pl.lit("Crypto"), desk=pl.lit("Rates Desk")))
+    assert opened["sector"].to_list() == ["Crypto"] * 3 and opened["desk"].to_list() == ["Rates Desk"] * 3
+    # The region is the pipeline's own closed vocabulary (AMER, EMEA, APAC).
+    with pytest.raises(pl.exceptions.InvalidOperationError, match=r"region.*Mars"):
+        conform_to_schema(trades.head(3).with_columns(region=pl.lit("Mars")))

@@ -7,8 +7,10 @@ resource, and report what landed as materialization metadata.
 
 import time
 from datetime import date
+from typing import Literal
 
 import dagster as dg
+import polars as pl
 from pydantic import Field
 
 from pipeline.assets.metadata import (
@@ -23,16 +25,26 @@ from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED
 from pipeline.pivot.constituents import build_constituents
-from pipeline.pivot.day_load import LoadTotals, MissingReferenceDataError, load_trade_date, read_reference_data
+from pipeline.pivot.day_load import (
+    LANDED,
+    DayLoad,
+    LoadTotals,
+    MissingReferenceDataError,
+    landed_days,
+    load_landed_trade_date,
+    load_trade_date,
+    read_reference_data,
+)
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
 from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END, build_instruments
+from pipeline.pivot.landed.files import TRADES_FOLDER, LandedFileError
 from pipeline.pivot.landing import merge_landed_files
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
 from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
-from pipeline.settings import CLICKHOUSE_POOL, FIRST_TRADE_DATE, landing_dir
+from pipeline.settings import CLICKHOUSE_POOL, ENV_TRADE_SOURCE, FIRST_TRADE_DATE, landing_dir, trade_source
 
 GROUP = "pivot"
 KINDS = {"polars", "clickhouse"}
@@ -55,12 +67,18 @@ DEMO_TRADES_PER_DAY = 20_000
 
 
 class TradesConfig(dg.Config):
+    source: Literal["synthetic", "landed"] = Field(
+        default=trade_source(),
+        description=f"Where a day's base trades come from: synthetic (generated from the seed) or landed (the "
+        f"files in $PIVOT_LANDING_DIR/{TRADES_FOLDER}/). The default is ${ENV_TRADE_SOURCE} (else synthetic), "
+        "read when the definitions load.",
+    )
     trades_per_day: int = Field(
         default=DEMO_TRADES_PER_DAY,
         ge=0,
         le=MAX_TRADES_PER_DAY,
-        description="Base (traded) rows generated on a trade date every venue holds a full session, before "
-        "look-through; fewer on a venue's holiday or half day, none when every venue is closed.",
+        description="Synthetic source: base (traded) rows generated on a trade date every venue holds a full "
+        "session, before look-through; fewer on a venue's holiday or half day, none when every venue is closed.",
     )
     explode_constituents: bool = Field(
         default=True, description="Add constituent-exposure rows for every ETF/ETC trade (look-through)."
@@ -159,26 +177,46 @@ def trades_1d(
     clickhouse: ClickHouseResource,
     generation: GenerationSettings,
 ) -> dg.MaterializeResult:
-    """Daily trade fact: every trade of the trade date in the instruments whose exchange holds a session,
-    plus one look-through row per constituent of each ETF/ETC trade (the map in force that day), with
-    notional and P&L in USD at the day's FX rates. Each date is swapped in whole; a date on which every
-    venue is closed is loaded empty."""
+    """Daily trade fact: every trade of the trade date, generated (source synthetic) or read from the files
+    landed in $PIVOT_LANDING_DIR/trades/ (source landed), plus one look-through row per constituent of
+    each ETF/ETC trade (the map in force that day), with notional and P&L in USD at the day's FX rates.
+    Each date is swapped in whole; a date on which every venue is closed is loaded empty. A landed day
+    with no file, or a refused file, fails the run before any date of it is changed."""
     try:
         reference = read_reference_data(clickhouse)
     except MissingReferenceDataError as error:
         raise dg.Failure(str(error), allow_retries=False) from error
-    loads = []
-    for day in partition_days(context):
+    days = partition_days(context)
+    landed = {}
+    if config.source == LANDED:
         try:
-            load = load_trade_date(
-                clickhouse,
-                day,
-                reference,
-                trades_per_day=config.trades_per_day,
-                seed=generation.seed,
-                explode=config.explode_constituents,
-                chunk_rows=config.chunk_rows,
-            )
+            landed = landed_days(landing_dir() / TRADES_FOLDER, days, reference.instruments)
+        except LandedFileError as error:
+            raise dg.Failure(f"landed trades refused, no trade date changed: {error}", allow_retries=False) from error
+    digests: dict = {}
+    loads = []
+    for day in days:
+        try:
+            if config.source == LANDED:
+                load = load_landed_trade_date(
+                    clickhouse,
+                    day,
+                    reference,
+                    landed[day],
+                    explode=config.explode_constituents,
+                    chunk_rows=config.chunk_rows,
+                    digests=digests,
+                )
+            else:
+                load = load_trade_date(
+                    clickhouse,
+                    day,
+                    reference,
+                    trades_per_day=config.trades_per_day,
+                    seed=generation.seed,
+                    explode=config.explode_constituents,
+                    chunk_rows=config.chunk_rows,
+                )
         except MissingFxRateError as error:
             raise dg.Failure(str(error), allow_retries=False) from error
         context.log.info(load.summary())
@@ -188,6 +226,7 @@ def trades_1d(
     metadata = {
         # A range run reports once for all its dates: the per-date count only when it is one date.
         **row_counts(_table_rows(clickhouse, "trades_1d"), totals.rows if len(loads) == 1 else None),
+        **source_metadata(config, generation.seed, loads),
         "rows_loaded": dg.MetadataValue.int(totals.rows),
         "parent_rows": dg.MetadataValue.int(totals.parent_rows),
         "constituent_rows": dg.MetadataValue.int(totals.constituent_rows),
@@ -210,6 +249,33 @@ def trades_1d(
             preview = clickhouse.query_polars(for_date(sql, loads[0].trade_date) + "\nLIMIT 5")
             metadata[f"preview_{name}"] = markdown_table(preview, 5)
     return dg.MaterializeResult(metadata=metadata)
+
+
+# Metadata keys the sensors read back from a date's latest materialization (pipeline.sensors.trade_sources).
+SOURCE_KEY = "pivot/source"
+SEED_KEY = "pivot/seed"
+TRADES_PER_DAY_KEY = "pivot/trades_per_day"
+LANDED_FILES_KEY = "pivot/landed_files"
+
+
+def source_metadata(config: TradesConfig, seed: int, loads: list[DayLoad]) -> dict:
+    """Where the run's trades came from, as the UI shows it per materialization: synthetic with its
+    seed and size, or landed with every file (the dates it gave, its rows, its SHA-256)."""
+    if config.source != LANDED:
+        return {
+            SOURCE_KEY: "synthetic",
+            SEED_KEY: dg.MetadataValue.int(seed),
+            TRADES_PER_DAY_KEY: dg.MetadataValue.int(config.trades_per_day),
+        }
+    rows = [
+        {"file": f.name, "trade_date": str(load.trade_date), "rows": f.rows, "sha256": f.sha256[:12]}
+        for load in loads
+        for f in load.landed_files
+    ]
+    files = pl.DataFrame(
+        rows, schema={"file": pl.String, "trade_date": pl.String, "rows": pl.Int64, "sha256": pl.String}
+    )
+    return {SOURCE_KEY: "landed", LANDED_FILES_KEY: markdown_table(files, limit=50)}
 
 
 @dg.asset(

@@ -14,6 +14,7 @@ import polars as pl
 from pipeline.assets import pivot
 from pipeline.assets.metadata import check_result, partition_days
 from pipeline.partitions import trade_date_partitions
+from pipeline.pivot.calendars import EXCHANGE_CALENDARS, has_calendar, session
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.settings import CLICKHOUSE_POOL
 
@@ -24,6 +25,7 @@ NO_DUPLICATE_TRADE_ROWS = "no_duplicate_trade_rows"
 GREEKS_WITHIN_SPEC_RANGES = "greeks_within_spec_ranges"
 ROLLUP_MATCHES_FACT = "rollup_matches_fact"
 USD_MATCHES_DAY_RATES = "usd_matches_day_rates"
+LANDED_TRADES_ON_CLOSED_VENUES = "landed_trades_on_closed_venues"
 
 WEIGHT_TOLERANCE = 1e-6
 # Look-through notional is weight x parent notional in floating point.
@@ -299,6 +301,47 @@ def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: Clic
     )
 
 
+@dg.asset_check(
+    asset=pivot.trades_1d,
+    name=LANDED_TRADES_ON_CLOSED_VENUES,
+    pool=CLICKHOUSE_POOL,
+    partitions_def=trade_date_partitions,
+)
+def landed_trades_on_closed_venues(
+    context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
+) -> dg.AssetCheckResult:
+    """Traded rows on a date their venue was closed (weekend, holiday, closure): loaded as the desk landed
+    them, but worth a look (a wrong trade_date, a time-zone slip). The calendar is the venue's when it has
+    one in pipeline.pivot.calendars, else the instrument's listing exchange's; a venue and exchange without
+    a calendar are not judged. A warning, not blocking: the trades are real."""
+    days = partition_days(context)
+    traded = _per_day(
+        clickhouse,
+        days,
+        "SELECT t.trade_date AS trade_date, toString(t.venue) AS venue, toString(i.exchange) AS exchange, "
+        "count() AS trades FROM pivot.trades_1d AS t LEFT JOIN pivot.instruments AS i ON i.symbol = t.symbol "
+        "WHERE t.trade_date = {day:Date} AND t.is_constituent_exposure = 0 "
+        "GROUP BY trade_date, venue, exchange ORDER BY venue, exchange",
+    )
+    calendar = pl.when(pl.col("venue").is_in(list(EXCHANGE_CALENDARS)))
+    traded = traded.with_columns(calendar=calendar.then(pl.col("venue")).otherwise(pl.col("exchange")))
+    closed = [
+        has_calendar(code) and session(code, day) is None
+        for day, code in traded.select("trade_date", "calendar").iter_rows()
+    ]
+    failing = traded.filter(pl.Series(closed, dtype=pl.Boolean)) if traded.height else traded
+    return check_result(
+        failing,
+        {
+            "trade_dates": dg.MetadataValue.int(len(days)),
+            "trades_on_closed_venues": dg.MetadataValue.int(int(failing["trades"].sum()) if failing.height else 0),
+        },
+        "every traded row is on a date its venue holds a session",
+        "(trade_date, venue) groups traded on a date their venue was closed",
+        severity=dg.AssetCheckSeverity.WARN,
+    )
+
+
 pivot_checks = [
     constituent_weights_sum_to_one,
     look_through_consistent,
@@ -306,6 +349,7 @@ pivot_checks = [
     greeks_within_spec_ranges,
     usd_matches_day_rates,
     rollup_matches_fact,
+    landed_trades_on_closed_venues,
 ]
 
 defs = dg.Definitions(asset_checks=pivot_checks)

@@ -80,6 +80,11 @@ def calendar_code(exchange: str) -> str:
         ) from None
 
 
+def has_calendar(exchange: str) -> bool:
+    """Whether `exchange` maps to a calendar (landed instruments may name exchanges that do not)."""
+    return exchange in EXCHANGE_CALENDARS
+
+
 def _ms(values) -> np.ndarray:
     return values.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 

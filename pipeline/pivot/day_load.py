@@ -1,31 +1,45 @@
-"""Loading one trade date into `pivot.trades_1d`: generate, explode, convert to USD, swap the day in whole.
+"""Loading one trade date into `pivot.trades_1d`: generate or read the base trades, explode, convert to
+USD, swap the day in whole.
 
-Dagster-free and client-free: the `pivot/trades_1d` asset and the benchmarks call
-`load_trade_date` with a store, the ClickHouse resource or anything with its two
-methods (`TradeStore`). The store's `replace_partition` writes the streamed
-chunks into staging and swaps the partition, so a failed load leaves the day as
-it was.
+Dagster-free and client-free: the `pivot/trades_1d` asset and the benchmarks call `load_trade_date`
+(synthetic trades) or `load_landed_trade_date` (a desk's landed files, checked first by
+`landed_days`) with a store, the ClickHouse resource or anything with its two methods
+(`TradeStore`). Both sources go through one path (`_load_day`): base trades streamed in chunks ->
+`explosion.streamed_day` -> `fx.to_reporting_currency` -> the store's `replace_partition`, which
+writes the chunks into staging and swaps the partition, so a failed load leaves the day as it was.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 import polars as pl
 
 from pipeline.failpoints import failpoint
-from pipeline.pivot.calendars import ALL_VENUES_CLOSED, open_exchanges
+from pipeline.pivot.calendars import ALL_VENUES_CLOSED, has_calendar, open_exchanges
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates, to_reporting_currency
+from pipeline.pivot.landed.files import content_digest
+from pipeline.pivot.landed.trades import (
+    DEFAULT_LANDED_CHUNK,
+    LandedTradeDay,
+    NoLandedTradesError,
+    dates_in_files,
+    landed_trade_day,
+    trade_files,
+)
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
-from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trade_chunks
+from pipeline.pivot.trade_generation import generate_trade_chunks
+from pipeline.settings import TRADE_SOURCES
 
 TOP_LEVEL_EXPOSURE_TYPES = ("Direct", "ETF", "ETC")
+SYNTHETIC, LANDED = TRADE_SOURCES
 
 
 class TradeStore(Protocol):
@@ -63,6 +77,15 @@ def read_reference_data(store: TradeStore) -> ReferenceData:
 
 
 @dataclass(frozen=True)
+class LandedFile:
+    """A landed trade file a day was loaded from: its name, the day's rows in it, its content hash."""
+
+    name: str
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class DayLoad:
     """What one trade date's load wrote, and where its time went."""
 
@@ -81,13 +104,23 @@ class DayLoad:
     by_exposure_type: pl.DataFrame
     # True when no listing exchange held a session: the day is loaded empty, by design.
     all_venues_closed: bool = False
+    # Where the base trades came from: SYNTHETIC (with its seed and size) or LANDED (with its files).
+    source: str = SYNTHETIC
+    seed: int | None = None
+    trades_per_day: int | None = None
+    landed_files: tuple[LandedFile, ...] = ()
 
     def summary(self) -> str:
+        origin = (
+            f"landed from {', '.join(f'{f.name} ({f.rows:,})' for f in self.landed_files) or 'no file'}"
+            if self.source == LANDED
+            else f"synthetic, seed {self.seed}"
+        )
         if self.all_venues_closed:
-            return f"{self.trade_date}: {ALL_VENUES_CLOSED}, loaded empty (0 rows)"
+            return f"{self.trade_date}: {ALL_VENUES_CLOSED}, loaded empty (0 rows; {origin})"
         return (
             f"{self.trade_date}: {self.rows:,} rows loaded ({self.parent_rows:,} traded, "
-            f"{self.constituent_rows:,} look-through)"
+            f"{self.constituent_rows:,} look-through; {origin})"
         )
 
 
@@ -115,6 +148,69 @@ class LoadTotals:
         return cls(trade_dates=len(loads), **summed)
 
 
+def landed_days(directory: Path, days: Iterable[date], instruments: pl.DataFrame) -> dict[date, LandedTradeDay | None]:
+    """Every requested day's landed trades in `directory`, every file checked (against
+    `instruments`: symbols known), before any day is loaded, so a refused file or a missing day
+    fails the run with nothing changed. A day no file holds is None when every listing exchange is
+    closed on it (loaded empty, as a synthetic day); otherwise it raises NoLandedTradesError naming
+    the folder and the date. Raises LandedFileError for a bad file."""
+    paths = trade_files(directory)
+    dates = dates_in_files(paths)
+    exchanges = _listing_exchanges(instruments)
+    out: dict[date, LandedTradeDay | None] = {}
+    for day in days:
+        if not any(day in held for held in dates.values()) and not open_exchanges(exchanges, day):
+            out[day] = None
+            continue
+        if not paths:
+            raise NoLandedTradesError(
+                directory / f"*{day}*",
+                f"no landed trades for {day} in {directory} (the folder holds no trade file): land a file with "
+                f"trades of {day}, or a header-only file named with the date (e.g. trades_{day}.csv) to load "
+                "the day empty",
+            )
+        out[day] = landed_trade_day(paths, day, instruments, dates)
+    return out
+
+
+def load_landed_trade_date(
+    store: TradeStore,
+    trade_date: date,
+    reference: ReferenceData,
+    landed: LandedTradeDay | None,
+    *,
+    explode: bool = True,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    reporting_currency: bool = True,
+    digests: dict[Path, str] | None = None,
+    read_rows: int = DEFAULT_LANDED_CHUNK,
+) -> DayLoad:
+    """Load `trade_date` from its landed trades (`landed_days`), through the same stream, explosion,
+    conversion and swap as a synthetic day. `landed` None: every venue closed, no file, loaded empty.
+    `digests` caches the files' content hashes across the days of a range."""
+    digests = {} if digests is None else digests
+    files = ()
+    if landed is not None:
+        for path in landed.files:
+            if path not in digests:
+                digests[path] = content_digest(path)
+        files = tuple(LandedFile(p.name, landed.rows_by_file[p], digests[p]) for p in landed.files)
+
+    def base_trades() -> Iterator[pl.DataFrame]:
+        return iter(()) if landed is None else landed.chunks(read_rows)
+
+    return _load_day(
+        store,
+        trade_date,
+        reference,
+        base_trades,
+        explode=explode,
+        chunk_rows=chunk_rows,
+        reporting_currency=reporting_currency,
+        source={"source": LANDED, "landed_files": files},
+    )
+
+
 def load_trade_date(
     store: TradeStore,
     trade_date: date,
@@ -131,16 +227,41 @@ def load_trade_date(
     closed is loaded empty. A currency with no rate on the date fails the load before the swap.
     `reporting_currency=False` exists only to measure the conversion's cost (benchmarks): the USD
     columns are then left at their default 0."""
+    return _load_day(
+        store,
+        trade_date,
+        reference,
+        # Generation is streamed too: one chunk of base trades at a time, never the whole day.
+        lambda: generate_trade_chunks(trade_date, trades_per_day, reference.instruments, seed),
+        explode=explode,
+        chunk_rows=chunk_rows,
+        reporting_currency=reporting_currency,
+        source={"source": SYNTHETIC, "seed": seed, "trades_per_day": trades_per_day},
+    )
+
+
+def _load_day(
+    store: TradeStore,
+    trade_date: date,
+    reference: ReferenceData,
+    base_trades: Callable[[], Iterator[pl.DataFrame]],
+    *,
+    explode: bool,
+    chunk_rows: int,
+    reporting_currency: bool,
+    source: Mapping,
+) -> DayLoad:
+    """The one load path of both sources: base trades (in TRADE_SCHEMA, chunk by chunk) -> look-through
+    -> USD -> staging -> REPLACE PARTITION; then the day's totals read back."""
     generated = {"seconds": 0.0, "chunks": 0}
     converted = {"seconds": 0.0}
-    rates = DayRates.of(reference.fx_rates, trade_date, LOW_CARDINALITY["currency"].categories.to_list())
+    rates = DayRates.of(reference.fx_rates, trade_date)
 
     def trade_chunks() -> Iterator[pl.DataFrame]:
-        # Generation is streamed too: one chunk of base trades at a time, never the whole day.
-        source = generate_trade_chunks(trade_date, trades_per_day, reference.instruments, seed)
+        produced = base_trades()
         while True:
             started = time.perf_counter()
-            chunk = next(source, None)
+            chunk = next(produced, None)
             generated["seconds"] += time.perf_counter() - started
             if generated["chunks"] == 0:
                 failpoint("trades_1d.generated")
@@ -195,9 +316,12 @@ def load_trade_date(
         seconds_load=load_seconds,
         by_exposure_type=by_exposure,
         all_venues_closed=rows == 0 and not open_exchanges(_listing_exchanges(reference.instruments), trade_date),
+        **source,
     )
 
 
 def _listing_exchanges(instruments: pl.DataFrame) -> list[str]:
+    """The listing exchanges of the tradeable instruments that have a calendar (an instrument landed
+    with an exchange the calendars do not know, or none, as a cash line, decides no session)."""
     tradeable = instruments.filter(pl.col("instrument_type") != "Index")
-    return sorted(set(tradeable["exchange"].cast(pl.String).to_list()))
+    return sorted(e for e in set(tradeable["exchange"].cast(pl.String).to_list()) if has_calendar(e))

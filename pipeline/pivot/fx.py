@@ -252,21 +252,20 @@ def build_fx_rates(seed: int, start: date, end: date, landing_root: Path) -> tup
 
 @dataclass(frozen=True)
 class DayRates:
-    """One trade date's rate per currency, laid out by the fact's currency Enum codes (NaN: no rate)."""
+    """One trade date's rate per currency (the currencies pivot.fx_rates holds on that date)."""
 
     trade_date: date
-    categories: list[str]
-    by_code: np.ndarray
+    currencies: list[str]
+    rates: list[float]
 
     @classmethod
-    def of(cls, fx_rates: pl.DataFrame, trade_date: date, categories: list[str]) -> DayRates:
+    def of(cls, fx_rates: pl.DataFrame, trade_date: date) -> DayRates:
         day = fx_rates.filter(pl.col("rate_date") == trade_date)
-        known = dict(zip(day["currency"].cast(pl.String).to_list(), day["rate_to_usd"].to_list()))
-        return cls(trade_date, list(categories), np.array([known.get(c, np.nan) for c in categories]))
+        return cls(trade_date, day["currency"].cast(pl.String).to_list(), day["rate_to_usd"].to_list())
 
     def missing(self, currencies: list[str]) -> list[str]:
-        position = {c: i for i, c in enumerate(self.categories)}
-        return sorted(c for c in currencies if c not in position or np.isnan(self.by_code[position[c]]))
+        known = set(self.currencies)
+        return sorted(c for c in currencies if c not in known)
 
     def error(self, missing: list[str]) -> MissingFxRateError:
         return MissingFxRateError(
@@ -281,10 +280,11 @@ def to_reporting_currency(chunk: pl.DataFrame, rates: DayRates) -> pl.DataFrame:
     """The chunk with notional_usd and pnl_usd: each row's value times the rate of the row's own
     currency on the trade date (USD rows exactly equal). A row whose currency has no rate fails
     the load, naming the currencies and the date; never a silent 0 or 1."""
-    codes = chunk["currency"].to_physical().to_numpy()
-    rate = rates.by_code[codes]
-    if np.isnan(rate).any():
-        raise rates.error(sorted({rates.categories[c] for c in np.unique(codes[np.isnan(rate)])}))
+    # The currency column is an open vocabulary (strings): one hash lookup per row, in Rust.
+    rate = chunk["currency"].replace_strict(rates.currencies, rates.rates, default=None, return_dtype=pl.Float64)
+    if rate.null_count():
+        raise rates.error(chunk.filter(rate.is_null())["currency"].unique().sort().to_list())
+    rate = rate.to_numpy()
     # Inserted in place after pnl (the fact's column order): no copy, no re-selection of the chunk.
     at = chunk.get_column_index("pnl") + 1
     chunk = chunk.clone()

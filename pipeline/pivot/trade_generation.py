@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from pipeline.pivot.calendars import sessions
+from pipeline.pivot.calendars import has_calendar, sessions
 from pipeline.pivot.instruments import (
     ASSET_CLASSES,
     COUNTRIES,
@@ -91,10 +91,8 @@ def _vocabulary(values) -> pl.Enum:
     return pl.Enum(sorted(set(values)))
 
 
-# The fact's LowCardinality columns are Enums over closed vocabularies: their Arrow form is the
-# integer codes plus a fixed dictionary, handed to ClickHouse without re-encoding (a Categorical
-# is re-encoded on every to_arrow(): ~2 s of CPU per 20M-row day). A value outside its vocabulary
-# fails the cast, naming the column and the value.
+# The generator's vocabularies: closed lists it draws from, as Polars Enums (cheap to gather and
+# compare while a day is generated).
 LOW_CARDINALITY: dict[str, pl.Enum] = {
     "desk": _vocabulary(DESKS),
     "book": _vocabulary(_every_book()),
@@ -111,6 +109,29 @@ LOW_CARDINALITY: dict[str, pl.Enum] = {
     "exposure_type": _vocabulary(EXPOSURE_TYPES),
     "sector": _vocabulary(INSTRUMENT_SECTORS),
 }
+# The fact's open vocabularies: a real book names its own desks, books, strategies, venues and
+# counterparties, and its instruments bring their own asset classes, products, types, currencies
+# and sectors (Cash, Money Market, Futures from issuers' holdings files). They are plain strings in
+# the fact schema, for the synthetic and the landed source alike (LowCardinality(String) in
+# ClickHouse). Strings rather than Categoricals: both keep the Arrow path into chDB, and strings
+# need no dictionary per chunk (benchmarks/experiments/open_vocabulary.py, README "Performance").
+OPEN_VOCABULARY_COLUMNS = [
+    "desk",
+    "book",
+    "strategy",
+    "country",
+    "venue",
+    "asset_class",
+    "product",
+    "instrument_type",
+    "currency",
+    "counterparty",
+    "risk_bucket",
+    "scenario",
+    "sector",
+]
+# What the pipeline itself decides stays closed: the region (AMER, EMEA, APAC) and the exposure type.
+CLOSED_VOCABULARY_COLUMNS = ["region", "exposure_type"]
 
 # Column order and types of pivot.trades_1d (ddl/clickhouse/030_trades_1d.sql; a test keeps them equal).
 TRADE_SCHEMA: dict[str, pl.DataType] = {
@@ -122,25 +143,25 @@ TRADE_SCHEMA: dict[str, pl.DataType] = {
     "fund_id": pl.UInt32,
     "portfolio_id": pl.UInt64,
     "account_id": pl.UInt64,
-    "desk": LOW_CARDINALITY["desk"],
-    "book": LOW_CARDINALITY["book"],
-    "strategy": LOW_CARDINALITY["strategy"],
+    "desk": pl.String,
+    "book": pl.String,
+    "strategy": pl.String,
     "region": LOW_CARDINALITY["region"],
-    "country": LOW_CARDINALITY["country"],
-    "venue": LOW_CARDINALITY["venue"],
-    "asset_class": LOW_CARDINALITY["asset_class"],
-    "product": LOW_CARDINALITY["product"],
-    "instrument_type": LOW_CARDINALITY["instrument_type"],
+    "country": pl.String,
+    "venue": pl.String,
+    "asset_class": pl.String,
+    "product": pl.String,
+    "instrument_type": pl.String,
     "symbol": pl.String,
     "parent_symbol": pl.String,
-    "currency": LOW_CARDINALITY["currency"],
+    "currency": pl.String,
     "counterparty": pl.String,
-    "risk_bucket": LOW_CARDINALITY["risk_bucket"],
-    "scenario": LOW_CARDINALITY["scenario"],
+    "risk_bucket": pl.String,
+    "scenario": pl.String,
     "underlying_symbol": pl.String,
     "exposure_type": LOW_CARDINALITY["exposure_type"],
     "is_constituent_exposure": pl.UInt8,
-    "sector": LOW_CARDINALITY["sector"],
+    "sector": pl.String,
     "weight": pl.Float64,
     "quantity": pl.Float64,
     "price": pl.Float64,
@@ -312,8 +333,10 @@ DEFAULT_TRADE_CHUNK = 250_000  # base trades per generated chunk: bounds generat
 def _session_arrays(exchanges: list[str], trade_date: date) -> dict[str, np.ndarray]:
     """Per instrument: whether its exchange holds a session on the date, the session's open, lunch
     break and trading length (UTC ms), and its length as a share of a full session (half days)."""
-    by_exchange = sessions(exchanges, trade_date)
-    found = [by_exchange[e] for e in exchanges]
+    # An instrument landed with an exchange that has no calendar (or none: a cash line) is never
+    # generated: no session is known for it.
+    by_exchange = sessions([e for e in exchanges if has_calendar(e)], trade_date)
+    found = [by_exchange.get(e) for e in exchanges]
     return {
         "is_open": np.array([s is not None for s in found], dtype=bool),
         "open_ms": np.array([s.open_ms if s else 0 for s in found], dtype=np.int64),
