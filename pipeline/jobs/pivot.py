@@ -3,7 +3,8 @@
 The rollup rides in the same job as its fact, so a scheduled or backfilled
 date always gets its rollup rebuilt right after the fact is swapped in; the
 reference refresh is what the landed-composition sensor requests, the FX refresh
-what the landed-FX sensor requests.
+what the landed-FX sensor requests, and the daily job with source=landed what the
+landed-trades sensor requests.
 """
 
 import dagster as dg
@@ -20,7 +21,8 @@ pivot_daily_job = dg.define_asset_job(
     "pivot_daily",
     selection=[pivot.trades_1d, pivot.trades_1d_rollup],
     partitions_def=trade_date_partitions,
-    description="Generate, explode and load one trade date, then rebuild its rollup.",
+    description="Load one trade date (generated, or landed with source=landed; the landed-trades sensor's "
+    "runs), explode and swap it in, then rebuild its rollup.",
 )
 pivot_daily_schedule = dg.build_schedule_from_partitioned_job(pivot_daily_job, hour_of_day=6, minute_of_hour=0)
 

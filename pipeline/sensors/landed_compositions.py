@@ -7,7 +7,9 @@ store admits one process at a time, and sensors run in the daemon). A valid
 file requests one run of `pivot_reference_refresh`: reload pivot/constituents
 (which applies the landed files), then re-explode and re-roll every already
 materialized trade date on or after the new effective date that the new period
-covers. An invalid file is reported in the tick's log and skip reason and
+covers, each from the source it was loaded from (a landed day from its landed
+trades, a synthetic day from its seed: one run per range of dates loaded alike,
+`pipeline.sensors.trade_sources`). An invalid file is reported in the tick's log and skip reason and
 changes nothing. The cursor maps each file name to its content hash, so each
 version of a file is handled exactly once.
 """
@@ -24,6 +26,7 @@ from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landing import LandingFileResult, merge_landed_files, period_end, validate_landed_files
 from pipeline.resources.generation import GenerationSettings
+from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import landing_dir
 
 
@@ -80,23 +83,31 @@ def pivot_landed_constituents(context: dg.SensorEvaluationContext, generation: G
 
     materialized = context.instance.get_materialized_partitions(pivot.trades_1d.key)
     dates = affected_trade_dates(valid, materialized, generation.seed)
+    files = ",".join(f"{r.path.name}:{r.digest}" for r in valid)
     tags = {"pivot/landed_files": ",".join(r.path.name for r in valid)[:200]}
-    if dates:
-        # One range run: constituents first, then the dates in order, rollups after their facts.
-        tags.update({"dagster/asset_partition_range_start": dates[0], "dagster/asset_partition_range_end": dates[-1]})
-        selection = [pivot.constituents.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key]
-    else:
-        selection = [pivot.constituents.key]
-    run_key = hashlib.sha256(",".join(f"{r.path.name}:{r.digest}" for r in valid).encode()).hexdigest()[:32]
-    context.log.info(
-        "requesting a reload of pivot/constituents"
-        + (
-            f" and re-explosion of {len(dates)} trade dates {dates[0]}..{dates[-1]}"
-            if dates
-            else " (no materialized trade date is affected)"
+    if not dates:
+        context.log.info("requesting a reload of pivot/constituents (no materialized trade date is affected)")
+        run_key = hashlib.sha256(files.encode()).hexdigest()[:32]
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=[pivot.constituents.key], tags=tags)],
+            cursor=cursor,
         )
+    # One run per range of dates loaded the same way: a landed day re-explodes from its own landed
+    # trades, a synthetic day from its seed, never one over the other. Each run reloads the map first
+    # (idempotent), then its dates in order, rollups after their facts.
+    ranges = ranges_by_source(context.instance, dates)
+    selection = [pivot.constituents.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key]
+    context.log.info(
+        f"requesting a reload of pivot/constituents and re-explosion of {len(dates)} trade dates in "
+        f"{len(ranges)} run(s): {', '.join(r.describe() for r in ranges)}"
     )
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, asset_selection=selection, tags=tags)],
-        cursor=cursor,
-    )
+    requests = [
+        dg.RunRequest(
+            run_key=hashlib.sha256(f"{files}|{r.first}|{r.last}".encode()).hexdigest()[:32],
+            asset_selection=selection,
+            tags={**tags, **r.tags()},
+            run_config=r.run_config(),
+        )
+        for r in ranges
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=cursor)

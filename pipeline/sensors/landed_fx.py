@@ -5,7 +5,8 @@ Each tick validates the landed FX files with the pure rules of `pipeline.pivot.f
 ClickHouse store: the embedded store admits one process at a time, and sensors run in the daemon).
 A valid new or changed file, or a removed one, requests one run of `pivot_fx_refresh`: reload
 pivot/fx_rates, then re-load and re-roll the already materialized trade dates in the range the file
-covers now or covered before (a removed or shortened file puts the synthetic rates back). An
+covers now or covered before (a removed or shortened file puts the synthetic rates back), each from the
+source it was loaded from (one run per range of dates loaded alike, `pipeline.sensors.trade_sources`). An
 invalid file is reported in the tick's log and skip reason and requests nothing (the asset would
 refuse it). The cursor maps each file name to its content hash and the dates it covered, so each
 version of a file is handled exactly once.
@@ -20,6 +21,7 @@ import dagster as dg
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_fx_refresh_job
 from pipeline.pivot.fx import FxFileResult, fx_landing_dir, validate_fx_files
+from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import landing_dir
 
 
@@ -92,15 +94,28 @@ def pivot_landed_fx_rates(context: dg.SensorEvaluationContext) -> dg.SensorResul
     materialized = context.instance.get_materialized_partitions(pivot.trades_1d.key)
     dates = affected_trade_dates(windows, materialized)
     tags = {"pivot/landed_fx_files": ",".join(changed)[:200]}
-    selection = [pivot.fx_rates.key]
-    if dates:
-        tags.update({"dagster/asset_partition_range_start": dates[0], "dagster/asset_partition_range_end": dates[-1]})
-        selection += [pivot.trades_1d.key, pivot.trades_1d_rollup.key]
-    context.log.info(
-        "requesting a reload of pivot/fx_rates"
-        + (f" and of {len(dates)} trade dates {dates[0]}..{dates[-1]}" if dates else " (no materialized date affected)")
-    )
     run_key = hashlib.sha256(cursor.encode()).hexdigest()[:32]
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=run_key, asset_selection=selection, tags=tags)], cursor=cursor
+    if not dates:
+        context.log.info("requesting a reload of pivot/fx_rates (no materialized date affected)")
+        return dg.SensorResult(
+            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=[pivot.fx_rates.key], tags=tags)],
+            cursor=cursor,
+        )
+    # One run per range of dates loaded alike: a landed day reloads from its landed trades, a synthetic
+    # day from its seed (pipeline.sensors.trade_sources); each run reloads the rates first (idempotent).
+    ranges = ranges_by_source(context.instance, dates)
+    context.log.info(
+        f"requesting a reload of pivot/fx_rates and of {len(dates)} trade dates in {len(ranges)} run(s): "
+        + ", ".join(r.describe() for r in ranges)
     )
+    selection = [pivot.fx_rates.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key]
+    requests = [
+        dg.RunRequest(
+            run_key=f"{run_key}-{r.first}-{r.last}",
+            asset_selection=selection,
+            tags={**tags, **r.tags()},
+            run_config=r.run_config(),
+        )
+        for r in ranges
+    ]
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
