@@ -31,7 +31,7 @@ from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
-SECTIONS = ("pivot", "limit", "naive", "dagster", "memory", "postgres")
+SECTIONS = ("pivot", "landed", "limit", "naive", "dagster", "memory", "postgres")
 
 # The issue's targets, checked against every run.
 TARGET_RATIO_TO_LIMIT = 0.8
@@ -42,6 +42,8 @@ TARGET_PG_RATIO_TO_COPY = 0.8
 TARGET_PG_RATIO_TO_TO_SQL = 10
 TARGET_ROLLUP_SPEEDUP = 10
 TARGET_DAGSTER_OVERHEAD_SHARE = 0.10
+TARGET_LANDED_THROUGHPUT_RATIO = 0.9  # issue 11: a landed Parquet day >= 0.9 x the synthetic path
+TARGET_LANDED_RSS_RATIO = 1.1  # and its peak RSS within 10 % of it
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -209,6 +211,29 @@ def measure(options: argparse.Namespace) -> dict:
                     result_rows=runs[0]["queries"][query]["result_rows"],
                 )
             )
+
+    if "landed" in sections:
+        print(f"landed: the same {options.trades_per_day:,} base trades, generated vs read from Parquet", flush=True)
+        by_mode = {}
+        for mode in ("synthetic", "landed"):
+            runs = raw[f"landed_{mode}"] = repeat("landed", {**day, "mode": mode}, n, f"landed {mode}")
+            extra = {"base_rows": runs[0]["base_rows"]}
+            if mode == "landed":
+                extra["file_mb"] = runs[0]["file_mb"]
+                extra["seconds_check"] = round(statistics.median(r["seconds_check"] for r in runs), 3)
+            by_mode[mode] = figure(
+                f"landed.{mode}_day",
+                runs[0]["rows"],
+                [r["seconds"] for r in runs],
+                [r["peak_rss_mb"] for r in runs],
+                group="landed",
+                seconds_base_trades=round(statistics.median(r["seconds_base_trades"] for r in runs), 3),
+                **extra,
+            )
+        landed, synthetic = by_mode["landed"], by_mode["synthetic"]
+        landed["throughput_vs_synthetic"] = round(landed["rows_per_s"] / synthetic["rows_per_s"], 3)
+        landed["peak_rss_vs_synthetic"] = round(landed["peak_rss_mb"] / synthetic["peak_rss_mb"], 3)
+        figures += [synthetic, landed]
 
     if "limit" in sections:
         print("limit: the engine alone ingesting the same rows", flush=True)
@@ -402,6 +427,20 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
             rollup["speedup_vs_raw_group_by"],
             f">= {TARGET_ROLLUP_SPEEDUP}",
             rollup["speedup_vs_raw_group_by"] >= TARGET_ROLLUP_SPEEDUP,
+        )
+    landed = named.get("landed.landed_day")
+    if landed:
+        target(
+            "landed Parquet day throughput / synthetic day",
+            landed["throughput_vs_synthetic"],
+            f">= {TARGET_LANDED_THROUGHPUT_RATIO}",
+            landed["throughput_vs_synthetic"] >= TARGET_LANDED_THROUGHPUT_RATIO,
+        )
+        target(
+            "landed Parquet day peak RSS / synthetic day",
+            landed["peak_rss_vs_synthetic"],
+            f"<= {TARGET_LANDED_RSS_RATIO}",
+            landed["peak_rss_vs_synthetic"] <= TARGET_LANDED_RSS_RATIO,
         )
     for executor in ("in_process",):
         run = named.get(f"pivot.dagster_materialize_{executor}")

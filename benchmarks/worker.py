@@ -451,8 +451,76 @@ def task_postgres(args: dict) -> dict:
             local_postgres.stop()
 
 
+def _write_landed_day(path: Path, day: date, n: int, seed: int, instruments) -> int:
+    """The synthetic day's base trades (what a desk lands: no instrument-determined column) written
+    to one Parquet file chunk by chunk, so writing it costs this process no day-sized frame."""
+    import pyarrow.parquet as pq
+
+    from pipeline.pivot.landed.trades import BASE_TRADE_COLUMNS
+    from pipeline.pivot.trade_generation import generate_trade_chunks
+
+    rows, writer = 0, None
+    try:
+        for chunk in generate_trade_chunks(day, n, instruments, seed):
+            table = chunk.select(BASE_TRADE_COLUMNS).to_arrow()
+            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table)
+            rows += chunk.height
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def task_landed(args: dict) -> dict:
+    """One day loaded as the trades_1d asset loads it, from one source per process (a fresh process
+    each, so peak RSS compares): `synthetic` generates the day; `landed` reads the same base trades
+    from a Parquet file written beforehand (landed_days checks the file, then it streams)."""
+    from pipeline.pivot.day_load import landed_days, load_landed_trade_date, load_trade_date, read_reference_data
+
+    day, n, seed, chunk_rows, mode = (
+        date.fromisoformat(args["date"]),
+        args["trades_per_day"],
+        args["seed"],
+        args["chunk_rows"],
+        args["mode"],
+    )
+    sampler = RssSampler()
+    out: dict = {"mode": mode}
+    with temporary_directory("landed") as tmp:
+        clickhouse, instruments, _ = _store_with_reference_data(tmp / "store", seed)
+        trades_dir = tmp / "trades"
+        trades_dir.mkdir()
+        if mode == "landed":
+            out["file_rows"] = _write_landed_day(trades_dir / f"trades_{day}.parquet", day, n, seed, instruments)
+            out["file_mb"] = round((trades_dir / f"trades_{day}.parquet").stat().st_size / MB, 1)
+        gc.collect()
+        reference = read_reference_data(clickhouse)
+        out["baseline_rss_mb"] = round(psutil.Process().memory_info().rss / MB, 1)
+        window: dict = {}
+        with sampler.window(window):
+            if mode == "landed":
+                checked = time.perf_counter()
+                landed = landed_days(trades_dir, [day], reference.instruments)[day]
+                out["seconds_check"] = time.perf_counter() - checked
+                loaded = load_landed_trade_date(clickhouse, day, reference, landed, chunk_rows=chunk_rows)
+            else:
+                loaded = load_trade_date(clickhouse, day, reference, trades_per_day=n, seed=seed, chunk_rows=chunk_rows)
+        out.update(
+            seconds=window["seconds"],
+            peak_rss_mb=window["peak_rss_mb"],
+            rows=loaded.rows,
+            base_rows=loaded.parent_rows,
+            seconds_base_trades=loaded.seconds_generate,
+            notional=loaded.notional,
+        )
+    sampler.close()
+    return out
+
+
 TASKS = {
     "pivot": task_pivot,
+    "landed": task_landed,
     "limit": task_limit,
     "naive": task_naive,
     "memory": task_memory,
