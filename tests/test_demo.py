@@ -21,7 +21,8 @@ from pipeline.demo import stage_definitions
 from pipeline.partitions import month_partitions, trade_date_partitions
 from pipeline.resources.local_postgres import create_database_if_missing, drop_database
 from pipeline.settings import REPO_ROOT
-from tests.test_operations_server import CHROMIUM, CHROMIUM_ARGS, DagsterServer, _free_port
+from tests.browser import chromium_page
+from tests.test_operations_server import DagsterServer, _free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCREENSHOT = "demo_trades_1d_asset_page.png"
@@ -121,26 +122,13 @@ def _steps(stdout: str) -> dict[str, tuple[str, int]]:
 def _screenshot_asset_page(base_url: str, user_data_dir: Path, screenshot: Path) -> None:
     """In headless Chromium: the demo-loaded pivot/trades_1d page shows its metadata and column
     schema (from the DDL); the full page goes to tests/artifacts/ (the README links it)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make browser-deps` installs Debian's chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(user_data_dir),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1600, "height": 1100},
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(f"{base_url}/assets/pivot/trades_1d", wait_until="domcontentloaded")
-            expect(page.get_by_text("exposure_type", exact=True).first).to_be_visible()
-            expect(page.get_by_text("notional_usd", exact=True).first).to_be_visible()
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(user_data_dir, height=1100) as page:
+        page.goto(f"{base_url}/assets/pivot/trades_1d", wait_until="domcontentloaded")
+        expect(page.get_by_text("exposure_type", exact=True).first).to_be_visible()
+        expect(page.get_by_text("notional_usd", exact=True).first).to_be_visible()
+        page.screenshot(path=str(screenshot), full_page=True)
 
 
 def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printed(demo_env):
