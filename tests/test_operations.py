@@ -70,7 +70,9 @@ def test_valid_file_reloads_constituents_and_reexplodes_the_dates_it_covers(land
         _materialize_trade_dates(instance, ["2024-01-31", "2024-02-01", "2024-02-20", "2024-04-10"])
         result = _tick(instance)
         [request] = result.run_requests
-        assert set(request.asset_selection) == {pivot.constituents.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key}
+        assert set(request.asset_selection) == {pivot.instruments.key, pivot.constituents.key, pivot.trades_1d.key,
+                                                pivot.trades_1d_rollup.key}
+        assert request.run_config == {"ops": {"pivot__trades_1d": {"config": {"source": "synthetic"}}}}
         # PMET's map has no later period: every loaded date from 2024-02-01 on changes
         assert request.tags["dagster/asset_partition_range_start"] == "2024-02-01"
         assert request.tags["dagster/asset_partition_range_end"] == "2024-04-10"
@@ -91,7 +93,7 @@ def test_without_loaded_trade_dates_only_constituents_reload(landing):
     (landing / "pmet.csv").write_text(HEADER + VALID_PMET)
     with dg.instance_for_test() as instance:
         [request] = _tick(instance).run_requests
-        assert list(request.asset_selection) == [pivot.constituents.key]
+        assert list(request.asset_selection) == [pivot.instruments.key, pivot.constituents.key]
 
 
 @pytest.mark.parametrize("body, message", [

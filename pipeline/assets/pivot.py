@@ -24,7 +24,6 @@ from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
 from pipeline.partitions import trade_date_partitions
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED
-from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.day_load import (
     LANDED,
     DayLoad,
@@ -37,10 +36,10 @@ from pipeline.pivot.day_load import (
 )
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
-from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END, build_instruments
+from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END
 from pipeline.pivot.landed.files import TRADES_FOLDER, LandedFileError
-from pipeline.pivot.landing import merge_landed_files
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
+from pipeline.pivot.reference import LandedReference, build_reference
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
 from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
@@ -91,19 +90,55 @@ class TradesConfig(dg.Config):
     )
 
 
+def _reference(generation: GenerationSettings) -> LandedReference:
+    try:
+        return build_reference(generation.seed, landing_dir())
+    except LandedFileError as error:
+        raise dg.Failure(
+            f"instrument master file refused, pivot.instruments and pivot.constituents left as they were: {error}",
+            allow_retries=False,
+        ) from error
+
+
+def _names(symbols: list[str]) -> dg.MetadataValue:
+    return dg.MetadataValue.text(
+        ", ".join(symbols[:200]) + (f" (+{len(symbols) - 200} more)" if len(symbols) > 200 else "")
+    )
+
+
 @dg.asset(
     **_table("instruments", "reference"),
 )
-def instruments(clickhouse: ClickHouseResource, generation: GenerationSettings) -> dg.MaterializeResult:
+def instruments(
+    context: dg.AssetExecutionContext, clickhouse: ClickHouseResource, generation: GenerationSettings
+) -> dg.MaterializeResult:
     """Instrument reference data: every tradeable stock, ETF, ETC, commodity, index, future and option,
-    with its asset class, type, currency, exchange and sector."""
-    frame = build_instruments(generation.seed)
+    with its asset class, type, currency, exchange and sector; the synthetic universe with the instrument
+    master files of $PIVOT_LANDING_DIR/instruments/ merged in, plus the constituents the issuer holdings
+    files in compositions/ name that it does not know (cash, money-market and futures lines included).
+    A bad master file fails the load and changes nothing."""
+    reference = _reference(generation)
+    context.log.info(reference.instruments_summary())
+    for outcome in reference.holdings:
+        (context.log.info if outcome.is_valid else context.log.warning)(outcome.summary())
+    frame = reference.instruments
     clickhouse.replace_table("instruments", frame)
+    report = reference.master_report
+    without = reference.composites_without_composition
     return dg.MaterializeResult(
         metadata={
             "rows": frame.height,
             "by_instrument_type": markdown_table(frame.group_by("instrument_type").len().sort("instrument_type")),
             "location": clickhouse.location,
+            "landed_master_files": dg.MetadataValue.int(len(reference.master_files)),
+            "instruments_added": dg.MetadataValue.int(len(report.added) + len(reference.added_from_holdings)),
+            "instruments_changed": dg.MetadataValue.int(len(report.changed)),
+            "added_from_master_files": _names(report.added),
+            "changed_by_master_files": _names([f"{s} ({', '.join(c)})" for s, c in report.changed.items()]),
+            "added_from_holdings_files": _names(reference.added_from_holdings),
+            # Allowed (their trades are not exploded), but usually a composition file still to land.
+            "composites_without_composition": dg.MetadataValue.int(len(without)),
+            "composites_without_composition_symbols": _names(without),
         }
     )
 
@@ -117,24 +152,48 @@ def constituents(
 ) -> dg.MaterializeResult:
     """ETF/ETC composition: the effective-dated map from each composite instrument to its constituents,
     with weights and shares per unit, quarterly rebalanced, plus every valid composition file landed
-    in $PIVOT_LANDING_DIR (applied as a new effective period; invalid files change nothing)."""
-    frame, landed = merge_landed_files(
-        build_constituents(generation.seed), build_instruments(generation.seed), landing_dir()
-    )
-    for result in landed:
+    in $PIVOT_LANDING_DIR (five-column files at the top level and in compositions/, issuer holdings
+    files in compositions/), each applied as a new effective period; invalid files change nothing."""
+    reference = _reference(generation)
+    for result in reference.composition_files:
         (context.log.info if result.is_valid else context.log.warning)(result.summary())
+    for outcome in reference.holdings:
+        (context.log.info if outcome.is_valid else context.log.warning)(outcome.summary())
+    frame = reference.constituents
     clickhouse.replace_table("constituents", frame)
     periods = frame.select("parent_symbol", "effective_date").unique()
-    return dg.MaterializeResult(
-        metadata={
-            "rows": frame.height,
-            "parents": frame["parent_symbol"].n_unique(),
-            "effective_periods": periods.height,
-            "latest_effective_date": str(frame["effective_date"].max()),
-            "landed_files_applied": sum(result.is_valid for result in landed),
-            "landed_files_rejected": sum(not result.is_valid for result in landed),
-        }
+    applied = [r for r in reference.holdings if r.is_valid]
+    holdings = pl.DataFrame(
+        [
+            {
+                "file": o.path.name,
+                "issuer": o.result.issuer,
+                "parent": o.result.parent_symbol,
+                "as_of": str(o.result.as_of),
+                "constituents": o.result.constituents.height,
+                "raw_weight_sum_pct": round(o.result.raw_weight_sum, 4),
+                "new_instruments": o.result.new_instruments.height,
+                "shares_per_unit": o.result.shares_method,
+            }
+            for o in applied
+        ]
     )
+    rejected = [r.summary() for r in reference.composition_files if not r.is_valid]
+    rejected += [f"{o.path.name}: {o.error}" for o in reference.holdings if not o.is_valid]
+    metadata = {
+        "rows": frame.height,
+        "parents": frame["parent_symbol"].n_unique(),
+        "effective_periods": periods.height,
+        "latest_effective_date": str(frame["effective_date"].max()),
+        "landed_files_applied": sum(r.is_valid for r in reference.composition_files) + len(applied),
+        "landed_files_rejected": len(rejected),
+        "holdings_files_applied": len(applied),
+    }
+    if holdings.height:
+        metadata["holdings_files"] = markdown_table(holdings, limit=50)
+    if rejected:
+        metadata["rejected_files"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in rejected))
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(

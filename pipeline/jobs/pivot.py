@@ -28,8 +28,9 @@ pivot_daily_schedule = dg.build_schedule_from_partitioned_job(pivot_daily_job, h
 
 pivot_reference_refresh_job = dg.define_asset_job(
     "pivot_reference_refresh",
-    selection=[pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup],
-    description="Reload the constituent map (with landed files), then re-explode and re-roll a trade-date range.",
+    selection=[pivot.instruments, pivot.constituents, pivot.trades_1d, pivot.trades_1d_rollup],
+    description="Reload the instruments and the constituent map (with landed files), then re-explode and re-roll "
+    "a trade-date range.",
 )
 
 pivot_fx_refresh_job = dg.define_asset_job(

@@ -24,6 +24,7 @@ from pipeline.failpoints import failpoint
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED, has_calendar, open_exchanges
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates, to_reporting_currency
+from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.files import content_digest
 from pipeline.pivot.landed.trades import (
     DEFAULT_LANDED_CHUNK,
@@ -232,12 +233,21 @@ def load_trade_date(
         trade_date,
         reference,
         # Generation is streamed too: one chunk of base trades at a time, never the whole day.
-        lambda: generate_trade_chunks(trade_date, trades_per_day, reference.instruments, seed),
+        lambda: generate_trade_chunks(
+            trade_date, trades_per_day, synthetic_universe(reference.instruments, seed), seed
+        ),
         explode=explode,
         chunk_rows=chunk_rows,
         reporting_currency=reporting_currency,
         source={"source": SYNTHETIC, "seed": seed, "trades_per_day": trades_per_day},
     )
+
+
+def synthetic_universe(instruments: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """The loaded instruments the synthetic book trades: the seed's own universe (with any attributes a
+    master file changed), never the instruments landed files add. So a synthetic day stays a function
+    of (seed, date, trades_per_day) whatever reference files land (DESIGN decision 1)."""
+    return instruments.filter(pl.col("symbol").is_in(build_instruments(seed)["symbol"].implode()))
 
 
 def _load_day(

@@ -308,12 +308,15 @@ def _period_rows(frame: pl.DataFrame, parent: str, start: date) -> list[tuple]:
     )
 
 
-def validate_landed_files(directory: Path, instruments: pl.DataFrame) -> list[LandingFileResult]:
-    """Every landed file's result, in landing order. Each file is checked alone, then a valid file
-    that defines a (parent, effective_date) period an earlier valid file already defines with
-    different contents is rejected: two versions of one period are ambiguous. (The same
-    contents twice is harmless and accepted.)"""
-    results = [validate_landing_file(path, instruments) for path in landed_files(directory)]
+def validate_landed_files(
+    directory: Path, instruments: pl.DataFrame, paths: list[Path] | None = None
+) -> list[LandingFileResult]:
+    """Every landed file's result, in landing order (`paths`, else the CSV files of `directory`). Each
+    file is checked alone, then a valid file that defines a (parent, effective_date) period an earlier
+    valid file already defines with different contents is rejected: two versions of one period are
+    ambiguous. (The same contents twice is harmless and accepted.)"""
+    paths = landed_files(directory) if paths is None else paths
+    results = [validate_landing_file(path, instruments) for path in paths]
     defined: dict[tuple[str, date], LandingFileResult] = {}
     for result in results:
         if not result.is_valid:

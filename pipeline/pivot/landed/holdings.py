@@ -29,7 +29,8 @@ Mapping to the constituent map (`composition_from_holdings`):
   sum lies outside 99-101 % is refused.
 - shares_per_unit = line quantity / fund shares outstanding when the file gives both (iShares);
   else weight x parent price / constituent price, the constituent's price from the file's Price
-  column, else from `prices`, else 1.0 for a Cash line (a unit of currency); the parent's price
+  column, else from `prices`, else 1.0 for a Cash or Money Market line (a unit of currency, a NAV
+  held at 1); the parent's price
   from `prices` (both in the same currency, on the as-of date). A missing price refuses the file.
 - Constituents unknown to `instruments` are returned as new instrument rows built from the
   file's own columns: name, sector, asset class (SPDR has none: Cash / Money Market / Futures
@@ -80,6 +81,8 @@ COLUMN_NAMES: dict[str, list[str]] = {
     "sedol": ["sedol"],
 }
 REQUIRED_FIELDS = ["ticker", "name", "weight"]
+# A unit of a cash line is one unit of its currency, and a money-market fund holds its NAV at 1.
+UNIT_PRICED_ASSET_CLASSES = ("Cash", "Money Market")
 
 INSTRUMENT_TYPE_BY_ASSET_CLASS = {
     "Equity": "Stock",
@@ -403,7 +406,9 @@ def read_ticker_map(path: Path) -> dict[str, str]:
     return dict(frame.select("issuer_ticker", "symbol").iter_rows())
 
 
-def _asset_class(line: dict[str, str]) -> str:
+def line_asset_class(line: dict[str, str]) -> str:
+    """The asset class a holdings line gives, else the one its name and ticker say (Cash, Money Market,
+    Futures), else Equity."""
     given = line.get("asset_class", "")
     if not _blank(given):
         return given
@@ -505,12 +510,12 @@ def composition_from_holdings(
     rows, used_quantity, used_prices = [], 0, 0
     for symbol, line in by_symbol.items():
         weight = line["weight_pct"] / raw_sum
-        asset_class = _asset_class(line)
+        asset_class = line_asset_class(line)
         if shares_outstanding and line["quantity"]:
             shares = line["quantity"] / shares_outstanding
             used_quantity += 1
         else:
-            price = line["price"] or lookup.get(symbol) or (1.0 if asset_class == "Cash" else None)
+            price = line["price"] or lookup.get(symbol) or (1.0 if asset_class in UNIT_PRICED_ASSET_CLASSES else None)
             parent_price = lookup.get(parent)
             if not price or not parent_price:
                 missing = [s for s, p in ((parent, parent_price), (symbol, price)) if not p]
