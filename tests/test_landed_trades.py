@@ -157,6 +157,17 @@ def test_a_date_spanning_two_files_loads_from_both(folder, instruments):
     assert "afternoon.csv" in day.summary() and "morning.parquet" in day.summary()
 
 
+def test_a_day_is_read_one_bounded_slice_at_a_time_in_file_order(folder, instruments):
+    first, second = base_trades(DAY, 250, instruments), base_trades(NEXT_DAY, 250, instruments)
+    mixed = pl.concat([first.head(100), second.head(120), first.slice(100), second.slice(120)])
+    mixed.write_parquet(folder / "mixed.parquet")
+    write_trades_csv(folder / "mixed.csv", mixed)
+    for path in (folder / "mixed.parquet", folder / "mixed.csv"):
+        chunks = list(landed_trade_day([path], NEXT_DAY, instruments).chunks(chunk_rows=64))
+        assert all(c.height <= 64 for c in chunks) and len(chunks) >= 4
+        assert pl.concat(chunks)["trade_id"].to_list() == second["trade_id"].to_list()
+
+
 def test_a_header_only_file_named_with_its_date_is_a_day_without_trades(folder, trades, instruments):
     path = write_trades_csv(folder / "trades_2024-01-20.csv", trades.clear())
 

@@ -578,12 +578,19 @@ class LandedTradeDay:
         return sum(self.rows_by_file.values())
 
     def chunks(self, chunk_rows: int = DEFAULT_LANDED_CHUNK) -> Iterator[pl.DataFrame]:
+        # One slice of the file per chunk, read only when the consumer asks for it: the slice is pushed
+        # into the scan (Parquet reads just its row groups), so memory holds one chunk, never the file.
+        # (`collect_batches` reads ahead of a slower consumer: a 1M-trade day came in whole, +400 MB.)
         for path in self.files:
             if not self.rows_by_file[path]:
                 continue
-            day = self._parsed[path].filter(pl.col("trade_date") == self.trade_date).drop(_ROW)
-            query = with_instrument_attributes(day, self.instruments)
-            yield from query.collect_batches(chunk_size=chunk_rows)
+            parsed = self._parsed[path]
+            total = parsed.select(pl.len()).collect().item()
+            for offset in range(0, total, max(1, chunk_rows)):
+                day = parsed.slice(offset, chunk_rows).filter(pl.col("trade_date") == self.trade_date).drop(_ROW)
+                chunk = with_instrument_attributes(day, self.instruments).collect()
+                if chunk.height:
+                    yield chunk
 
     def summary(self) -> str:
         sources = ", ".join(f"{p.name} ({self.rows_by_file[p]:,})" for p in self.files)
