@@ -228,6 +228,19 @@ def test_materialization_metadata(loaded):
     assert "total_notional_usd" in metadata["preview_look_through_view_usd"].value
 
 
+def test_every_pivot_table_reports_dagsters_row_counts(loaded):
+    """The catalog's keys, not project-specific ones: the table's rows, and the date's for a one-date run."""
+    clickhouse, instance = loaded
+    for table in ("instruments", "constituents", "fx_rates", "trades_1d_rollup"):
+        metadata = instance.get_latest_materialization_event(
+            dg.AssetKey(["pivot", table])
+        ).asset_materialization.metadata
+        assert metadata["dagster/row_count"].value == clickhouse.query_rows(f"SELECT count() FROM pivot.{table}")[0][0]
+        assert "rows" not in metadata, table
+    rollup = instance.get_latest_materialization_event(dg.AssetKey(["pivot", "trades_1d_rollup"]))
+    assert rollup.asset_materialization.metadata["dagster/partition_row_count"].value > 0
+
+
 def test_the_catalog_shows_each_table_its_columns_and_owner():
     """Column schema, table name, owner and tags come with the definitions, from the DDL."""
     spec = pivot.trades_1d.specs_by_key[dg.AssetKey(["pivot", "trades_1d"])]

@@ -127,7 +127,7 @@ def instruments(
     without = reference.composites_without_composition
     return dg.MaterializeResult(
         metadata={
-            "rows": frame.height,
+            **row_counts(frame.height),
             "by_instrument_type": markdown_table(frame.group_by("instrument_type").len().sort("instrument_type")),
             "location": clickhouse.location,
             "landed_master_files": dg.MetadataValue.int(len(reference.master_files)),
@@ -181,7 +181,7 @@ def constituents(
     rejected = [r.summary() for r in reference.composition_files if not r.is_valid]
     rejected += [f"{o.path.name}: {o.error}" for o in reference.holdings if not o.is_valid]
     metadata = {
-        "rows": frame.height,
+        **row_counts(frame.height),
         "parents": frame["parent_symbol"].n_unique(),
         "effective_periods": periods.height,
         "latest_effective_date": str(frame["effective_date"].max()),
@@ -213,7 +213,7 @@ def fx_rates(context: dg.AssetExecutionContext, generation: GenerationSettings, 
     clickhouse.replace_table("fx_rates", frame)
     return dg.MaterializeResult(
         metadata={
-            "rows": frame.height,
+            **row_counts(frame.height),
             "currencies": ", ".join(sorted(frame["currency"].unique().to_list())),
             "first_date": str(frame["rate_date"].min()),
             "last_date": str(frame["rate_date"].max()),
@@ -353,7 +353,10 @@ def trades_1d_rollup(context: dg.AssetExecutionContext, clickhouse: ClickHouseRe
         rows += clickhouse.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD, {"day": day})
     return dg.MaterializeResult(
         metadata={
-            "rows": dg.MetadataValue.int(rows),
+            **row_counts(
+                _table_rows(clickhouse, "trades_1d_rollup"), rows if len(context.partition_keys) == 1 else None
+            ),
+            "rows_loaded": dg.MetadataValue.int(rows),
             "seconds_rebuild": dg.MetadataValue.float(round(time.perf_counter() - started, 3)),
             "trade_dates": len(context.partition_keys),
         }
