@@ -3,6 +3,9 @@ engine (chDB) exactly as a synthetic day does (stream, look-through, USD, partit
 source in the materialization metadata; every refusal fails the run naming what to fix and leaves the
 loaded days as they were."""
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import dagster as dg
@@ -13,7 +16,7 @@ from pipeline.assets import pivot, pivot_checks
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.files import content_digest
 from pipeline.resources.generation import GenerationSettings
-from pipeline.settings import DEFAULT_SEED
+from pipeline.settings import DEFAULT_SEED, ENV_TRADE_SOURCE, trade_source
 from tests.landed_files import base_trades, write_csv_rows, write_trades_csv
 
 pytestmark = pytest.mark.slow
@@ -217,3 +220,16 @@ def test_a_range_run_loads_each_landed_date_from_all_its_files(store, trades_dir
     )
     for day, count in ((DAY, 300), (NEXT_DAY, 200)):
         assert day_rows(clickhouse, day).filter(pl.col("is_constituent_exposure") == 0).height == count
+
+
+def test_the_trade_source_defaults_to_pivot_trade_source_read_when_the_definitions_load(monkeypatch):
+    probe = "from pipeline.assets.pivot import TradesConfig; print(TradesConfig().source)"
+    for value, expected in ((None, "synthetic"), ("landed", "landed"), (" Landed ", "landed")):
+        env = {k: v for k, v in os.environ.items() if k != ENV_TRADE_SOURCE}
+        if value is not None:
+            env[ENV_TRADE_SOURCE] = value
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+    monkeypatch.setenv(ENV_TRADE_SOURCE, "csv")
+    with pytest.raises(ValueError, match="PIVOT_TRADE_SOURCE='csv': choose one of synthetic, landed"):
+        trade_source()

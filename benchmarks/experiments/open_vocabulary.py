@@ -22,7 +22,7 @@ import polars as pl
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import streamed_day
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.trade_generation import generate_trade_chunks
+from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trade_chunks
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.settings import DEFAULT_SEED
 
@@ -42,7 +42,9 @@ OPEN_COLUMNS = [
     "scenario",
     "sector",
 ]
-VARIANTS = {"enum": None, "string": pl.String, "categorical": pl.Categorical}
+# "enum" is the fact schema before issue 11: every LowCardinality column a closed Enum (counterparty,
+# a plain String column in the DDL, was a String then too).
+VARIANTS = {"enum": "enum", "string": pl.String, "categorical": pl.Categorical}
 
 
 def day_chunks(trades_per_day: int, variant: str) -> list[pl.DataFrame]:
@@ -51,10 +53,10 @@ def day_chunks(trades_per_day: int, variant: str) -> list[pl.DataFrame]:
         generate_trade_chunks(DAY, trades_per_day, instruments, DEFAULT_SEED), constituents, instruments, DAY
     )
     dtype = VARIANTS[variant]
-    if dtype is None:
-        return list(chunks)
-    columns = [c for c in OPEN_COLUMNS]
-    return [chunk.with_columns(pl.col(c).cast(pl.String).cast(dtype) for c in columns) for chunk in chunks]
+    if dtype == "enum":
+        closed = {c: LOW_CARDINALITY[c] for c in OPEN_COLUMNS if c in LOW_CARDINALITY}
+        return [chunk.with_columns(pl.col(c).cast(pl.String).cast(t) for c, t in closed.items()) for chunk in chunks]
+    return [chunk.with_columns(pl.col(c).cast(pl.String).cast(dtype) for c in OPEN_COLUMNS) for chunk in chunks]
 
 
 def main() -> None:

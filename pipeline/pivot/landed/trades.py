@@ -22,7 +22,7 @@ Columns: the traded columns of `pivot.trades_1d`, with the same names.
   whole numbers >= 0; measures finite numbers; price > 0; symbol, desk, book, strategy and
   region non-empty (country, venue and counterparty may be empty: OTC and internal crosses).
 - Open vocabularies (OPEN_VOCABULARY_COLUMNS): desk, book, strategy, venue, country,
-  counterparty, risk_bucket and scenario are plain strings, so a new desk name loads. `region`
+  counterparty, risk_bucket and scenario are Categoricals (open: any value), so a new desk name loads. `region`
   keeps the fact's closed vocabulary (AMER, EMEA, APAC).
 - trade_id is unique within a trade date, across every file of that date.
 - A header-only file (no rows) says "no trades that day": the day is the ISO date in its name
@@ -111,16 +111,13 @@ INSTRUMENT_DETERMINED_COLUMNS = [
 OPEN_VOCABULARY_COLUMNS = ["desk", "book", "strategy", "venue", "country", "counterparty", "risk_bucket", "scenario"]
 NON_EMPTY_COLUMNS = ["symbol", "desk", "book", "strategy", "region"]
 
-# The base-trade layout: the fact's columns in its order, minus what the instrument determines.
+# The base-trade layout: the fact's columns in its order and types (the open vocabularies are
+# Categoricals there too: trade_generation.OPEN_VOCABULARY_COLUMNS), minus what the instrument determines.
 BASE_TRADE_COLUMNS = [c for c in TRADE_COLUMNS if c not in INSTRUMENT_DETERMINED_COLUMNS]
-LANDED_TRADE_SCHEMA: dict[str, pl.DataType] = {
-    c: pl.String() if c in OPEN_VOCABULARY_COLUMNS else TRADE_SCHEMA[c] for c in BASE_TRADE_COLUMNS
-}
-# The fact layout of a landed day (what `with_instrument_attributes` and `trades_for_date` give):
-# TRADE_SCHEMA with the open-vocabulary columns as strings.
-LANDED_FACT_SCHEMA: dict[str, pl.DataType] = {
-    c: pl.String() if c in OPEN_VOCABULARY_COLUMNS else dtype for c, dtype in TRADE_SCHEMA.items()
-}
+LANDED_TRADE_SCHEMA: dict[str, pl.DataType] = {c: TRADE_SCHEMA[c] for c in BASE_TRADE_COLUMNS}
+# The fact layout of a landed day (what `with_instrument_attributes` and `trades_for_date` give): the
+# synthetic day's layout, TRADE_SCHEMA, so one schema reaches ClickHouse from both sources.
+LANDED_FACT_SCHEMA: dict[str, pl.DataType] = dict(TRADE_SCHEMA)
 # Base trades per collected chunk, as the generator's chunks (trade_generation.DEFAULT_TRADE_CHUNK).
 DEFAULT_LANDED_CHUNK = 250_000
 _ROW = "__row"
@@ -317,7 +314,7 @@ def _checks(source: _Source) -> list[_Check]:
         blank = _is_blank(column, source_dtype)
         parsed = _parsed(column, source_dtype)
         required_value = column in REQUIRED_TRADE_COLUMNS and (
-            column in NON_EMPTY_COLUMNS or LANDED_TRADE_SCHEMA[column] != pl.String
+            column in NON_EMPTY_COLUMNS or not _is_text(LANDED_TRADE_SCHEMA[column])
         )
         if required_value:
             checks.append(_Check(column, blank, f"{column} is empty: every trade needs one"))
@@ -332,6 +329,11 @@ def _checks(source: _Source) -> list[_Check]:
             _Check("price", price.is_finite() & (price <= 0), "price must be positive (the execution price per unit)")
         )
     return checks
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    """A free-text column of the fact (String, or an open vocabulary: Categorical)."""
+    return dtype == pl.String or dtype == pl.Categorical
 
 
 def _value_text(value) -> str:
