@@ -179,7 +179,7 @@ def constituents(
         ]
     )
     rejected = [r.summary() for r in reference.composition_files if not r.is_valid]
-    rejected += [f"{o.path.name}: {o.error}" for o in reference.holdings if not o.is_valid]
+    rejected += [o.summary() for o in reference.holdings if not o.is_valid]
     metadata = {
         **row_counts(frame.height),
         "parents": frame["parent_symbol"].n_unique(),

@@ -276,15 +276,28 @@ class DayRates:
         )
 
 
+def _row_rates(currency: pl.Series, rates: DayRates) -> np.ndarray:
+    """Each row's rate (NaN: none). The currency is an open vocabulary (a Categorical): the rate is looked
+    up once per currency present and gathered by the rows' category codes, not hashed row by row."""
+    by_name = dict(zip(rates.currencies, rates.rates))
+    if currency.dtype != pl.Categorical:
+        return np.array([by_name.get(c, np.nan) for c in currency.to_list()], dtype=np.float64)
+    present = currency.unique().drop_nulls()
+    codes = present.to_physical().to_numpy()
+    table = np.full(int(codes.max()) + 2 if len(codes) else 1, np.nan)
+    table[codes] = [by_name.get(name, np.nan) for name in present.cast(pl.String).to_list()]
+    # A null currency takes the last slot, which no category fills: NaN, refused as a missing rate.
+    physical = currency.to_physical().fill_null(len(table) - 1).to_numpy()
+    return table[physical]
+
+
 def to_reporting_currency(chunk: pl.DataFrame, rates: DayRates) -> pl.DataFrame:
     """The chunk with notional_usd and pnl_usd: each row's value times the rate of the row's own
     currency on the trade date (USD rows exactly equal). A row whose currency has no rate fails
     the load, naming the currencies and the date; never a silent 0 or 1."""
-    # The currency column is an open vocabulary (strings): one hash lookup per row, in Rust.
-    rate = chunk["currency"].replace_strict(rates.currencies, rates.rates, default=None, return_dtype=pl.Float64)
-    if rate.null_count():
-        raise rates.error(chunk.filter(rate.is_null())["currency"].unique().sort().to_list())
-    rate = rate.to_numpy()
+    rate = _row_rates(chunk["currency"], rates)
+    if np.isnan(rate).any():
+        raise rates.error(sorted({str(c) for c in chunk.filter(pl.Series(np.isnan(rate)))["currency"].to_list()}))
     # Inserted in place after pnl (the fact's column order): no copy, no re-selection of the chunk.
     at = chunk.get_column_index("pnl") + 1
     chunk = chunk.clone()

@@ -75,7 +75,12 @@ class HoldingsOutcome:
         return self.result is not None
 
     def summary(self) -> str:
-        return self.result.summary() if self.result is not None else f"REFUSED, nothing applied: {self.error}"
+        if self.result is not None:
+            return self.result.summary()
+        problems = "; ".join(self.error.problems)
+        if self.error.path.name != self.path.name:  # refused for another file's sake (the ticker map)
+            problems = f"{self.error.path.name}: {problems}"
+        return f"{self.path.name}: REFUSED, nothing applied: {problems}"
 
 
 @dataclass

@@ -72,7 +72,7 @@ def reference_file_outcomes(root: Path, seed: int):
             _key(root, o.path),
             o.digest,
             o.is_valid,
-            o.summary() if o.is_valid else f"{o.path.name}: {o.summary()}",
+            o.summary(),
             ((o.result.parent_symbol, o.result.as_of),) if o.is_valid else (),
         )
         for o in reference.holdings
