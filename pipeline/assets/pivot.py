@@ -38,6 +38,7 @@ from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
 from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END
 from pipeline.pivot.landed.files import TRADES_FOLDER, LandedFileError
+from pipeline.pivot.landed.trades import NoLandedTradesError
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.reference import LandedReference, build_reference
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
@@ -251,7 +252,9 @@ def trades_1d(
         try:
             landed = landed_days(landing_dir() / TRADES_FOLDER, days, reference.instruments)
         except LandedFileError as error:
-            raise dg.Failure(f"landed trades refused, no trade date changed: {error}", allow_retries=False) from error
+            # A missing day names its folder and date in the problem itself; a bad file leads with its name.
+            what = "; ".join(error.problems) if isinstance(error, NoLandedTradesError) else str(error)
+            raise dg.Failure(f"landed trades refused, no trade date changed: {what}", allow_retries=False) from error
     digests: dict = {}
     loads = []
     for day in days:
