@@ -32,6 +32,13 @@ WEIGHT_TOLERANCE = 1e-6
 RELATIVE_TOLERANCE = 1e-9
 
 
+def _per_trade_date(asset: dg.AssetsDefinition, name: str, blocking: bool = False):
+    """A check partitioned like the trade fact, in the ClickHouse pool (it reads the run's dates only)."""
+    return dg.asset_check(
+        asset=asset, name=name, blocking=blocking, pool=CLICKHOUSE_POOL, partitions_def=trade_date_partitions
+    )
+
+
 def _per_day(clickhouse: ClickHouseResource, days: list[date], sql: str, **parameters) -> pl.DataFrame:
     """One query per trade date of the run ({day:Date} bound to each), the failing rows concatenated."""
     return pl.concat([clickhouse.query_polars(sql, {"day": day, **parameters}) for day in days], how="vertical_relaxed")
@@ -57,13 +64,7 @@ def constituent_weights_sum_to_one(clickhouse: ClickHouseResource) -> dg.AssetCh
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d,
-    name=LOOK_THROUGH_CONSISTENT,
-    blocking=True,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d, LOOK_THROUGH_CONSISTENT, blocking=True)
 def look_through_consistent(
     context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
 ) -> dg.AssetCheckResult:
@@ -124,13 +125,7 @@ def look_through_consistent(
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d,
-    name=NO_DUPLICATE_TRADE_ROWS,
-    blocking=True,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d, NO_DUPLICATE_TRADE_ROWS, blocking=True)
 def no_duplicate_trade_rows(
     context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
 ) -> dg.AssetCheckResult:
@@ -178,12 +173,7 @@ def no_duplicate_trade_rows(
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d,
-    name=GREEKS_WITHIN_SPEC_RANGES,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d, GREEKS_WITHIN_SPEC_RANGES)
 def greeks_within_spec_ranges(
     context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
 ) -> dg.AssetCheckResult:
@@ -205,13 +195,7 @@ def greeks_within_spec_ranges(
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d,
-    name=USD_MATCHES_DAY_RATES,
-    blocking=True,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d, USD_MATCHES_DAY_RATES, blocking=True)
 def usd_matches_day_rates(
     context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
 ) -> dg.AssetCheckResult:
@@ -251,12 +235,7 @@ def usd_matches_day_rates(
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d_rollup,
-    name=ROLLUP_MATCHES_FACT,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d_rollup, ROLLUP_MATCHES_FACT)
 def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource) -> dg.AssetCheckResult:
     """The rollup's trade count, quantity, notional and P&L (local and USD) equal the fact's, per
     (trade_date, exposure_type): dashboards reading the rollup see the same numbers as the fact."""
@@ -301,12 +280,7 @@ def rollup_matches_fact(context: dg.AssetCheckExecutionContext, clickhouse: Clic
     )
 
 
-@dg.asset_check(
-    asset=pivot.trades_1d,
-    name=LANDED_TRADES_ON_CLOSED_VENUES,
-    pool=CLICKHOUSE_POOL,
-    partitions_def=trade_date_partitions,
-)
+@_per_trade_date(pivot.trades_1d, LANDED_TRADES_ON_CLOSED_VENUES)
 def landed_trades_on_closed_venues(
     context: dg.AssetCheckExecutionContext, clickhouse: ClickHouseResource
 ) -> dg.AssetCheckResult:

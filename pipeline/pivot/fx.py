@@ -22,7 +22,7 @@ the file and the line (for Parquet, the row).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.pivot.instruments import CURRENCIES, stable_hash
-from pipeline.pivot.landing import MAX_ERRORS_SHOWN, MAX_LANDING_FILE_BYTES, file_digest
+from pipeline.pivot.landing import MAX_LANDING_FILE_BYTES, ValidatedFile, file_digest
 
 REPORTING_CURRENCY = "USD"
 FX_CURRENCIES = CURRENCIES
@@ -100,29 +100,18 @@ def landed_fx_files(directory: Path) -> list[Path]:
 
 
 @dataclass
-class FxFileResult:
-    """The outcome of validating one FX file; `frame` (FX_SCHEMA) is set only when `errors` is empty."""
-
-    path: Path
-    digest: str
-    errors: list[str] = field(default_factory=list)
-    frame: pl.DataFrame | None = None
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.errors
+class FxFileResult(ValidatedFile):
+    """An FX file; `frame` has FX_SCHEMA."""
 
     def dates(self) -> list[date]:
         return [] if self.frame is None else sorted(set(self.frame["rate_date"].to_list()))
 
-    def summary(self) -> str:
-        if self.is_valid:
-            days = self.dates()
-            span = f"{days[0]}..{days[-1]}" if days else "no dates"
-            return f"fx/{self.path.name}: valid, {self.frame.height} rates ({span})"
-        shown = self.errors[:MAX_ERRORS_SHOWN]
-        more = f"\n  … and {len(self.errors) - len(shown)} more" if len(self.errors) > len(shown) else ""
-        return f"fx/{self.path.name}: INVALID, nothing applied:\n  " + "\n  ".join(shown) + more
+    def describe(self) -> str:
+        days = self.dates()
+        return f"{self.frame.height} rates ({f'{days[0]}..{days[-1]}' if days else 'no dates'})"
+
+    def summary(self, prefix: str = "fx/") -> str:
+        return super().summary(prefix)
 
 
 def _read_raw(path: Path, errors: list[str]) -> tuple[pl.DataFrame | None, str]:

@@ -71,8 +71,8 @@ def landed_files(directory: Path) -> list[Path]:
 
 
 @dataclass
-class LandingFileResult:
-    """The outcome of validating one file; `frame` is set only when `errors` is empty."""
+class ValidatedFile:
+    """The outcome of validating one landed file; `frame` is set only when `errors` is empty."""
 
     path: Path
     digest: str
@@ -82,6 +82,22 @@ class LandingFileResult:
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    def describe(self) -> str:
+        """What a valid file holds, for its one-line summary."""
+        return f"{self.frame.height} rows"
+
+    def summary(self, prefix: str = "") -> str:
+        if self.is_valid:
+            return f"{prefix}{self.path.name}: valid, {self.describe()}"
+        shown = self.errors[:MAX_ERRORS_SHOWN]
+        more = f"\n  … and {len(self.errors) - len(shown)} more" if len(self.errors) > len(shown) else ""
+        return f"{prefix}{self.path.name}: INVALID, nothing applied:\n  " + "\n  ".join(shown) + more
+
+
+@dataclass
+class LandingFileResult(ValidatedFile):
+    """A five-column composition file."""
 
     def periods(self) -> list[tuple[str, date]]:
         """(parent_symbol, effective_date) pairs the file defines."""
@@ -95,13 +111,9 @@ class LandingFileResult:
             .iter_rows()
         ]
 
-    def summary(self) -> str:
-        if self.is_valid:
-            periods = ", ".join(f"{p} from {d}" for p, d in self.periods())
-            return f"{self.path.name}: valid, {self.frame.height} rows ({periods})"
-        shown = self.errors[:MAX_ERRORS_SHOWN]
-        more = f"\n  … and {len(self.errors) - len(shown)} more" if len(self.errors) > len(shown) else ""
-        return f"{self.path.name}: INVALID, nothing applied:\n  " + "\n  ".join(shown) + more
+    def describe(self) -> str:
+        periods = ", ".join(f"{p} from {d}" for p, d in self.periods())
+        return f"{self.frame.height} rows ({periods})"
 
 
 def _listing(values: list, limit: int = 10) -> str:
