@@ -86,11 +86,10 @@ class LandedFile:
     sha256: str
 
 
-@dataclass(frozen=True)
-class DayLoad:
-    """What one trade date's load wrote, and where its time went."""
+@dataclass(frozen=True, kw_only=True)
+class LoadFigures:
+    """What a load wrote and where its time went: the figures a range of days adds up."""
 
-    trade_date: date
     rows: int
     parent_rows: int
     constituent_rows: int
@@ -102,9 +101,16 @@ class DayLoad:
     seconds_explode: float
     seconds_convert: float
     seconds_load: float
+    # A day: True when no listing exchange held a session (loaded empty, by design); a range: how many.
+    all_venues_closed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayLoad(LoadFigures):
+    """One trade date's load."""
+
+    trade_date: date
     by_exposure_type: pl.DataFrame
-    # True when no listing exchange held a session: the day is loaded empty, by design.
-    all_venues_closed: bool = False
     # Where the base trades came from: SYNTHETIC (with its seed and size) or LANDED (with its files).
     source: str = SYNTHETIC
     seed: int | None = None
@@ -125,27 +131,15 @@ class DayLoad:
         )
 
 
-@dataclass(frozen=True)
-class LoadTotals:
+@dataclass(frozen=True, kw_only=True)
+class LoadTotals(LoadFigures):
     """The sum of several days' loads (a backfill range in one run)."""
 
     trade_dates: int
-    rows: int
-    parent_rows: int
-    constituent_rows: int
-    notional: float
-    pnl: float
-    notional_usd: float
-    pnl_usd: float
-    seconds_generate: float
-    seconds_explode: float
-    seconds_convert: float
-    seconds_load: float
-    all_venues_closed: int
 
     @classmethod
     def of(cls, loads: list[DayLoad]) -> LoadTotals:
-        summed = {f.name: sum(getattr(load, f.name) for load in loads) for f in fields(cls) if f.name != "trade_dates"}
+        summed = {f.name: sum(getattr(load, f.name) for load in loads) for f in fields(LoadFigures)}
         return cls(trade_dates=len(loads), **summed)
 
 
