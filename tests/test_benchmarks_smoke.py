@@ -12,7 +12,7 @@ from benchmarks import run
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = "pivot,limit,naive,memory,postgres"
+SECTIONS = "pivot,landed,limit,naive,memory,postgres"
 EXPECTED = {
     "pivot.generate",
     "pivot.explode",
@@ -27,6 +27,8 @@ EXPECTED = {
     "query.pm_pnl_by_exposure_type",
     "query.rollup",
     "query.rollup_raw_group_by",
+    "landed.synthetic_day",
+    "landed.landed_day",
     "limit.chdb_insert_from_arrow",
     "naive.rowwise_to_dicts_insert",
     "memory.partition_1500",
@@ -110,3 +112,21 @@ def test_the_fx_cost_compares_the_same_load_with_and_without_usd(report):
     assert fx["rows"] == figures["pivot.partition_end_to_end"]["rows"]
     assert fx["seconds_without_usd"] > 0 and fx["seconds_convert_producer"] > 0
     assert fx["added_share"] == pytest.approx(fx["seconds_median"] / fx["seconds_without_usd"] - 1, abs=1e-3)
+
+
+def test_the_landed_day_loads_the_synthetic_days_rows(report):
+    figures = {f["name"]: f for f in report["figures"]}
+    synthetic, landed = figures["landed.synthetic_day"], figures["landed.landed_day"]
+    # The same base trades, generated in one process and read back from Parquet in another.
+    assert report["raw"]["landed_landed"][0]["file_rows"] == 1500
+    assert landed["base_rows"] == synthetic["base_rows"] == 1500
+    assert landed["rows"] == synthetic["rows"] == figures["pivot.partition_end_to_end"]["rows"]
+    assert report["raw"]["landed_landed"][0]["notional"] == pytest.approx(
+        report["raw"]["landed_synthetic"][0]["notional"]
+    )
+    assert landed["file_mb"] >= 0 and landed["seconds_check"] > 0
+    assert landed["throughput_vs_synthetic"] == pytest.approx(landed["rows_per_s"] / synthetic["rows_per_s"], rel=0.01)
+    assert {t["target"] for t in report["targets"]} >= {
+        "landed Parquet day throughput / synthetic day",
+        "landed Parquet day peak RSS / synthetic day",
+    }
