@@ -24,7 +24,7 @@ def _reference_data(seed: int):
     return build_instruments(seed), build_constituents(seed)
 
 
-def _store_with_reference_data(store: Path, seed: int):
+def store_with_reference_data(store: Path, seed: int):
     from pipeline.resources.clickhouse import ClickHouseResource
 
     clickhouse = ClickHouseResource(url=f"chdb://{store}")
@@ -134,7 +134,7 @@ def task_pivot(args: dict) -> dict:
     sampler = RssSampler()
     result: dict = {"steps": {}}
     with temporary_directory("pivot") as store:
-        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        clickhouse, instruments, constituents = store_with_reference_data(store, seed)
         result["baseline_rss_mb"] = round(psutil.Process().memory_info().rss / MB, 1)
 
         generate: dict = {}
@@ -201,7 +201,7 @@ def task_limit(args: dict) -> dict:
         args["chunk_rows"],
     )
     with temporary_directory("limit") as store:
-        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        clickhouse, instruments, constituents = store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
         # Zero-copy concatenation: one table whose record batches are the pipeline's chunks,
         # in the Arrow layout the pipeline hands the engine.
@@ -237,7 +237,7 @@ def task_naive(args: dict) -> dict:
 
     day, n, seed, sample = date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["sample_rows"]
     with temporary_directory("naive") as store:
-        clickhouse, instruments, constituents = _store_with_reference_data(store, seed)
+        clickhouse, instruments, constituents = store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
         chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000), seed)
         base = next(chunks)
@@ -264,7 +264,7 @@ def task_memory(args: dict) -> dict:
         args["chunk_rows"],
     )
     with temporary_directory("memory") as store:
-        clickhouse, _, _ = _store_with_reference_data(store, seed)
+        clickhouse, _, _ = store_with_reference_data(store, seed)
         baseline = psutil.Process().memory_info().rss / MB
         partition = _partition(clickhouse, day, n, seed, chunk_rows)
     return {
@@ -319,7 +319,7 @@ def task_landed(args: dict) -> dict:
     sampler = RssSampler()
     out: dict = {"mode": mode}
     with temporary_directory("landed") as tmp:
-        clickhouse, instruments, _ = _store_with_reference_data(tmp / "store", seed)
+        clickhouse, instruments, _ = store_with_reference_data(tmp / "store", seed)
         trades_dir = tmp / "trades"
         trades_dir.mkdir()
         if mode == "landed":

@@ -25,14 +25,14 @@ DAY = date(2024, 1, 16)
 
 
 def one_load(trades_per_day: int, reporting_currency: bool) -> dict:
-    from benchmarks.worker import _store_with_reference_data
+    from benchmarks.pivot_tasks import store_with_reference_data
     from pipeline.pivot.day_load import load_trade_date, read_reference_data
     from pipeline.resources.clickhouse import close_all_clients
     from pipeline.settings import DEFAULT_SEED
 
     store = Path(tempfile.mkdtemp(prefix="pivot-fx-cost-", dir="/tmp"))
     try:
-        clickhouse, _, _ = _store_with_reference_data(store, DEFAULT_SEED)
+        clickhouse, _, _ = store_with_reference_data(store, DEFAULT_SEED)
         reference = read_reference_data(clickhouse)
         started = time.perf_counter()
         load = load_trade_date(
