@@ -10,209 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from functools import lru_cache
 
 import numpy as np
 import polars as pl
 
 from pipeline.pivot.calendars import has_calendar, sessions
-from pipeline.pivot.instruments import (
-    ASSET_CLASSES,
-    COUNTRIES,
-    COUNTRY_REGION,
-    CURRENCIES,
-    INSTRUMENT_SECTORS,
-    INSTRUMENT_TYPES,
-    PRODUCTS,
-    closing_prices,
-    stable_hash,
+from pipeline.pivot.instruments import closing_prices, stable_hash
+from pipeline.pivot.organisation import organisation
+
+# The schema and vocabularies live in trade_schema; the names other modules import from here are re-exported.
+from pipeline.pivot.trade_schema import (  # noqa: F401 (re-exports)
+    COUNTERPARTIES,
+    EXPOSURE_TYPE_BY_INSTRUMENT,
+    FACT_SCHEMA,
+    LOW_CARDINALITY,
+    RISK_BUCKETS,
+    SCENARIOS,
+    TRADE_COLUMNS,
+    TRADE_SCHEMA,
+    VENUES,
+    VENUES_BY_EXCHANGE,
+    WEIGHTED_MEASURES,
+    conform_to_schema,
 )
+from pipeline.pivot.universe_lists import COUNTRY_REGION
 
-DESKS = [
-    "US Equities",
-    "Global Equities",
-    "EMEA Equities",
-    "APAC Equities",
-    "Macro",
-    "Commodities",
-    "Derivatives",
-    "Index Arbitrage",
-]
-STRATEGIES = [
-    "Long/Short Equity",
-    "Statistical Arbitrage",
-    "Global Macro",
-    "Index Arbitrage",
-    "Volatility",
-    "Commodity Carry",
-    "Event Driven",
-    "Market Neutral",
-]
-PORTFOLIO_MANAGERS, FUNDS_PER_PM, PORTFOLIOS_PER_FUND, ACCOUNTS_PER_PORTFOLIO = 12, 2, 3, 4
-RISK_BUCKETS = ["Low", "Medium", "High", "VeryHigh"]
-SCENARIOS = ["Base", "Stress", "Historical", "MonteCarlo"]
-EXPOSURE_TYPES = ["Constituent", "Direct", "ETC", "ETF"]
-VENUES_BY_EXCHANGE = {
-    "NYSE": ["NYSE", "ARCA", "BATS", "IEX", "DARK"],
-    "NASDAQ": ["NASDAQ", "BATS", "IEX", "DARK"],
-    "ARCA": ["ARCA", "NYSE", "BATS", "DARK"],
-    "CBOE": ["CBOE", "ISE", "PHLX"],
-    "CME": ["CME"],
-    "COMEX": ["COMEX"],
-    "NYMEX": ["NYMEX"],
-    "ICE": ["ICE"],
-    "LBMA": ["LBMA", "OTC"],
-    "LPPM": ["LPPM", "OTC"],
-    "LSE": ["LSE", "TURQUOISE", "CBOE_EU"],
-    "XETRA": ["XETRA", "TRADEGATE"],
-    "EURONEXT": ["EURONEXT", "CBOE_EU"],
-    "SIX": ["SIX"],
-    "TSE": ["TSE", "JNX"],
-    "HKEX": ["HKEX"],
-    "TSX": ["TSX", "ALPHA"],
-}
-VENUES = [venue for options in VENUES_BY_EXCHANGE.values() for venue in options]
-
-
-def book_name(desk: str, portfolio_id: int) -> str:
-    return f"{''.join(word[0] for word in desk.split())}-{portfolio_id}"
-
-
-def _every_book() -> list[str]:
-    portfolios_per_pm = FUNDS_PER_PM * PORTFOLIOS_PER_FUND
-    return [
-        book_name(DESKS[pm % len(DESKS)], 10_001 + pm * portfolios_per_pm + p)
-        for pm in range(PORTFOLIO_MANAGERS)
-        for p in range(portfolios_per_pm)
-    ]
-
-
-def _vocabulary(values) -> pl.Enum:
-    return pl.Enum(sorted(set(values)))
-
-
-# The generator's vocabularies: closed lists it draws from, as Polars Enums (cheap to gather and
-# compare while a day is generated).
-LOW_CARDINALITY: dict[str, pl.Enum] = {
-    "desk": _vocabulary(DESKS),
-    "book": _vocabulary(_every_book()),
-    "strategy": _vocabulary(STRATEGIES),
-    "region": _vocabulary(COUNTRY_REGION.values()),
-    "country": _vocabulary(COUNTRIES),
-    "venue": _vocabulary(VENUES),
-    "asset_class": _vocabulary(ASSET_CLASSES),
-    "product": _vocabulary(PRODUCTS),
-    "instrument_type": _vocabulary([*INSTRUMENT_TYPES, "Constituent"]),
-    "currency": _vocabulary(CURRENCIES),
-    "risk_bucket": _vocabulary(RISK_BUCKETS),
-    "scenario": _vocabulary(SCENARIOS),
-    "exposure_type": _vocabulary(EXPOSURE_TYPES),
-    "sector": _vocabulary(INSTRUMENT_SECTORS),
-}
-# The fact's open vocabularies: a real book names its own desks, books, strategies, venues and
-# counterparties, and its instruments bring their own asset classes, products, types, currencies
-# and sectors (Cash, Money Market, Futures from issuers' holdings files). They are Categoricals in
-# the fact schema, for the synthetic and the landed source alike (LowCardinality(String) in
-# ClickHouse): like the closed Enums before them they reach chDB as Arrow dictionaries (integer
-# codes plus a small dictionary), which its LowCardinality columns take almost as they are; plain
-# strings would be hashed into a dictionary by the engine, row by row. Measured on a 1M-trade day
-# (19.98M rows, replace_partition): Enum 11.5 s, Categorical 12.6 s, String 16.5-21 s
-# (benchmarks/experiments/open_vocabulary.py). counterparty, a plain String column in the DDL, is open
-# as a plain String.
-OPEN_VOCABULARY = pl.Categorical()
-OPEN_VOCABULARY_COLUMNS = [
-    "desk",
-    "book",
-    "strategy",
-    "country",
-    "venue",
-    "asset_class",
-    "product",
-    "instrument_type",
-    "currency",
-    "counterparty",
-    "risk_bucket",
-    "scenario",
-    "sector",
-]
-# What the pipeline itself decides stays closed: the region (AMER, EMEA, APAC) and the exposure type.
-CLOSED_VOCABULARY_COLUMNS = ["region", "exposure_type"]
-
-# Column order and types of pivot.trades_1d (ddl/clickhouse/030_trades_1d.sql; a test keeps them equal).
-TRADE_SCHEMA: dict[str, pl.DataType] = {
-    "trade_date": pl.Date,
-    "ts": pl.Datetime("ms", "UTC"),
-    "trade_id": pl.UInt64,
-    "order_id": pl.UInt64,
-    "portfolio_manager_id": pl.UInt32,
-    "fund_id": pl.UInt32,
-    "portfolio_id": pl.UInt64,
-    "account_id": pl.UInt64,
-    "desk": OPEN_VOCABULARY,
-    "book": OPEN_VOCABULARY,
-    "strategy": OPEN_VOCABULARY,
-    "region": LOW_CARDINALITY["region"],
-    "country": OPEN_VOCABULARY,
-    "venue": OPEN_VOCABULARY,
-    "asset_class": OPEN_VOCABULARY,
-    "product": OPEN_VOCABULARY,
-    "instrument_type": OPEN_VOCABULARY,
-    "symbol": pl.String,
-    "parent_symbol": pl.String,
-    "currency": OPEN_VOCABULARY,
-    "counterparty": pl.String,
-    "risk_bucket": OPEN_VOCABULARY,
-    "scenario": OPEN_VOCABULARY,
-    "underlying_symbol": pl.String,
-    "exposure_type": LOW_CARDINALITY["exposure_type"],
-    "is_constituent_exposure": pl.UInt8,
-    "sector": OPEN_VOCABULARY,
-    "weight": pl.Float64,
-    "quantity": pl.Float64,
-    "price": pl.Float64,
-    "notional": pl.Float64,
-    "pnl": pl.Float64,
-    "delta": pl.Float64,
-    "gamma": pl.Float64,
-    "vega": pl.Float64,
-    "theta": pl.Float64,
-    "rho": pl.Float64,
-    "margin": pl.Float64,
-    "fees": pl.Float64,
-    "slippage": pl.Float64,
-    "vol": pl.Float64,
-    "rate": pl.Float64,
-    "exposure": pl.Float64,
-    **{f"metric_{i}": pl.Float64 for i in range(1, 15)},
-}
-TRADE_COLUMNS = list(TRADE_SCHEMA)
-
-# The reporting-currency columns the day load adds (pipeline.pivot.fx) after the local-currency
-# measures; FACT_SCHEMA is pivot.trades_1d's column order and types (a test keeps it equal to the DDL).
-REPORTING_CURRENCY_COLUMNS = ["notional_usd", "pnl_usd"]
-FACT_SCHEMA: dict[str, pl.DataType] = {}
-for _name, _dtype in TRADE_SCHEMA.items():
-    FACT_SCHEMA[_name] = _dtype
-    if _name == "pnl":
-        FACT_SCHEMA.update({column: pl.Float64 for column in REPORTING_CURRENCY_COLUMNS})
-FACT_COLUMNS = list(FACT_SCHEMA)
-
-# Additive measures: a constituent row carries its weight's share of them.
-WEIGHTED_MEASURES = [
-    "pnl",
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "rho",
-    "margin",
-    "fees",
-    "slippage",
-    "exposure",
-    *[f"metric_{i}" for i in range(1, 15)],
-]
-
-EXPOSURE_TYPE_BY_INSTRUMENT = {"ETF": "ETF", "ETC": "ETC"}  # everything else trades as Direct
 RISK_BUCKET_VOL_EDGES = [0.20, 0.35, 0.50]
 SCENARIO_WEIGHTS = [0.70, 0.10, 0.10, 0.10]
 
@@ -221,68 +43,12 @@ INSTRUMENT_TYPE_MIX = {"Stock": 0.67, "ETF": 0.07, "ETC": 0.05, "Future": 0.07, 
 ETF_POPULARITY = {"SPY": 0.45, "QQQ": 0.30, "XLK": 0.15, "XLF": 0.10}
 MEAN_FILLS_PER_ORDER = 2.5
 
-COUNTERPARTIES = [
-    "Goldman Sachs",
-    "Morgan Stanley",
-    "JPMorgan",
-    "Citigroup",
-    "Bank of America",
-    "Barclays",
-    "Deutsche Bank",
-    "UBS",
-    "BNP Paribas",
-    "Societe Generale",
-    "HSBC",
-    "Nomura",
-    "Mizuho",
-    "Jefferies",
-    "Virtu Financial",
-    "Citadel Securities",
-    "Jane Street",
-    "RBC Capital Markets",
-    "Wells Fargo Securities",
-    "Macquarie",
-]
 RATE_BY_CURRENCY = {"USD": 0.053, "EUR": 0.040, "GBP": 0.0525, "JPY": 0.001, "CHF": 0.0175, "HKD": 0.050, "CAD": 0.050}
 MARGIN_RATE_BY_TYPE = {"Stock": 0.25, "ETF": 0.20, "ETC": 0.20, "Future": 0.08, "Option": 0.30, "Commodity": 0.12}
 
 TRADE_ID_DAY_FACTOR = 10_000_000_000  # trade_id = yyyymmdd * factor + sequence: unique across days
 ORDER_ID_DAY_FACTOR = 1_000_000_000
 MAX_TRADES_PER_DAY = 50_000_000
-
-
-@lru_cache(maxsize=4)
-def organisation(seed: int) -> pl.DataFrame:
-    """One row per account with its portfolio, fund, portfolio manager, desk, book and strategy."""
-    rng = np.random.default_rng([seed, 3])
-    rows = []
-    for pm in range(PORTFOLIO_MANAGERS):
-        pm_id = 101 + pm
-        desk = DESKS[pm % len(DESKS)]
-        for f in range(FUNDS_PER_PM):
-            fund_id = 1001 + pm * FUNDS_PER_PM + f
-            for p in range(PORTFOLIOS_PER_FUND):
-                portfolio_id = 10_001 + (fund_id - 1001) * PORTFOLIOS_PER_FUND + p
-                strategy = STRATEGIES[int(rng.integers(0, len(STRATEGIES)))]
-                book = book_name(desk, portfolio_id)
-                for a in range(ACCOUNTS_PER_PORTFOLIO):
-                    account_id = 100_001 + (portfolio_id - 10_001) * ACCOUNTS_PER_PORTFOLIO + a
-                    rows.append(
-                        dict(
-                            account_id=account_id,
-                            portfolio_id=portfolio_id,
-                            fund_id=fund_id,
-                            portfolio_manager_id=pm_id,
-                            desk=desk,
-                            book=book,
-                            strategy=strategy,
-                        )
-                    )
-    return pl.DataFrame(rows).with_columns(
-        pl.col("account_id", "portfolio_id").cast(pl.UInt64),
-        pl.col("fund_id", "portfolio_manager_id").cast(pl.UInt32),
-        *[pl.col(c).cast(LOW_CARDINALITY[c]) for c in ("desk", "book", "strategy")],
-    )
 
 
 def _instrument_choice_probabilities(instruments: pl.DataFrame) -> np.ndarray:
@@ -447,23 +213,107 @@ def generate_trades(
     return pl.concat(chunks, rechunk=False) if len(chunks) > 1 else chunks[0]
 
 
+def _draw_orders(n: int, ctx: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The chunk's orders (instrument, account, side, counterparty, start in the session) and the
+    order each of its `n` trades fills."""
+    n_orders = max(1, _orders_in(n))
+    return {
+        "of_trade": np.sort(rng.integers(0, n_orders, size=n)),
+        "instrument": rng.choice(len(ctx["instruments"]), size=n_orders, p=ctx["choice_p"]),
+        "account": rng.integers(0, ctx["accounts"].height, size=n_orders),
+        "side": np.where(rng.random(n_orders) < 0.55, 1.0, -1.0),
+        "counterparty": rng.integers(0, len(COUNTERPARTIES), size=n_orders),
+        "start": rng.random(n_orders),
+    }
+
+
+def _draw_times(
+    n: int, orders: dict, inst_idx: np.ndarray, session: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each trade's fraction of its session and its timestamp (UTC ms) inside the session."""
+    session_fraction = np.clip(orders["start"][orders["of_trade"]] + rng.exponential(0.002, size=n), 0.0, 1.0)
+    # A point of the session's trading time, then past the lunch break if it falls after its start.
+    into_session = np.floor(session["trading_ms"][inst_idx] * session_fraction).astype(np.int64)
+    into_session += np.where(into_session >= session["break_start"][inst_idx], session["break_ms"][inst_idx], 0)
+    return session_fraction, session["open_ms"][inst_idx] + into_session
+
+
+def _draw_fills(
+    n: int, side: np.ndarray, inst_idx: np.ndarray, session_fraction: np.ndarray, ctx: dict, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Each trade's price, slippage, quantity, notional and P&L."""
+    close, prev_close, attributes = ctx["close"], ctx["prev_close"], ctx["attributes"]
+    # Intraday price: along the log path from yesterday's close to today's, plus execution noise.
+    log_move = np.log(close[inst_idx] / prev_close[inst_idx])
+    mid = prev_close[inst_idx] * np.exp(log_move * session_fraction)
+    slippage_bps = np.abs(rng.normal(1.0, 0.75, size=n))
+    price = np.round(mid * (1 + side * slippage_bps / 10_000), 4)
+
+    is_contract = attributes["is_option"][inst_idx] | attributes["is_future"][inst_idx]
+    target_notional = rng.lognormal(np.log(60_000), 1.1, size=n)
+    contracts = np.clip(np.round(rng.lognormal(np.log(8), 1.0, size=n)), 1, 500)
+    shares = np.maximum(
+        1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1)
+    )
+    quantity = side * np.where(is_contract, contracts, shares)
+    notional = quantity * price
+    return {
+        "slippage_bps": slippage_bps,
+        "price": price,
+        "quantity": quantity,
+        "notional": notional,
+        "pnl": quantity * (close[inst_idx] - price),
+    }
+
+
+def _draw_sensitivities(
+    n: int, inst_idx: np.ndarray, fills: dict, ctx: dict, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """The greeks, the volatility and the exposure of each trade."""
+    attributes, underlying_idx, vol_by_instrument = ctx["attributes"], ctx["underlying_idx"], ctx["vol_by_instrument"]
+    is_option = attributes["is_option"][inst_idx]
+    is_call = attributes["is_call"][inst_idx]
+    price = fills["price"]
+    # Greeks are per-unit option sensitivities; other instruments carry none.
+    call_delta = np.clip(rng.normal(0.5, 0.15, size=n), 0.02, 0.98)
+    delta = np.where(is_option, np.where(is_call, call_delta, call_delta - 1.0), 0.0)
+    gamma = np.where(is_option, rng.uniform(0.002, 0.08, size=n), 0.0)
+    vega = np.where(is_option, price * rng.uniform(0.05, 0.2, size=n), 0.0)
+    theta = np.where(is_option, -price * rng.uniform(0.005, 0.04, size=n), 0.0)
+    rho = np.where(is_option, np.where(is_call, 1.0, -1.0) * price * rng.uniform(0.01, 0.1, size=n), 0.0)
+    implied_vol = np.clip(vol_by_instrument[underlying_idx[inst_idx]] * rng.lognormal(0.1, 0.1, size=n), 0.05, 1.5)
+    vol = np.where(is_option, implied_vol, vol_by_instrument[inst_idx] * rng.lognormal(0.0, 0.05, size=n))
+    exposure = np.where(
+        is_option, delta * fills["quantity"] * ctx["close"][underlying_idx[inst_idx]], fills["notional"]
+    )
+    return {"delta": delta, "gamma": gamma, "vega": vega, "theta": theta, "rho": rho, "vol": vol, "exposure": exposure}
+
+
+def _id_columns(trade_date: date, yyyymmdd: int, n: int, first: int, order_ids: np.ndarray, ts_ms) -> pl.DataFrame:
+    """trade_date, ts, trade_id and order_id: ids are sequences over the whole day."""
+    return pl.DataFrame(
+        {
+            "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n)
+            if n
+            else pl.Series([], dtype=pl.Date),
+            "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
+            "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR)
+            + np.arange(first + 1, first + n + 1, dtype=np.uint64),
+            "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR)
+            + order_ids.astype(np.uint64)
+            + np.uint64(1),
+        }
+    )
+
+
 def _generate_chunk(
     trade_date: date, yyyymmdd: int, n: int, first: int, order_offset: int, ctx: dict, rng: np.random.Generator
 ) -> pl.DataFrame:
-    instruments, accounts, attributes = ctx["instruments"], ctx["accounts"], ctx["attributes"]
-    close, prev_close = ctx["close"], ctx["prev_close"]
-    underlying_idx, vol_by_instrument = ctx["underlying_idx"], ctx["vol_by_instrument"]
-
-    # Orders, then fills.
-    n_orders = max(1, _orders_in(n))
-    order_of_trade = np.sort(rng.integers(0, n_orders, size=n))
-    order_instrument = rng.choice(len(instruments), size=n_orders, p=ctx["choice_p"])
-    order_account = rng.integers(0, accounts.height, size=n_orders)
-    order_side = np.where(rng.random(n_orders) < 0.55, 1.0, -1.0)
-    order_counterparty = rng.integers(0, len(COUNTERPARTIES), size=n_orders)
-    order_start = rng.random(n_orders)
-
-    inst_idx = order_instrument[order_of_trade]
+    """`n` trades of the day, from trade `first` on; the draws come in a fixed order (rows depend on it)."""
+    instruments, attributes = ctx["instruments"], ctx["attributes"]
+    orders = _draw_orders(n, ctx, rng)
+    order_of_trade = orders["of_trade"]
+    inst_idx = orders["instrument"][order_of_trade]
     trades = instruments[inst_idx].select(
         "symbol",
         "asset_class",
@@ -476,109 +326,55 @@ def _generate_chunk(
         "underlying_symbol",
         "is_composite",
     )
-    org = accounts[order_account[order_of_trade]]
-
-    is_option = attributes["is_option"][inst_idx]
-    is_call = attributes["is_call"][inst_idx]
-    session = ctx["session"]
-    session_fraction = np.clip(order_start[order_of_trade] + rng.exponential(0.002, size=n), 0.0, 1.0)
-    # A point of the session's trading time, then past the lunch break if it falls after its start.
-    into_session = np.floor(session["trading_ms"][inst_idx] * session_fraction).astype(np.int64)
-    into_session += np.where(into_session >= session["break_start"][inst_idx], session["break_ms"][inst_idx], 0)
-    ts_ms = session["open_ms"][inst_idx] + into_session
-
-    # Intraday price: along the log path from yesterday's close to today's, plus execution noise.
-    log_move = np.log(close[inst_idx] / prev_close[inst_idx])
-    mid = prev_close[inst_idx] * np.exp(log_move * session_fraction)
-    side = order_side[order_of_trade]
-    slippage_bps = np.abs(rng.normal(1.0, 0.75, size=n))
-    price = np.round(mid * (1 + side * slippage_bps / 10_000), 4)
-
-    is_contract = is_option | attributes["is_future"][inst_idx]
-    target_notional = rng.lognormal(np.log(60_000), 1.1, size=n)
-    contracts = np.clip(np.round(rng.lognormal(np.log(8), 1.0, size=n)), 1, 500)
-    shares = np.maximum(
-        1.0, np.round(target_notional / price / np.where(price < 50, 100, 1)) * np.where(price < 50, 100, 1)
-    )
-    quantity = side * np.where(is_contract, contracts, shares)
-    notional = quantity * price
-    pnl = quantity * (close[inst_idx] - price)
-
-    # Greeks are per-unit option sensitivities; other instruments carry none.
-    call_delta = np.clip(rng.normal(0.5, 0.15, size=n), 0.02, 0.98)
-    delta = np.where(is_option, np.where(is_call, call_delta, call_delta - 1.0), 0.0)
-    gamma = np.where(is_option, rng.uniform(0.002, 0.08, size=n), 0.0)
-    vega = np.where(is_option, price * rng.uniform(0.05, 0.2, size=n), 0.0)
-    theta = np.where(is_option, -price * rng.uniform(0.005, 0.04, size=n), 0.0)
-    rho = np.where(is_option, np.where(is_call, 1.0, -1.0) * price * rng.uniform(0.01, 0.1, size=n), 0.0)
-    implied_vol = np.clip(vol_by_instrument[underlying_idx[inst_idx]] * rng.lognormal(0.1, 0.1, size=n), 0.05, 1.5)
-    vol = np.where(is_option, implied_vol, vol_by_instrument[inst_idx] * rng.lognormal(0.0, 0.05, size=n))
-    exposure = np.where(is_option, delta * quantity * close[underlying_idx[inst_idx]], notional)
-    abs_notional = np.abs(notional)
+    org = ctx["accounts"][orders["account"][order_of_trade]]
+    session_fraction, ts_ms = _draw_times(n, orders, inst_idx, ctx["session"], rng)
+    fills = _draw_fills(n, orders["side"][order_of_trade], inst_idx, session_fraction, ctx, rng)
+    sensitivities = _draw_sensitivities(n, inst_idx, fills, ctx, rng)
+    abs_notional = np.abs(fills["notional"])
 
     venue_choice = rng.random(n)
     venue_count = attributes["venue_count"][inst_idx]
     venue_idx = attributes["venue_offset"][inst_idx] + (venue_choice * venue_count).astype(np.int64)
-    risk_bucket_idx = np.searchsorted(RISK_BUCKET_VOL_EDGES, vol)
+    risk_bucket_idx = np.searchsorted(RISK_BUCKET_VOL_EDGES, sensitivities["vol"])
     scenario_idx = rng.choice(len(SCENARIOS), size=n, p=SCENARIO_WEIGHTS)
     metrics = rng.standard_normal((14, n)) * abs_notional / 1000.0
+    fees = abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000
 
-    frame = pl.DataFrame(
-        {
-            "trade_date": pl.Series([trade_date], dtype=pl.Date).new_from_index(0, n)
-            if n
-            else pl.Series([], dtype=pl.Date),
-            "ts": pl.Series(ts_ms, dtype=pl.Int64).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"),
-            "trade_id": np.uint64(yyyymmdd) * np.uint64(TRADE_ID_DAY_FACTOR)
-            + np.arange(first + 1, first + n + 1, dtype=np.uint64),
-            "order_id": np.uint64(yyyymmdd) * np.uint64(ORDER_ID_DAY_FACTOR)
-            + (order_of_trade + order_offset).astype(np.uint64)
-            + np.uint64(1),
-        }
-    )
     frame = pl.concat(
         [
-            frame,
+            _id_columns(trade_date, yyyymmdd, n, first, order_of_trade + order_offset, ts_ms),
             org.select("portfolio_manager_id", "fund_id", "portfolio_id", "account_id", "desk", "book", "strategy"),
+            trades,
         ],
         how="horizontal",
     )
     exposure_type = (
         pl.col("instrument_type").cast(pl.String).replace_strict(EXPOSURE_TYPE_BY_INSTRUMENT, default="Direct")
     )
-    frame = pl.concat([frame, trades], how="horizontal").with_columns(
+    frame = frame.with_columns(
         region=_lookup(attributes["region"], inst_idx),
         venue=_lookup(VENUES, np.where(venue_count > 0, venue_idx, -1)),
         parent_symbol=pl.lit(""),
         # The spec: a direct (or wrapper) trade is its own underlying; derivatives keep their
         # link to the underlying in pivot.instruments.
         underlying_symbol=pl.col("symbol"),
-        counterparty=_lookup(COUNTERPARTIES, order_counterparty[order_of_trade]),
+        counterparty=_lookup(COUNTERPARTIES, orders["counterparty"][order_of_trade]),
         risk_bucket=_lookup(RISK_BUCKETS, risk_bucket_idx),
         scenario=_lookup(SCENARIOS, scenario_idx),
         exposure_type=exposure_type,
         is_constituent_exposure=pl.lit(0, dtype=pl.UInt8),
         weight=pl.lit(1.0),
-        quantity=quantity,
-        price=price,
-        notional=notional,
-        pnl=pnl,
-        delta=delta,
-        gamma=gamma,
-        vega=vega,
-        theta=theta,
-        rho=rho,
+        quantity=fills["quantity"],
+        price=fills["price"],
+        notional=fills["notional"],
+        pnl=fills["pnl"],
+        **{greek: sensitivities[greek] for greek in ("delta", "gamma", "vega", "theta", "rho")},
         margin=abs_notional * attributes["margin_rate"][inst_idx],
-        fees=abs_notional * rng.uniform(0.5, 2.0, size=n) / 10_000,
-        slippage=abs_notional * slippage_bps / 10_000,
-        vol=vol,
+        fees=fees,
+        slippage=abs_notional * fills["slippage_bps"] / 10_000,
+        vol=sensitivities["vol"],
         rate=attributes["rate"][inst_idx],
-        exposure=exposure,
+        exposure=sensitivities["exposure"],
         **{f"metric_{i + 1}": metrics[i] for i in range(14)},
     )
     return conform_to_schema(frame)
-
-
-def conform_to_schema(frame: pl.DataFrame) -> pl.DataFrame:
-    """Select the fact's columns, in order, with its types."""
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in TRADE_SCHEMA.items()])
