@@ -1,0 +1,185 @@
+"""Checking a landed trade file whole (columns, every row's values, duplicate trade_ids, symbols known
+to pivot.instruments) without holding it in memory, and reading the trade dates it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.pivot.landed.files import MAX_SHOWN, LandedFileError, date_in_name, listing
+from pipeline.pivot.landed.trade_files import ROW_INDEX, TradeSource, column_problems, trade_source
+from pipeline.pivot.landed.trade_values import (
+    VALUE_KINDS,
+    ValueCheck,
+    is_blank_value,
+    parse_frame,
+    parsed_value,
+    row_problems,
+    value_text,
+)
+from pipeline.pivot.trade_schema import TRADE_SCHEMA
+
+
+@dataclass(frozen=True)
+class TradeFileCheck:
+    """What a valid trade file holds: its trade dates and row count (counted, never held)."""
+
+    path: Path
+    rows: int
+    dates: frozenset[date]
+
+    def summary(self) -> str:
+        days = listing(sorted(str(d) for d in self.dates), 5) or "none"
+        return f"{self.path.name}: valid, {self.rows:,} trades on {len(self.dates)} date(s): {days}"
+
+
+def _duplicate_problems(source: TradeSource, parsed: pl.LazyFrame) -> list[str]:
+    duplicated = (
+        parsed.group_by("trade_date", "trade_id")
+        .agg(pl.col(ROW_INDEX).sort(), pl.len().alias("times"))
+        .filter(pl.col("times") > 1)
+        .sort("trade_date", "trade_id")
+        .collect()
+    )
+    problems = []
+    for day, trade_id, rows, _times in duplicated.head(MAX_SHOWN).iter_rows():
+        problems.append(
+            f"{', '.join(source.where(r) for r in rows[:5])}: trade_id {trade_id} appears {len(rows)} times "
+            f"on {day}: a trade_id is unique within a trade date; keep one row per trade"
+        )
+    if duplicated.height > MAX_SHOWN:
+        problems.append(f"… and {duplicated.height - MAX_SHOWN:,} more duplicated trade_ids")
+    return problems
+
+
+def _symbol_problems(parsed: pl.LazyFrame, instruments: pl.DataFrame) -> list[str]:
+    known = instruments.select(pl.col("symbol").cast(pl.String)).unique()
+    unknown = (
+        parsed.group_by("symbol")
+        .agg(pl.len().alias("rows"), pl.col(ROW_INDEX).min().alias("first"))
+        .join(known.lazy(), on="symbol", how="anti")
+        .sort("rows", "symbol", descending=[True, False])
+        .collect()
+    )
+    if unknown.is_empty():
+        return []
+    named = [f"{symbol} ({rows:,} row{'s' if rows > 1 else ''})" for symbol, rows, _ in unknown.iter_rows()]
+    return [
+        f"{unknown.height} symbol(s) unknown to pivot.instruments: {listing(named)}. Fix the symbols, map the "
+        "issuer's ticker to yours, or land an instrument master file in instruments/ that adds them"
+    ]
+
+
+def instrument_vocabulary_problems(instruments: pl.DataFrame, symbols: Iterable[str] | None = None) -> list[str]:
+    """Instrument attributes the fact cannot hold: a value outside a closed vocabulary (a Polars
+    Enum in TRADE_SCHEMA) of asset_class, product, instrument_type, currency or sector."""
+    frame = instruments if symbols is None else instruments.filter(pl.col("symbol").is_in(list(symbols)))
+    problems = []
+    for column in ("asset_class", "product", "instrument_type", "currency", "sector"):
+        dtype = TRADE_SCHEMA[column]
+        if not isinstance(dtype, pl.Enum) or column not in frame.columns:
+            continue
+        outside = frame.filter(~pl.col(column).cast(pl.String).is_in(dtype.categories.to_list())).select(
+            "symbol", column
+        )
+        if outside.height:
+            named = [f"{s} ({v!r})" for s, v in outside.sort("symbol").iter_rows()]
+            problems.append(
+                f"instrument {column} outside pivot.trades_1d's vocabulary for {listing(named)}: "
+                f"known values are {', '.join(dtype.categories.to_list())}"
+            )
+    return problems
+
+
+def checked_trade_file(
+    path: Path, instruments: pl.DataFrame | None
+) -> tuple[TradeSource, pl.LazyFrame, TradeFileCheck]:
+    source = trade_source(path)
+    problems = column_problems(source)
+    if problems:
+        raise LandedFileError(source.path, problems)
+    raw = source.scan().with_row_index(ROW_INDEX)
+    try:
+        problems = row_problems(source, raw)
+        if problems:
+            raise LandedFileError(source.path, problems)
+        parsed = parse_frame(source, raw)
+        problems = _duplicate_problems(source, parsed)
+        if instruments is not None:
+            problems += _symbol_problems(parsed, instruments)
+        if problems:
+            raise LandedFileError(source.path, problems)
+        dates = parsed.group_by("trade_date").agg(pl.len().alias("rows")).collect()
+    except pl.exceptions.PolarsError as error:
+        raise LandedFileError(
+            source.path, f"not a readable {'CSV' if source.is_csv else 'Parquet'} file: {error}"
+        ) from (error)
+    rows = int(dates["rows"].sum())
+    if rows == 0:
+        named = date_in_name(source.path)
+        if named is None:
+            raise LandedFileError(
+                source.path,
+                "the file has a header but no trades, and no date in its name: a header-only file says "
+                "'no trades that day' for the date its name carries; name it e.g. trades_2024-01-15.csv",
+            )
+        day_set = frozenset({named})
+    else:
+        day_set = frozenset(dates["trade_date"].to_list())
+    if instruments is not None:
+        traded = parsed.select(pl.col("symbol").unique()).collect()["symbol"].to_list()
+        vocabulary = instrument_vocabulary_problems(instruments, traded)
+        if vocabulary:
+            raise LandedFileError(source.path, vocabulary)
+    return source, parsed, TradeFileCheck(source.path, rows, day_set)
+
+
+def check_trade_file(path: Path, instruments: pl.DataFrame | None = None) -> TradeFileCheck:
+    """Check a whole trade file without holding it in memory; raise LandedFileError naming every
+    problem (file, line or row, what to fix). With `instruments` (pivot.instruments rows), every
+    symbol must be known and its attributes fit the fact."""
+    return checked_trade_file(Path(path), instruments)[2]
+
+
+def read_trade_file(path: Path, instruments: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The whole file as base trades in LANDED_TRADE_SCHEMA (checked as `check_trade_file`).
+    For small files and tests; the day load uses `trades_for_date`, which streams."""
+    _, parsed, _ = checked_trade_file(Path(path), instruments)
+    return parsed.drop(ROW_INDEX).collect()
+
+
+def trade_file_dates(path: Path) -> frozenset[date]:
+    """The trade dates a file holds (or, header-only, the date its name declares), reading only
+    the trade_date column. Raises LandedFileError for an unreadable file or an unparsable date."""
+    source = trade_source(Path(path))
+    if "trade_date" not in source.schema:
+        raise LandedFileError(source.path, column_problems(source))
+    frame = source.scan().select(pl.col("trade_date")).with_row_index(ROW_INDEX)
+    check = ValueCheck("trade_date", is_blank_value("trade_date", source.schema["trade_date"]), "trade_date is empty")
+    parsed = parsed_value("trade_date", source.schema["trade_date"])
+    try:
+        bad = frame.filter(check.flag | parsed.is_null()).head(3).collect()
+        if bad.height:
+            where = ", ".join(f"{source.where(r)} ({value_text(v)})" for r, v in bad.rows())
+            raise LandedFileError(source.path, f"{where}: trade_date is not {VALUE_KINDS['trade_date']}")
+        days = frame.select(parsed.unique()).collect().to_series().to_list()
+    except pl.exceptions.PolarsError as error:
+        raise LandedFileError(source.path, f"not a readable file: {error}") from error
+    if days:
+        return frozenset(days)
+    named = date_in_name(source.path)
+    if named is None:
+        raise LandedFileError(
+            source.path,
+            "the file has a header but no trades, and no date in its name: name it e.g. trades_2024-01-15.csv",
+        )
+    return frozenset({named})
+
+
+def dates_in_files(paths: Iterable[Path]) -> dict[Path, frozenset[date]]:
+    """Each file's trade dates (`trade_file_dates`); raises for the first file that cannot say."""
+    return {Path(p): trade_file_dates(Path(p)) for p in paths}
