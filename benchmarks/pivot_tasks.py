@@ -287,7 +287,7 @@ def _write_landed_day(path: Path, day: date, n: int, seed: int, instruments) -> 
     to one Parquet file chunk by chunk, so writing it costs this process no day-sized frame."""
     import pyarrow.parquet as pq
 
-    from pipeline.pivot.landed.trades import BASE_TRADE_COLUMNS
+    from pipeline.pivot.landed.trade_files import BASE_TRADE_COLUMNS
     from pipeline.pivot.trade_generation import generate_trade_chunks
 
     rows, writer = 0, None

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 
-from pipeline.pivot.landed.trades import BASE_TRADE_COLUMNS
+from pipeline.pivot.landed.trade_files import BASE_TRADE_COLUMNS
 from pipeline.pivot.trade_generation import generate_trades
 from pipeline.settings import DEFAULT_SEED
 

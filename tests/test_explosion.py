@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import constituents_in_force, explode_constituents, streamed_day, trades_with_look_through
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.trade_generation import TRADE_SCHEMA, WEIGHTED_MEASURES, generate_trade_chunks, generate_trades
+from pipeline.pivot.trade_generation import generate_trade_chunks, generate_trades
+from pipeline.pivot.trade_schema import TRADE_SCHEMA, WEIGHTED_MEASURES
 from pipeline.settings import DEFAULT_SEED
 
 DAY = date(2024, 1, 16)  # a day every venue holds a full session (2024-01-15 is a US holiday)

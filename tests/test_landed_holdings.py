@@ -10,13 +10,13 @@ import pytest
 from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY, build_constituents
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.files import LandedFileError
-from pipeline.pivot.landed.holdings import (
+from pipeline.pivot.landed.holdings import read_composition_file
+from pipeline.pivot.landed.holdings_readers import (
     ISHARES,
     SPDR,
     holdings_files,
     holdings_format,
     parse_number,
-    read_composition_file,
     read_ishares_holdings,
     read_ticker_map,
 )

@@ -17,18 +17,18 @@ from pipeline.pivot.landed.files import (
     parquet_is_complete,
     ready_files,
 )
-from pipeline.pivot.landed.trades import (
+from pipeline.pivot.landed.trade_checks import check_trade_file, dates_in_files, read_trade_file
+from pipeline.pivot.landed.trade_files import (
     BASE_TRADE_COLUMNS,
-    LANDED_FACT_SCHEMA,
     LANDED_TRADE_SCHEMA,
     OPEN_VOCABULARY_COLUMNS,
     REQUIRED_TRADE_COLUMNS,
-    NoLandedTradesError,
-    check_trade_file,
-    dates_in_files,
-    landed_trade_day,
-    read_trade_file,
     trade_files,
+)
+from pipeline.pivot.landed.trades import (
+    LANDED_FACT_SCHEMA,
+    NoLandedTradesError,
+    landed_trade_day,
     trades_for_date,
     with_instrument_attributes,
 )

@@ -18,7 +18,8 @@ from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import constituents_in_force, trades_with_look_through
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
-from pipeline.pivot.trade_generation import FACT_SCHEMA, generate_trades
+from pipeline.pivot.trade_generation import generate_trades
+from pipeline.pivot.trade_schema import FACT_SCHEMA
 from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import DEFAULT_SEED
 

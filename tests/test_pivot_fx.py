@@ -21,7 +21,7 @@ from pipeline.pivot.fx import (
     validate_fx_file,
 )
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.trade_generation import FACT_SCHEMA
+from pipeline.pivot.trade_schema import FACT_SCHEMA
 from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_fx
 from pipeline.settings import DEFAULT_SEED

@@ -6,19 +6,17 @@ import polars as pl
 import pytest
 
 from pipeline.pivot.calendars import sessions
-from pipeline.pivot.instruments import COUNTRY_REGION, build_instruments
-from pipeline.pivot.trade_generation import (
+from pipeline.pivot.instruments import build_instruments
+from pipeline.pivot.trade_generation import generate_trade_chunks, generate_trades, organisation, trades_on
+from pipeline.pivot.trade_schema import (
     LOW_CARDINALITY,
     RISK_BUCKETS,
     SCENARIOS,
     TRADE_SCHEMA,
     VENUES_BY_EXCHANGE,
     conform_to_schema,
-    generate_trade_chunks,
-    generate_trades,
-    organisation,
-    trades_on,
 )
+from pipeline.pivot.universe_lists import COUNTRY_REGION
 from pipeline.settings import DEFAULT_SEED
 
 DAY = date(2024, 1, 16)  # a day every venue holds a full session (2024-01-15 is a US holiday)

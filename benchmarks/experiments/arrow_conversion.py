@@ -17,7 +17,8 @@ import polars as pl
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import trades_with_look_through
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trades
+from pipeline.pivot.trade_generation import generate_trades
+from pipeline.pivot.trade_schema import LOW_CARDINALITY
 from pipeline.settings import DEFAULT_SEED
 
 DAY = date(2024, 1, 15)

@@ -22,7 +22,8 @@ import polars as pl
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import streamed_day
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.trade_generation import LOW_CARDINALITY, generate_trade_chunks
+from pipeline.pivot.trade_generation import generate_trade_chunks
+from pipeline.pivot.trade_schema import LOW_CARDINALITY
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.settings import DEFAULT_SEED
 

@@ -13,15 +13,8 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from pipeline.pivot.instruments import (
-    ETCS,
-    QQQ_MEMBER_COUNT,
-    SPY_ANCHOR_WEIGHTS,
-    SPY_MEMBER_COUNT,
-    SYNTHETIC_HORIZON_END,
-    closing_prices,
-    instrument_universe,
-)
+from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END, closing_prices, instrument_universe
+from pipeline.pivot.universe_lists import ETCS, QQQ_MEMBER_COUNT, SPY_ANCHOR_WEIGHTS, SPY_MEMBER_COUNT
 
 MAP_OPEN_ENDED_EXPIRY = date(2099, 12, 31)
 # SPY-like maps are rebalanced at the start of each quarter.

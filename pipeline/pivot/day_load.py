@@ -26,14 +26,9 @@ from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates, to_reporting_currency
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.files import content_digest
-from pipeline.pivot.landed.trades import (
-    DEFAULT_LANDED_CHUNK,
-    LandedTradeDay,
-    NoLandedTradesError,
-    dates_in_files,
-    landed_trade_day,
-    trade_files,
-)
+from pipeline.pivot.landed.trade_checks import dates_in_files
+from pipeline.pivot.landed.trade_files import trade_files
+from pipeline.pivot.landed.trades import DEFAULT_LANDED_CHUNK, LandedTradeDay, NoLandedTradesError, landed_trade_day
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
 from pipeline.pivot.trade_generation import generate_trade_chunks

@@ -15,7 +15,7 @@ from datetime import date
 
 import polars as pl
 
-from pipeline.pivot.trade_generation import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_MEASURES
+from pipeline.pivot.trade_schema import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_MEASURES
 
 COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipeline.pivot.instruments import CURRENCIES, stable_hash
+from pipeline.pivot.instruments import stable_hash
 from pipeline.pivot.landing import MAX_LANDING_FILE_BYTES, ValidatedFile, file_digest
+from pipeline.pivot.universe_lists import CURRENCIES
 
 REPORTING_CURRENCY = "USD"
 FX_CURRENCIES = CURRENCIES

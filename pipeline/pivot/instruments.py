@@ -14,30 +14,19 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-# The reference lists live in universe_lists; the names other modules import from here are re-exported.
-from pipeline.pivot.universe_lists import (  # noqa: F401 (re-exports)
-    ASSET_CLASSES,
+from pipeline.pivot.universe_lists import (
     COMMODITIES,
-    COUNTRIES,
     COUNTRY_CURRENCY,
-    COUNTRY_REGION,
-    CURRENCIES,
     ETCS,
     ETFS,
     EXCHANGE_COUNTRY,
     FUTURES,
     INDICES,
-    INSTRUMENT_SECTORS,
-    INSTRUMENT_TYPES,
     INTERNATIONAL_STOCKS,
     NAME_SUFFIXES,
     NAME_SYLLABLES,
     OPTION_UNDERLYINGS,
-    PRODUCTS,
-    QQQ_MEMBER_COUNT,
     SECTORS,
-    SPY_ANCHOR_WEIGHTS,
-    SPY_MEMBER_COUNT,
     US_MEGA_CAPS,
     US_STOCK_COUNT,
 )

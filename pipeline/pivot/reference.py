@@ -40,14 +40,16 @@ from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.instruments import PRICE_HISTORY_START, build_instruments, closing_prices
 from pipeline.pivot.landed.files import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
 from pipeline.pivot.landed.holdings import (
-    TICKER_MAP_FILE,
     UNIT_PRICED_ASSET_CLASSES,
-    HoldingsFile,
     HoldingsResult,
     composition_from_holdings,
+    line_asset_class,
+)
+from pipeline.pivot.landed.holdings_readers import (
+    TICKER_MAP_FILE,
+    HoldingsFile,
     holdings_files,
     holdings_format,
-    line_asset_class,
     read_holdings_file,
     read_ticker_map,
 )

@@ -17,20 +17,14 @@ import polars as pl
 from pipeline.pivot.calendars import has_calendar, sessions
 from pipeline.pivot.instruments import closing_prices, stable_hash
 from pipeline.pivot.organisation import organisation
-
-# The schema and vocabularies live in trade_schema; the names other modules import from here are re-exported.
-from pipeline.pivot.trade_schema import (  # noqa: F401 (re-exports)
+from pipeline.pivot.trade_schema import (
     COUNTERPARTIES,
     EXPOSURE_TYPE_BY_INSTRUMENT,
-    FACT_SCHEMA,
-    LOW_CARDINALITY,
     RISK_BUCKETS,
     SCENARIOS,
-    TRADE_COLUMNS,
     TRADE_SCHEMA,
     VENUES,
     VENUES_BY_EXCHANGE,
-    WEIGHTED_MEASURES,
     conform_to_schema,
 )
 from pipeline.pivot.universe_lists import COUNTRY_REGION

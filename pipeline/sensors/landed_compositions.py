@@ -27,7 +27,7 @@ import dagster as dg
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_reference_refresh_job
 from pipeline.pivot.landed.files import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
-from pipeline.pivot.landed.holdings import TICKER_MAP_FILE
+from pipeline.pivot.landed.holdings_readers import TICKER_MAP_FILE
 from pipeline.pivot.landed.instruments import instrument_files
 from pipeline.pivot.landing import period_end
 from pipeline.pivot.reference import build_reference

@@ -38,21 +38,12 @@ import polars as pl
 
 from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY
 from pipeline.pivot.landed.files import LandedFileError, listing
-from pipeline.pivot.landed.holdings_readers import (  # noqa: F401 (re-exported: the readers' names import from here too)
-    ISHARES,
-    SPDR,
-    TICKER_MAP_FILE,
+from pipeline.pivot.landed.holdings_readers import (
     HoldingsFile,
-    holdings_files,
-    holdings_format,
     is_blank,
     normal_cell,
-    parse_as_of,
     parse_number,
     read_holdings_file,
-    read_ishares_holdings,
-    read_spdr_holdings,
-    read_ticker_map,
 )
 from pipeline.pivot.landed.instruments import INSTRUMENT_SCHEMA
 from pipeline.pivot.landing import CONSTITUENT_SCHEMA

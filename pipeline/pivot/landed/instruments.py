@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.instruments import EXCHANGE_COUNTRY, INSTRUMENT_COLUMNS
+from pipeline.pivot.instruments import INSTRUMENT_COLUMNS
 from pipeline.pivot.landed.files import (
     LandedFileError,
     landed_files,
@@ -32,6 +32,7 @@ from pipeline.pivot.landed.files import (
     require_nonempty,
     unknown_column_problem,
 )
+from pipeline.pivot.universe_lists import EXCHANGE_COUNTRY
 
 INSTRUMENT_FILE_SUFFIXES = (".parquet", ".csv")
 REQUIRED_INSTRUMENT_COLUMNS = [

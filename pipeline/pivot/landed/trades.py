@@ -16,30 +16,13 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.pivot.landed.files import MAX_SHOWN, LandedFileError
-from pipeline.pivot.landed.trade_checks import (  # noqa: F401 (re-exported)
-    TradeFileCheck,
-    check_trade_file,
+from pipeline.pivot.landed.trade_checks import (
     checked_trade_file,
     dates_in_files,
-    instrument_vocabulary_problems,
-    read_trade_file,
-    trade_file_dates,
 )
-from pipeline.pivot.landed.trade_files import (  # noqa: F401 (re-exported)
-    BASE_TRADE_COLUMNS,
-    CLASSIFICATION_DEFAULTS,
-    DERIVED_DEFAULTS,
-    INSTRUMENT_DETERMINED_COLUMNS,
-    LANDED_TRADE_SCHEMA,
-    MEASURE_DEFAULTS,
-    NON_EMPTY_COLUMNS,
-    OPEN_VOCABULARY_COLUMNS,
-    OPTIONAL_TRADE_COLUMNS,
-    REQUIRED_TRADE_COLUMNS,
+from pipeline.pivot.landed.trade_files import (
     ROW_INDEX,
-    TRADE_FILE_SUFFIXES,
     TradeSource,
-    trade_files,
 )
 from pipeline.pivot.trade_schema import EXPOSURE_TYPE_BY_INSTRUMENT, TRADE_SCHEMA
 
