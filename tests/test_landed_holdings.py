@@ -100,6 +100,15 @@ def _as_map(result) -> dict[str, tuple[float, float]]:
     }
 
 
+def _assert_map(result, expected: dict[str, tuple[float, float]]) -> None:
+    """The constituents with their (weight, shares_per_unit), each number to pytest.approx's tolerance
+    (approx takes no tuples inside a mapping on every Python: compare them one by one)."""
+    got = _as_map(result)
+    assert set(got) == set(expected)
+    for symbol, values in expected.items():
+        assert got[symbol] == pytest.approx(values), symbol
+
+
 # --- iShares ----------------------------------------------------------------------------------
 
 
@@ -115,8 +124,8 @@ def test_an_ishares_csv_gives_the_expected_map_and_new_instruments(tmp_path, ins
     assert result.raw_weight_sum == pytest.approx(100.01)
     assert result.zero_weight_lines == 1, "the futures line with 0.00 weight is left out"
     assert result.shares_method == "quantity / shares outstanding"
-    assert _as_map(result) == pytest.approx(
-        {s: (w / total, ISHARES_QUANTITIES[s] / SHARES_OUTSTANDING) for s, w in ISHARES_WEIGHTS.items()}
+    _assert_map(
+        result, {s: (w / total, ISHARES_QUANTITIES[s] / SHARES_OUTSTANDING) for s, w in ISHARES_WEIGHTS.items()}
     )
     assert result.constituents.schema == pl.Schema(CONSTITUENT_SCHEMA)
     assert set(result.constituents["effective_date"]) == {date(2026, 9, 4)}
@@ -177,9 +186,7 @@ def test_an_older_ishares_file_with_shares_and_no_shares_outstanding_uses_prices
     total = sum(ISHARES_WEIGHTS.values())
     prices = {line[0]: parse_number(line[8]) for line in ISHARES_LINES}
     assert result.shares_method == "weight x parent price / constituent price"
-    assert _as_map(result) == pytest.approx(
-        {s: (w / total, w / total * 550.0 / prices[s]) for s, w in ISHARES_WEIGHTS.items()}
-    )
+    _assert_map(result, {s: (w / total, w / total * 550.0 / prices[s]) for s, w in ISHARES_WEIGHTS.items()})
     assert "the prices of the as-of date" in _refusal(path, instruments), "no parent price: refused"
 
 
@@ -237,9 +244,7 @@ def test_a_spdr_xlsx_gives_the_expected_map_and_new_instruments(tmp_path, instru
     assert result.issuer == SPDR and result.parent_symbol == "SPY" and result.as_of == date(2024, 4, 30)
     assert result.raw_weight_sum == pytest.approx(total) and result.zero_weight_lines == 1
     assert result.fund_name == "SPDR S&P 500 ETF Trust"
-    assert _as_map(result) == pytest.approx(
-        {s: (w / total, w / total * 500.0 / price[s]) for s, w in SPDR_WEIGHTS.items()}
-    )
+    _assert_map(result, {s: (w / total, w / total * 500.0 / price[s]) for s, w in SPDR_WEIGHTS.items()})
     new = {row["symbol"]: row for row in result.new_instruments.to_dicts()}
     assert sorted(new) == ["857492888", "CASH_USD", "NSCO"], "a line without a ticker is known by its CUSIP"
     assert new["CASH_USD"]["asset_class"] == "Cash" and new["CASH_USD"]["sector"] == ""
