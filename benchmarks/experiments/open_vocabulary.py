@@ -23,26 +23,11 @@ from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.explosion import streamed_day
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.trade_generation import generate_trade_chunks
-from pipeline.pivot.trade_schema import LOW_CARDINALITY
+from pipeline.pivot.trade_schema import LOW_CARDINALITY, OPEN_VOCABULARY_COLUMNS
 from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
 from pipeline.settings import DEFAULT_SEED
 
 DAY = date(2024, 1, 16)
-OPEN_COLUMNS = [
-    "desk",
-    "book",
-    "strategy",
-    "country",
-    "venue",
-    "asset_class",
-    "product",
-    "instrument_type",
-    "currency",
-    "counterparty",
-    "risk_bucket",
-    "scenario",
-    "sector",
-]
 # "enum" is the fact schema before issue 11: every LowCardinality column a closed Enum (counterparty,
 # a plain String column in the DDL, was a String then too).
 VARIANTS = {"enum": "enum", "string": pl.String, "categorical": pl.Categorical}
@@ -55,9 +40,10 @@ def day_chunks(trades_per_day: int, variant: str) -> list[pl.DataFrame]:
     )
     dtype = VARIANTS[variant]
     if dtype == "enum":
-        closed = {c: LOW_CARDINALITY[c] for c in OPEN_COLUMNS if c in LOW_CARDINALITY}
+        closed = {c: LOW_CARDINALITY[c] for c in OPEN_VOCABULARY_COLUMNS if c in LOW_CARDINALITY}
         return [chunk.with_columns(pl.col(c).cast(pl.String).cast(t) for c, t in closed.items()) for chunk in chunks]
-    return [chunk.with_columns(pl.col(c).cast(pl.String).cast(dtype) for c in OPEN_COLUMNS) for chunk in chunks]
+    opened = [pl.col(c).cast(pl.String).cast(dtype) for c in OPEN_VOCABULARY_COLUMNS]
+    return [chunk.with_columns(opened) for chunk in chunks]
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Shared by the assets, the demo, the tests and the benchmarks. The spec's SQL tex
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 SPEC_EXAMPLE_DATE = "'2024-01-15'"
@@ -74,33 +75,16 @@ GROUP BY portfolio_manager_id, exposure_type
 ORDER BY portfolio_manager_id, total_pnl DESC
 """
 
+
 # The same two views in the reporting currency (beyond the spec, whose measures are in each row's own
 # currency, so its totals add USD to HKD, JPY, ...): USD totals rank and add up across currencies.
-TOP_LEVEL_VIEW_USD = """
-SELECT
-    symbol,
-    exposure_type,
-    sum(notional_usd) AS total_notional_usd,
-    sum(pnl_usd) AS total_pnl_usd
-FROM pivot.trades_1d
-WHERE trade_date = '2024-01-15'
-  AND exposure_type IN ('Direct', 'ETF', 'ETC')  -- Exclude constituent rows
-GROUP BY symbol, exposure_type
-ORDER BY total_notional_usd DESC
-"""
+def _in_usd(spec_sql: str) -> str:
+    """The spec's view with its measures in USD: the same query over notional_usd and pnl_usd."""
+    return re.sub(r"\b((?:total_)?(?:notional|pnl))\b", r"\1_usd", spec_sql)
 
-LOOK_THROUGH_VIEW_USD = """
-SELECT
-    underlying_symbol,
-    exposure_type,
-    sum(notional_usd) AS total_notional_usd,
-    sum(pnl_usd) AS total_pnl_usd
-FROM pivot.trades_1d
-WHERE trade_date = '2024-01-15'
-  AND exposure_type IN ('Direct', 'Constituent')  -- Direct + ETF constituents
-GROUP BY underlying_symbol, exposure_type
-ORDER BY total_notional_usd DESC
-"""
+
+TOP_LEVEL_VIEW_USD = _in_usd(TOP_LEVEL_VIEW)
+LOOK_THROUGH_VIEW_USD = _in_usd(LOOK_THROUGH_VIEW)
 
 # The spec's rollup query has no date filter: it reads every loaded day.
 ROLLUP = """
