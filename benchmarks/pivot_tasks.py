@@ -24,6 +24,11 @@ def _reference_data(seed: int):
     return build_instruments(seed), build_constituents(seed)
 
 
+def _day_args(args: dict) -> tuple[date, int, int, int]:
+    """A task's day, trades per day, seed and chunk rows, from its JSON arguments."""
+    return date.fromisoformat(args["date"]), args["trades_per_day"], args["seed"], args["chunk_rows"]
+
+
 def store_with_reference_data(store: Path, seed: int):
     from pipeline.resources.clickhouse import ClickHouseResource
 
@@ -125,12 +130,7 @@ def task_pivot(args: dict) -> dict:
     from pipeline.pivot.queries import ROLLUP, ROLLUP_FROM_FACT, SPEC_QUERIES, for_date
     from pipeline.pivot.trade_generation import generate_trades
 
-    day, n, seed, chunk_rows = (
-        date.fromisoformat(args["date"]),
-        args["trades_per_day"],
-        args["seed"],
-        args["chunk_rows"],
-    )
+    day, n, seed, chunk_rows = _day_args(args)
     sampler = RssSampler()
     result: dict = {"steps": {}}
     with temporary_directory("pivot") as store:
@@ -194,12 +194,7 @@ def task_limit(args: dict) -> dict:
     from pipeline.pivot.trade_generation import generate_trades
     from pipeline.resources.clickhouse import INSERT_SETTINGS
 
-    day, n, seed, chunk_rows = (
-        date.fromisoformat(args["date"]),
-        args["trades_per_day"],
-        args["seed"],
-        args["chunk_rows"],
-    )
+    day, n, seed, chunk_rows = _day_args(args)
     with temporary_directory("limit") as store:
         clickhouse, instruments, constituents = store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
@@ -257,12 +252,7 @@ def task_naive(args: dict) -> dict:
 
 def task_memory(args: dict) -> dict:
     """One partition exactly as the assets run it; the kernel's peak RSS of the process."""
-    day, n, seed, chunk_rows = (
-        date.fromisoformat(args["date"]),
-        args["trades_per_day"],
-        args["seed"],
-        args["chunk_rows"],
-    )
+    day, n, seed, chunk_rows = _day_args(args)
     with temporary_directory("memory") as store:
         clickhouse, _, _ = store_with_reference_data(store, seed)
         baseline = psutil.Process().memory_info().rss / MB
@@ -309,13 +299,8 @@ def task_landed(args: dict) -> dict:
     from a Parquet file written beforehand (landed_days checks the file, then it streams)."""
     from pipeline.pivot.day_load import landed_days, load_landed_trade_date, load_trade_date, read_reference_data
 
-    day, n, seed, chunk_rows, mode = (
-        date.fromisoformat(args["date"]),
-        args["trades_per_day"],
-        args["seed"],
-        args["chunk_rows"],
-        args["mode"],
-    )
+    day, n, seed, chunk_rows = _day_args(args)
+    mode = args["mode"]
     sampler = RssSampler()
     out: dict = {"mode": mode}
     with temporary_directory("landed") as tmp:
