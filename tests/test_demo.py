@@ -7,10 +7,8 @@ Own DAGSTER_HOME, chDB store, data directory and throwaway databases; a small nu
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from pipeline.partitions import month_partitions, trade_date_partitions
 from pipeline.resources.local_postgres import create_database_if_missing, drop_database
 from pipeline.settings import REPO_ROOT
 from tests.browser import chromium_page
-from tests.test_operations_server import DagsterServer, _free_port
+from tests.test_operations_server import _free_port, dagster_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SCREENSHOT = "demo_trades_1d_asset_page.png"
@@ -34,10 +32,6 @@ STEP_LINE = re.compile(r"^  (?P<asset>\S+)\s+(?P<partition>\S+)\s+(?P<rows>[\d,]
 CHECK_LINE = re.compile(r"^  check (?P<check>\S+)\s+(?P<partition>\S+)\s+(?P<outcome>passed|FAILED.*?)\s+[\d.]+ s$")
 ROW_COUNT_KEYS = ("dagster/partition_row_count", "dagster/row_count", "rows")
 
-LOCATION_QUERY = """
-{ workspaceOrError { ... on Workspace { locationEntries {
-    locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
 ASSETS_QUERY = """
 {
   assetNodes {
@@ -78,24 +72,6 @@ def demo_env(tmp_path_factory, postgres_admin_url):
     finally:
         for database in databases.values():
             drop_database(postgres_admin_url, database)
-
-
-def _wait_until_loaded(server: DagsterServer, timeout: float = 60) -> None:
-    """Until the code location is loaded; a load error fails at once, with its message."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, f"the webserver exited:\n{server.log.read_text()[-4000:]}"
-        try:
-            entries = server.graphql(LOCATION_QUERY)["data"]["workspaceOrError"]["locationEntries"]
-        except OSError:
-            entries = []
-        loaded = [entry["locationOrLoadError"] for entry in entries if entry["locationOrLoadError"]]
-        errors = [location["message"] for location in loaded if location["__typename"] == "PythonError"]
-        assert not errors, f"the code location failed to load: {errors[0][:2000]}"
-        if entries and len(loaded) == len(entries):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"the webserver did not load in {timeout}s:\n{server.log.read_text()[-4000:]}")
 
 
 def _run_demo(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -168,29 +144,9 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
     home = Path(demo_env["DAGSTER_HOME"])
     assert (home / "dagster.yaml").read_text() == (REPO_ROOT / "dagster.yaml").read_text()
 
-    port = _free_port()
-    log = home.parent / "webserver.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [WEBSERVER, "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT,
-            env=demo_env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = DagsterServer(demo_env, port, process, log)
-    try:
-        _wait_until_loaded(server)
+    with dagster_server([WEBSERVER], demo_env, _free_port(), home.parent / "webserver.log") as server:
         nodes = server.graphql(ASSETS_QUERY)["data"]["assetNodes"]
         _screenshot_asset_page(server.url, home.parent / "chromium-profile", ARTIFACTS / SCREENSHOT)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
     ui = {"/".join(node["assetKey"]["path"]): node for node in nodes}
     with server.instance() as instance:

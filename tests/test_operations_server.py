@@ -8,6 +8,7 @@ for the Dagster storage and for dist_perf_dw. The tests run in file order and bu
 on each other's data, like an operator's session.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -75,23 +77,55 @@ class DagsterServer:
             return json.loads(response.read())
 
 
+@contextlib.contextmanager
+def dagster_server(command: list[str], env: dict, port: int, log: Path) -> Iterator[DagsterServer]:
+    """`command` (dagster dev, dagster-webserver) on 127.0.0.1:`port` with the repository's workspace,
+    loaded; stopped with every child it started (its own process group, nothing else) afterwards."""
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [*command, "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = DagsterServer(env, port, process, log)
+    try:
+        _wait_until_loaded(server)
+        yield server
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+LOCATION_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries {
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
+
+
 def _wait_until_loaded(server: DagsterServer, timeout: float = 180) -> None:
+    """Until the code location is loaded; a load error fails at once, with its message."""
     deadline = time.monotonic() + timeout
-    query = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"dagster dev exited:\n{server.log.read_text()[-4000:]}")
+        assert server.process.poll() is None, f"the server exited:\n{server.log.read_text()[-4000:]}"
         try:
-            entries = server.graphql(query)["data"]["workspaceOrError"]["locationEntries"]
-            if entries and all(
-                e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
-                for e in entries
-            ):
-                return
+            entries = server.graphql(LOCATION_QUERY)["data"]["workspaceOrError"]["locationEntries"]
         except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"dagster dev did not load in {timeout}s:\n{server.log.read_text()[-4000:]}")
+            entries = []
+        loaded = [entry["locationOrLoadError"] for entry in entries if entry["locationOrLoadError"]]
+        errors = [location["message"] for location in loaded if location["__typename"] == "PythonError"]
+        assert not errors, f"the code location failed to load: {errors[0][:2000]}"
+        if entries and len(loaded) == len(entries):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the server did not load in {timeout}s:\n{server.log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -144,29 +178,10 @@ def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
             capture_output=True,
             timeout=120,
         )
-    log = root / "dagster_dev.log"
-    with log.open("w") as log_file:
-        # Own process group: teardown stops dagster dev and every child it started, nothing else.
-        process = subprocess.Popen(
-            [DAGSTER, "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = DagsterServer(env, port, process, log)
     try:
-        _wait_until_loaded(server)
-        yield server
+        with dagster_server([DAGSTER, "dev"], env, port, root / "dagster_dev.log") as server:
+            yield server
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
         for database in databases.values():
             drop_database(postgres_admin_url, database)
 
