@@ -48,14 +48,20 @@ def _fx_rates(seed: int):
     return synthetic_rates(seed, date(2023, 1, 1), SYNTHETIC_HORIZON_END)
 
 
-def _day_chunks(trades, constituents, instruments, day, chunk_rows, seed):
-    """The day's exposure rows exactly as the pipeline hands them to the engine: exploded, in USD too."""
+def _day_chunks(trades, constituents, instruments, day, chunk_rows):
+    """The day's exposure rows exactly as the pipeline hands them to the engine: exploded (the engine
+    adds the USD columns as it writes them: `_converting_table`)."""
     from pipeline.pivot.explosion import trades_with_look_through
-    from pipeline.pivot.fx import DayRates, synthetic_rates, to_reporting_currency
 
-    rates = DayRates.of(synthetic_rates(seed, day, day), day)
-    for chunk in trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows):
-        yield to_reporting_currency(chunk, rates)
+    yield from trades_with_look_through(trades, constituents, instruments, day, chunk_rows=chunk_rows)
+
+
+def _converting_table(clickhouse, table: str, day: date, seed: int) -> None:
+    """`pivot.<table>` shaped like trades_1d, converting to USD on insert as the pipeline's staging does."""
+    from pipeline.pivot.fx import DayRates, synthetic_rates
+
+    clickhouse.command(f"CREATE TABLE pivot.{table} AS pivot.trades_1d")
+    clickhouse.compute_on_insert(table, DayRates.of(synthetic_rates(seed, day, day), day).usd_expressions())
 
 
 def _load_without_usd(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int) -> float:
@@ -103,7 +109,6 @@ def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows
     out["seconds_generate"] = loaded.seconds_generate
     out["seconds_explode_producer"] = loaded.seconds_explode
     out["seconds_load"] = loaded.seconds_load
-    out["seconds_convert_producer"] = loaded.seconds_convert
     out["seconds_rollup"] = out["rollup"]["seconds"]
     return out
 
@@ -145,7 +150,7 @@ def task_pivot(args: dict) -> dict:
 
         explode: dict = {"rows": 0}
         with sampler.window(explode):
-            for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows, seed):
+            for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows):
                 explode["rows"] += chunk.height
         result["steps"]["explode"] = explode
         del trades, chunk
@@ -157,7 +162,6 @@ def task_pivot(args: dict) -> dict:
         result["fx_cost"] = {
             "seconds_load_without_usd": seconds_without_usd,
             "seconds_load_with_usd": partition["seconds_load"],
-            "seconds_convert_producer": partition["seconds_convert_producer"],
         }
         result["steps"]["load_trades_1d"] = {
             **partition["load"],
@@ -203,15 +207,17 @@ def task_limit(args: dict) -> dict:
         arrow_table = pa.concat_tables(  # noqa: F841 - read by name inside the SQL below
             [
                 clickhouse.to_arrow(chunk)
-                for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows, seed)
+                for chunk in _day_chunks(trades, constituents, instruments, day, chunk_rows)
             ]
         )
         del trades
         gc.collect()
-        clickhouse.command("CREATE TABLE pivot.trades_1d_limit AS pivot.trades_1d")
+        _converting_table(clickhouse, "trades_1d_limit", day, seed)
+        columns = ", ".join(arrow_table.column_names)
         started = time.perf_counter()
         clickhouse.command(
-            "INSERT INTO pivot.trades_1d_limit SELECT * FROM Python(arrow_table)", settings=INSERT_SETTINGS
+            f"INSERT INTO pivot.trades_1d_limit ({columns}) SELECT {columns} FROM Python(arrow_table)",
+            settings=INSERT_SETTINGS,
         )
         seconds = time.perf_counter() - started
         rows = clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_limit")[0][0]
@@ -234,13 +240,13 @@ def task_naive(args: dict) -> dict:
     with temporary_directory("naive") as store:
         clickhouse, instruments, constituents = store_with_reference_data(store, seed)
         trades = generate_trades(day, n, instruments, seed)
-        chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000), seed)
+        chunks = _day_chunks(trades, constituents, instruments, day, max(sample, 10_000))
         base = next(chunks)
         exploded = next(chunks, base.clear())
         # The day's mix: base rows and look-through rows in the same proportion as a whole day.
         share = base.height / max(1, base.height + exploded.height * 20)
         frame = pl.concat([base.head(max(1, int(sample * share))), exploded.head(sample)]).head(sample)
-        clickhouse.command("CREATE TABLE pivot.trades_1d_naive AS pivot.trades_1d")
+        _converting_table(clickhouse, "trades_1d_naive", day, seed)
         client = clickhouse.get_client()
         started = time.perf_counter()
         rows = [list(row.values()) for row in frame.to_dicts()]

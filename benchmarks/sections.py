@@ -109,7 +109,6 @@ def _pivot_fx_cost(runs: list[dict]) -> dict:
         with_usd,
         group="pivot",
         seconds_without_usd=_median(without_usd),
-        seconds_convert_producer=_median(r["fx_cost"]["seconds_convert_producer"] for r in runs),
         added_share=round(statistics.median(with_usd) / statistics.median(without_usd) - 1, 4),
     )
 

@@ -110,7 +110,7 @@ def test_the_fx_cost_compares_the_same_load_with_and_without_usd(report):
     figures = {f["name"]: f for f in report["figures"]}
     fx = figures["pivot.fx_conversion_cost"]
     assert fx["rows"] == figures["pivot.partition_end_to_end"]["rows"]
-    assert fx["seconds_without_usd"] > 0 and fx["seconds_convert_producer"] > 0
+    assert fx["seconds_without_usd"] > 0
     # The figure rounds its seconds to the millisecond: at this scale that moves the share by up to ~0.01.
     assert fx["added_share"] == pytest.approx(fx["seconds_median"] / fx["seconds_without_usd"] - 1, abs=0.02)
 

@@ -104,6 +104,17 @@ def test_a_symbol_twice_and_a_bad_flag_are_refused_naming_the_lines(tmp_path):
     assert "line 2 and line 4: symbol 'NEWCO' is listed more than once" in message
 
 
+def test_a_currency_that_is_not_an_iso_4217_code_is_refused_naming_lines_and_fix(tmp_path, current):
+    rows = [HEADER, [*NEWCO[:4], "usd", *NEWCO[5:]], ["BHP", "BHP Group", *NEWCO[2:4], "AUS", "ASX", *NEWCO[6:]]]
+    message = _refusal(write_csv_rows(tmp_path / "m.csv", rows))
+    assert "line 2: currency 'usd' is not an ISO 4217 code as written: write 'USD'" in message
+    assert "line 3: currency 'AUS' is not an ISO 4217 currency code" in message
+    # Any ISO 4217 code is an instrument's currency, not only those the synthetic rates cover.
+    rows[1][4], rows[2][4] = "USD", "AUD"
+    read = read_instrument_file(write_csv_rows(tmp_path / "m.csv", rows))
+    assert read.filter(pl.col("symbol") == "BHP")["currency"].item() == "AUD"
+
+
 def test_empty_truncated_and_zero_byte_files_are_refused(tmp_path, current):
     empty = tmp_path / "empty.csv"
     empty.touch()

@@ -1,6 +1,7 @@
 """The reporting currency: FX rates (synthetic and landed), USD columns on the real engine, the FX sensor,
 and days on which every venue is closed."""
 
+import re
 from datetime import date, timedelta
 
 import dagster as dg
@@ -14,6 +15,7 @@ from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.day_load import ReferenceData, load_trade_date, read_reference_data
 from pipeline.pivot.fx import (
     FX_CURRENCIES,
+    DayRates,
     InvalidFxFileError,
     MissingFxRateError,
     build_fx_rates,
@@ -55,7 +57,8 @@ def test_synthetic_rates_are_deterministic_smooth_and_usd_is_one():
         (FX_HEADER + "2024-01-16,HKD,0.128\n2024-01-16,EUR,inf\n", "line 3: rate_to_usd must be a positive finite"),
         (FX_HEADER + "2024-01-16,HKD,abc\n", "rate_to_usd='abc'"),
         (FX_HEADER + "2024-02-30,HKD,0.128\n", "line 2: rate_date is not an ISO date"),
-        (FX_HEADER + "2024-01-16,XYZ,0.128\n", "currency 'XYZ' is not one the trades use"),
+        (FX_HEADER + "2024-01-16,XYZ,0.128\n", "line 2: currency 'XYZ' is not an ISO 4217 currency code"),
+        (FX_HEADER + "2024-01-16,hkd,0.128\n", "currency 'hkd' is not an ISO 4217 code as written: write 'HKD'"),
         (FX_HEADER + "2024-01-16,USD,1.1\n", "USD is the reporting currency"),
         (FX_HEADER + "2024-01-16,HKD,0.128\n2024-01-16,HKD,0.129\n", "HKD on 2024-01-16 is given more than once"),
         ("date,currency,rate\n2024-01-16,HKD,0.128\n", "wrong columns"),
@@ -95,6 +98,21 @@ def test_a_landed_file_overrides_the_synthetic_rates_for_its_dates_only(tmp_path
     (tmp_path / "fx" / "z_bad.csv").write_text(FX_HEADER + "2024-01-16,HKD,0\n")
     with pytest.raises(InvalidFxFileError, match=r"fx/z_bad.csv.*\n.*line 2"):
         build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+def test_the_usd_expressions_carry_every_rate_exactly_and_refuse_what_is_not_a_rate():
+    rates = DayRates.of(synthetic_rates(DEFAULT_SEED, DAY, DAY), DAY)
+    expressions = rates.usd_expressions()
+    assert set(expressions) == {"notional_usd", "pnl_usd"}
+    assert expressions["notional_usd"].startswith("notional * transform(currency, [")
+    # The literals are the rates' shortest round-trip forms: each reads back to the same double.
+    literals = re.search(r"\], \[([^\]]*)\]", expressions["pnl_usd"]).group(1).split(", ")
+    assert [float(literal) for literal in literals] == rates.rates and len(rates.rates) == len(FX_CURRENCIES)
+    # A date without rates converts nothing (NaN, which the load refuses by name).
+    assert DayRates(DAY, [], []).usd_expressions()["notional_usd"] == "notional * nan"
+    for currency, rate in (("HKD'] , 1) --", 0.128), ("HKD", float("nan")), ("HKD", 0.0)):
+        with pytest.raises(ValueError, match="unusable FX rate"):
+            DayRates(DAY, [currency], [rate]).usd_expressions()
 
 
 # -- on the engine -----------------------------------------------------------------------------
@@ -141,6 +159,33 @@ def test_usd_rows_are_exactly_equal_and_hkd_converts_at_the_days_rate(loaded_day
     assert (hkd["notional_usd"] == hkd["notional"] * rate).all()
     assert (hkd["pnl_usd"] == hkd["pnl"] * rate).all()
     assert load.notional_usd != pytest.approx(load.notional, rel=1e-3)  # mixed currencies no longer add up raw
+
+
+def test_every_row_is_its_amount_times_its_currencys_rate_to_the_last_bit(loaded_day):
+    clickhouse, reference, _, rows = loaded_day
+    # In Python: the rates as pivot.fx_rates holds them, multiplied as IEEE doubles.
+    day_rates = reference.fx_rates.filter(pl.col("rate_date") == DAY).select(
+        pl.col("currency").cast(pl.String), "rate_to_usd"
+    )
+    joined = rows.join(day_rates, on="currency", how="left")
+    assert joined["rate_to_usd"].null_count() == 0 and joined["currency"].n_unique() >= 5
+    assert (joined["notional_usd"] == joined["notional"] * joined["rate_to_usd"]).all()
+    assert (joined["pnl_usd"] == joined["pnl"] * joined["rate_to_usd"]).all()
+    # In the engine: against pivot.fx_rates itself.
+    differing, matched = clickhouse.query_rows(
+        "SELECT countIf(t.notional_usd != t.notional * r.rate_to_usd OR t.pnl_usd != t.pnl * r.rate_to_usd), "
+        "count() FROM pivot.trades_1d AS t INNER JOIN pivot.fx_rates AS r "
+        "ON r.rate_date = t.trade_date AND r.currency = t.currency WHERE t.trade_date = {d:Date}",
+        {"d": DAY},
+    )[0]
+    assert (differing, matched) == (0, rows.height)
+    # The conversion rule lives on the load's staging table only: the fact keeps plain columns.
+    defaults = clickhouse.query_rows(
+        "SELECT name, default_expression FROM system.columns WHERE database = {db:String} "
+        "AND table = 'trades_1d' AND name IN ('notional_usd', 'pnl_usd')",
+        {"db": clickhouse.database},
+    )
+    assert sorted(defaults) == [("notional_usd", ""), ("pnl_usd", "")]
 
 
 def test_constituent_rows_usd_add_up_to_the_parents_usd_times_the_weights(loaded_day):

@@ -205,6 +205,38 @@ def test_a_refused_file_fails_the_run_once_with_what_to_fix_and_changes_nothing(
     assert day_rows(clickhouse, DAY).equals(before)
 
 
+def test_a_book_in_a_currency_without_synthetic_rates_loads_once_its_rates_land(store, trades_dir, instruments):
+    clickhouse, instance = store
+    landing = trades_dir.parent
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
+    before = day_rows(clickhouse, DAY)
+    (landing / "instruments").mkdir()
+    write_csv_rows(
+        landing / "instruments" / "master.csv",
+        [
+            ["symbol", "name", "asset_class", "instrument_type", "currency", "exchange", "sector", "is_composite"],
+            ["BHP", "BHP Group Ltd", "Equity", "Stock", "AUD", "ASX", "Materials", "0"],
+        ],
+    )
+    trades = base_trades(DAY, 200, instruments)
+    trades = trades.with_columns(symbol=pl.when(pl.int_range(pl.len()) < 40).then(pl.lit("BHP")).otherwise("symbol"))
+    trades.write_parquet(trades_dir / "book.parquet")
+    run(REFERENCE, clickhouse, instance)
+
+    # No AUD rate yet: the load fails naming the currency and the date; the loaded day stays.
+    message = _failure(load_landed(clickhouse, instance, DAY, expect_success=False))
+    assert f"no FX rate to USD for AUD on {DAY}" in message and "$PIVOT_LANDING_DIR/fx/" in message
+    assert day_rows(clickhouse, DAY).equals(before)
+
+    (landing / "fx").mkdir()
+    (landing / "fx" / "aud.csv").write_text(f"rate_date,currency,rate_to_usd\n{DAY},AUD,0.6651\n")
+    run([pivot.fx_rates], clickhouse, instance)
+    result = load_landed(clickhouse, instance, DAY)
+    aud = day_rows(clickhouse, DAY).filter(pl.col("symbol") == "BHP")
+    assert aud.height == 40 and (aud["notional_usd"] == aud["notional"] * 0.6651).all()
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+
+
 def test_a_range_run_loads_each_landed_date_from_all_its_files(store, trades_dir, instruments):
     clickhouse, instance = store
     first = base_trades(DAY, 300, instruments)

@@ -298,7 +298,6 @@ def trades_1d(
         "pnl_usd": dg.MetadataValue.float(totals.pnl_usd),
         "seconds_generate": dg.MetadataValue.float(round(totals.seconds_generate, 3)),
         "seconds_explode": dg.MetadataValue.float(round(totals.seconds_explode, 3)),
-        "seconds_convert": dg.MetadataValue.float(round(totals.seconds_convert, 3)),
         "seconds_load": dg.MetadataValue.float(round(totals.seconds_load, 3)),
         "trade_dates": totals.trade_dates,
         "trade_dates_all_venues_closed": totals.all_venues_closed,

@@ -46,6 +46,7 @@ EXCHANGE_CALENDARS = {
     "TSE": "XTKS",
     "HKEX": "XHKG",
     "TSX": "XTSE",
+    "ASX": "XASX",
 }
 ALL_VENUES_CLOSED = "all venues closed"
 

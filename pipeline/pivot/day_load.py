@@ -5,8 +5,9 @@ Dagster-free and client-free: the `pivot/trades_1d` asset and the benchmarks cal
 (synthetic trades) or `load_landed_trade_date` (a desk's landed files, checked first by
 `landed_days`) with a store, the ClickHouse resource or anything with its two methods
 (`TradeStore`). Both sources go through one path (`_load_day`): base trades streamed in chunks ->
-`explosion.streamed_day` -> `fx.to_reporting_currency` -> the store's `replace_partition`, which
-writes the chunks into staging and swaps the partition, so a failed load leaves the day as it was.
+`explosion.streamed_day` -> the store's `replace_partition`, which writes the chunks into staging
+(the engine adding the USD columns by `DayRates.usd_expressions` as it writes), refuses a currency
+without a rate, and swaps the partition, so a failed load leaves the day as it was.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import polars as pl
 from pipeline.failpoints import failpoint
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED, has_calendar, open_exchanges
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
-from pipeline.pivot.fx import DayRates, to_reporting_currency
+from pipeline.pivot.fx import DayRates
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.files import content_digest
 from pipeline.pivot.landed.trade_checks import dates_in_files
@@ -39,7 +40,15 @@ SYNTHETIC, LANDED = TRADE_SOURCES
 
 
 class TradeStore(Protocol):
-    def replace_partition(self, table: str, day: date, chunks: Iterable[pl.DataFrame]) -> int: ...
+    def replace_partition(
+        self,
+        table: str,
+        day: date,
+        chunks: Iterable[pl.DataFrame],
+        *,
+        computed: Mapping[str, str] | None = None,
+        before_swap: Callable[[str], None] | None = None,
+    ) -> int: ...
 
     def query_polars(self, sql: str, parameters: dict | None = None) -> pl.DataFrame: ...
 
@@ -94,7 +103,6 @@ class LoadFigures:
     pnl_usd: float
     seconds_generate: float
     seconds_explode: float
-    seconds_convert: float
     seconds_load: float
     # A day: True when no listing exchange held a session (loaded empty, by design); a range: how many.
     all_venues_closed: int = 0
@@ -253,7 +261,6 @@ def _load_day(
     """The one load path of both sources: base trades (in TRADE_SCHEMA, chunk by chunk) -> look-through
     -> USD -> staging -> REPLACE PARTITION; then the day's totals read back."""
     generated = {"seconds": 0.0, "chunks": 0}
-    converted = {"seconds": 0.0}
     rates = DayRates.of(reference.fx_rates, trade_date)
 
     def trade_chunks() -> Iterator[pl.DataFrame]:
@@ -270,18 +277,15 @@ def _load_day(
             yield chunk
             del chunk
 
-    def in_usd(chunks: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-        for chunk in chunks:
-            started = time.perf_counter()
-            chunk = to_reporting_currency(chunk, rates)
-            converted["seconds"] += time.perf_counter() - started
-            yield chunk
-            del chunk
+    def refuse_missing_rates(staging: str) -> None:
+        present = store.query_polars(f"SELECT DISTINCT toString(currency) AS currency FROM {staging}")
+        missing = rates.missing(present["currency"].to_list())
+        if missing:
+            raise rates.error(missing)
 
     started = time.perf_counter()
-    # The background thread generates, explodes and converts (Polars releases the GIL for most
-    # of its time), so on two cores the next chunk is built while ClickHouse ingests the
-    # previous one.
+    # The background thread generates and explodes (Polars releases the GIL for most of its
+    # time), so on two cores the next chunk is built while ClickHouse ingests the previous one.
     day = streamed_day(
         trade_chunks(),
         reference.constituents,
@@ -290,9 +294,15 @@ def _load_day(
         explode=explode,
         chunk_rows=chunk_rows,
     )
-    chunks = Prefetched(in_usd(day) if reporting_currency else day)
+    chunks = Prefetched(day)
     try:
-        rows = store.replace_partition("trades_1d", trade_date, chunks)
+        rows = store.replace_partition(
+            "trades_1d",
+            trade_date,
+            chunks,
+            computed=rates.usd_expressions() if reporting_currency else None,
+            before_swap=refuse_missing_rates if reporting_currency else None,
+        )
     finally:
         chunks.close()
     load_seconds = time.perf_counter() - started
@@ -310,8 +320,7 @@ def _load_day(
         notional_usd=float(top_level["notional_usd"].sum()),
         pnl_usd=float(top_level["pnl_usd"].sum()),
         seconds_generate=generated["seconds"],
-        seconds_explode=max(0.0, chunks.producer_seconds - generated["seconds"] - converted["seconds"]),
-        seconds_convert=converted["seconds"],
+        seconds_explode=max(0.0, chunks.producer_seconds - generated["seconds"]),
         seconds_load=load_seconds,
         by_exposure_type=by_exposure,
         all_venues_closed=rows == 0 and not open_exchanges(_listing_exchanges(reference.instruments), trade_date),

@@ -12,7 +12,7 @@ import itertools
 import re
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -279,10 +279,12 @@ class ClickHouseResource(dg.ConfigurableResource):
             self.get_client().insert_arrow(f"{self.database}.{table}", data, settings=INSERT_SETTINGS)
 
     @contextmanager
-    def _staging_table(self, table: str) -> Iterator[str]:
+    def _staging_table(self, table: str, computed: Mapping[str, str] | None = None) -> Iterator[str]:
         staging = f"{table}{STAGING_MARKER}{uuid.uuid4().hex[:12]}"
         self.command(f"CREATE TABLE {self.table(staging)} AS {self.table(table)}")
         try:
+            if computed:
+                self.compute_on_insert(staging, computed)
             yield staging
         finally:
             self.command(f"DROP TABLE IF EXISTS {self.table(staging)}")
@@ -350,14 +352,34 @@ class ClickHouseResource(dg.ConfigurableResource):
             raise
         return counted[0]
 
-    def replace_partition(self, table: str, partition_date: date, chunks: Iterable[pa.Table | pl.DataFrame]) -> int:
+    def compute_on_insert(self, table: str, computed: Mapping[str, str]) -> None:
+        """Give columns of `table` a DEFAULT expression, so that rows written without them get them
+        computed by the engine as they are written."""
+        changes = ", ".join(f"MODIFY COLUMN {quote_identifier(c)} DEFAULT {e}" for c, e in computed.items())
+        self.command(f"ALTER TABLE {self.table(table)} {changes}")
+
+    def replace_partition(
+        self,
+        table: str,
+        partition_date: date,
+        chunks: Iterable[pa.Table | pl.DataFrame],
+        *,
+        computed: Mapping[str, str] | None = None,
+        before_swap: Callable[[str], None] | None = None,
+    ) -> int:
         """Load one day's rows, streamed in chunks, and swap them in as the table's partition.
 
         Readers see the old day until the swap and the whole new day after it; a
-        failure before the swap leaves the old day untouched.
+        failure before the swap leaves the old day untouched. `computed` maps columns the
+        chunks leave out to the expression the engine computes them by while it writes the
+        rows (a DEFAULT of the staging table only: the table keeps its plain definition, and
+        REPLACE PARTITION compares column names and types, not defaults). `before_swap` gets
+        the staging table's qualified name and may raise to refuse the staged day.
         """
-        with self._staging_table(table) as staging:
+        with self._staging_table(table, computed) as staging:
             rows = self.insert_stream(staging, chunks)
+            if before_swap:
+                before_swap(self.table(staging))
             self._swap_partition_in(table, staging, partition_date)
         return rows
 

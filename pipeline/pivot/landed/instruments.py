@@ -4,7 +4,9 @@ Pure: no Dagster, no database. A file is CSV (UTF-8, header row, BOM and CRLF ac
 Parquet with the pivot.instruments columns (ddl/clickhouse/010_instruments.sql):
 
 - Required: symbol, name, asset_class, instrument_type, currency, exchange, sector, is_composite
-  (the spec's columns; is_composite is 0 or 1).
+  (the spec's columns; is_composite is 0 or 1; a currency, when given, an ISO 4217 code: its trades
+  convert to USD at the rates pivot.fx_rates holds for it, landed in fx/ for a currency the synthetic
+  rates do not cover).
 - Optional, with defaults: product from the instrument type (Stock -> Cash Equity, ETF ->
   Exchange Traded Fund, …, else the type itself); country from the exchange (NYSE -> US, …, else
   empty); underlying_symbol = the symbol itself (a derivative names what it is written on).
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.pivot.fx import is_iso_currency, iso_currency_problem
 from pipeline.pivot.instruments import INSTRUMENT_COLUMNS
 from pipeline.pivot.landed.files import (
     LandedFileError,
@@ -125,6 +128,11 @@ def read_instrument_file(path: Path) -> pl.DataFrame:
         problems.append(
             f"{listing(shown, 5)}: is_composite must be 0 or 1 (1 = an ETF, ETC or index with constituents)"
         )
+    given_currencies = text.filter(pl.col("currency").is_not_null() & (pl.col("currency") != ""))
+    for currency in sorted(set(given_currencies["currency"].to_list())):
+        if not is_iso_currency(currency):
+            rows = given_currencies.filter(pl.col("currency") == currency)["__row"].to_list()
+            problems.append(f"{listing([where(r) for r in rows], 5)}: {iso_currency_problem(currency)}")
     doubled = (
         text.filter(pl.col("symbol").is_not_null())
         .group_by("symbol")
