@@ -98,7 +98,7 @@ def _pivot_targets(named: dict[str, dict]) -> list[dict]:
                 e2e["ratio_to_naive"] >= TARGET_RATIO_TO_NAIVE,
             )
         )
-    fx = named.get("pivot.fx_conversion_cost")
+    fx = named.get("fx.conversion_cost")
     if fx:
         targets.append(
             _target(

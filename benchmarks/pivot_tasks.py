@@ -64,24 +64,6 @@ def _converting_table(clickhouse, table: str, day: date, seed: int) -> None:
     clickhouse.compute_on_insert(table, DayRates.of(synthetic_rates(seed, day, day), day).usd_expressions())
 
 
-def _load_without_usd(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int) -> float:
-    """The same day load without the reporting-currency step (USD columns left at their default): the
-    baseline of the FX cost figure. Its day is replaced by the full load that follows."""
-    from pipeline.pivot.day_load import load_trade_date, read_reference_data
-
-    started = time.perf_counter()
-    load_trade_date(
-        clickhouse,
-        day,
-        read_reference_data(clickhouse),
-        trades_per_day=trades_per_day,
-        seed=seed,
-        chunk_rows=chunk_rows,
-        reporting_currency=False,
-    )
-    return time.perf_counter() - started
-
-
 def _partition(clickhouse, day: date, trades_per_day: int, seed: int, chunk_rows: int, sampler=None) -> dict:
     """What Dagster runs for one partition (pivot/trades_1d, then pivot/trades_1d_rollup), timed."""
     from pipeline.pivot.day_load import load_trade_date, read_reference_data
@@ -156,13 +138,7 @@ def task_pivot(args: dict) -> dict:
         del trades, chunk
         gc.collect()
 
-        seconds_without_usd = _load_without_usd(clickhouse, day, n, seed, chunk_rows)
-        gc.collect()
         partition = _partition(clickhouse, day, n, seed, chunk_rows, sampler)
-        result["fx_cost"] = {
-            "seconds_load_without_usd": seconds_without_usd,
-            "seconds_load_with_usd": partition["seconds_load"],
-        }
         result["steps"]["load_trades_1d"] = {
             **partition["load"],
             "seconds": partition["seconds_load"],
@@ -189,6 +165,28 @@ def task_pivot(args: dict) -> dict:
     sampler.close()
     result["peak_rss_mb"] = peak_rss_mb()
     return result
+
+
+def task_fx_day(args: dict) -> dict:
+    """The day load on a fresh store, with the USD columns (`usd`, what the asset runs) or without
+    them (left at their default 0): one side of the reporting currency's cost."""
+    from pipeline.pivot.day_load import load_trade_date, read_reference_data
+
+    day, n, seed, chunk_rows = _day_args(args)
+    with temporary_directory("fx") as store:
+        clickhouse, _, _ = store_with_reference_data(store, seed)
+        reference = read_reference_data(clickhouse)
+        started = time.perf_counter()
+        load = load_trade_date(
+            clickhouse,
+            day,
+            reference,
+            trades_per_day=n,
+            seed=seed,
+            chunk_rows=chunk_rows,
+            reporting_currency=args["usd"],
+        )
+        return {"usd": args["usd"], "seconds": time.perf_counter() - started, "rows": load.rows}
 
 
 def task_limit(args: dict) -> dict:

@@ -5,7 +5,7 @@ temporary store under /tmp (chDB admits one data directory per process) and
 removes it afterwards. Peak RSS comes from the kernel (ru_maxrss) for the
 whole process and from a 10 ms psutil sampler for the window of each step.
 
-Where the tasks are: benchmarks/pivot_tasks.py (pivot, landed, limit, naive, memory; the chDB
+Where the tasks are: benchmarks/pivot_tasks.py (pivot, fx_day, landed, limit, naive, memory; the chDB
 warehouse), benchmarks/dagster_task.py (dagster) and benchmarks/postgres_task.py (postgres; the
 dist_perf_dw warehouse); benchmarks/measuring.py has the RSS sampler and the temporary stores.
 """
@@ -17,11 +17,12 @@ import logging
 import sys
 
 from benchmarks.dagster_task import task_dagster
-from benchmarks.pivot_tasks import task_landed, task_limit, task_memory, task_naive, task_pivot
+from benchmarks.pivot_tasks import task_fx_day, task_landed, task_limit, task_memory, task_naive, task_pivot
 from benchmarks.postgres_task import task_postgres
 
 TASKS = {
     "pivot": task_pivot,
+    "fx_day": task_fx_day,
     "landed": task_landed,
     "limit": task_limit,
     "naive": task_naive,
