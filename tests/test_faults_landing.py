@@ -44,7 +44,7 @@ def _rejected_once_and_nothing_changes(landing, name, messages):
         assert f"{name}: INVALID, nothing applied" in reason
         for message in messages:
             assert message in reason, reason
-        assert json.loads(result.cursor)[name] == file_digest(path)
+        assert json.loads(result.cursor)["files"][name] == file_digest(path)
         again = _tick(instance, result.cursor)
         assert not again.run_requests and "no new or changed files" in again.skip_reason.skip_message
     instruments = build_instruments(DEFAULT_SEED)

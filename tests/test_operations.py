@@ -12,7 +12,7 @@ from pipeline.definitions import defs
 from pipeline.jobs.dist_perf_dw import dist_perf_dw_daily_schedule, dist_perf_dw_monthly_schedule
 from pipeline.jobs.pivot import pivot_daily_schedule
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landing import LANDING_COLUMNS, validate_landing_file
+from pipeline.pivot.landing import LANDING_COLUMNS, file_digest, validate_landing_file
 from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_compositions, run_failure
 from pipeline.settings import DEFAULT_SEED, ENV_DATA_DIR, ENV_LANDING_DIR
@@ -60,7 +60,7 @@ def test_facts_and_their_rollups_share_a_job():
 # --------------------------------------------------------------------------- reference-data sensor
 
 
-def _tick(instance, cursor=None):
+def _evaluate(instance, cursor=None):
     context = dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
@@ -68,6 +68,39 @@ def _tick(instance, cursor=None):
         resources={"generation": GenerationSettings()},
     )
     return landed_compositions.pivot_landed_constituents(context)
+
+
+def _tick(instance, cursor=None):
+    """The sensor's verdict once the landed files have settled: a file new or changed since the last
+    tick is only observed (the skip reason says it waits), the next tick reads it."""
+    result = _evaluate(instance, cursor)
+    if result.skip_reason and result.skip_reason.skip_message.startswith("waiting for"):
+        result = _evaluate(instance, result.cursor)
+    return result
+
+
+def test_a_file_still_being_written_is_not_read(landing):
+    with dg.instance_for_test() as instance:
+        _materialize_trade_dates(instance, ["2024-02-05"])
+        (landing / "pmet.csv").write_text(HEADER + VALID_PMET.splitlines()[0] + "\n")  # half the file
+        first = _evaluate(instance)
+        assert not first.run_requests and "waiting for pmet.csv: first seen" in first.skip_reason.skip_message
+        (landing / "pmet.csv").write_text(HEADER + VALID_PMET)  # the copy goes on
+        growing = _evaluate(instance, first.cursor)
+        assert not growing.run_requests and "waiting for pmet.csv: changed since the last tick" in (
+            growing.skip_reason.skip_message
+        )
+        assert "INVALID" not in growing.skip_reason.skip_message  # the half file was never read
+        [request] = _evaluate(instance, growing.cursor).run_requests  # held still for a tick: read
+        assert request.tags["dagster/asset_partition_range_start"] == "2024-02-05"
+
+
+def test_a_cursor_from_before_the_settle_wait_keeps_the_file_versions_it_saw(landing):
+    (landing / "pmet.csv").write_text(HEADER + VALID_PMET)
+    with dg.instance_for_test() as instance:
+        _materialize_trade_dates(instance, ["2024-02-05"])
+        result = _tick(instance, json.dumps({"pmet.csv": file_digest(landing / "pmet.csv")}))
+        assert not result.run_requests and "no new or changed files" in result.skip_reason.skip_message
 
 
 def _materialize_trade_dates(instance, keys):
@@ -91,7 +124,7 @@ def test_valid_file_reloads_constituents_and_reexplodes_the_dates_it_covers(land
         # PMET's map has no later period: every loaded date from 2024-02-01 on changes
         assert request.tags["dagster/asset_partition_range_start"] == "2024-02-01"
         assert request.tags["dagster/asset_partition_range_end"] == "2024-04-10"
-        assert "pmet.csv" in json.loads(result.cursor)
+        assert "pmet.csv" in json.loads(result.cursor)["files"]
 
         # the cursor makes each file version count once
         again = _tick(instance, result.cursor)
@@ -129,7 +162,7 @@ def test_invalid_file_is_reported_and_changes_nothing(landing, body, message):
         result = _tick(instance)
         assert not result.run_requests
         assert message in result.skip_reason.skip_message and "INVALID" in result.skip_reason.skip_message
-        assert "bad.csv" in json.loads(result.cursor)  # reported once, not on every tick
+        assert "bad.csv" in json.loads(result.cursor)["files"]  # reported once, not on every tick
         assert not _tick(instance, result.cursor).run_requests
     assert (landing / "bad.csv").read_bytes() == before
     assert not validate_landing_file(landing / "bad.csv", build_instruments(DEFAULT_SEED)).is_valid

@@ -287,9 +287,31 @@ def test_a_day_every_venue_is_closed_is_an_empty_partition(clickhouse, landing):
 # -- the FX sensor -----------------------------------------------------------------------------
 
 
-def _tick(instance, cursor=None):
+def _evaluate(instance, cursor=None):
     context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
     return landed_fx.pivot_landed_fx_rates(context)
+
+
+def _tick(instance, cursor=None):
+    """The sensor's verdict once the files have settled (a new or changed file waits one tick)."""
+    result = _evaluate(instance, cursor)
+    if result.skip_reason and result.skip_reason.skip_message.startswith("waiting for"):
+        result = _evaluate(instance, result.cursor)
+    return result
+
+
+def test_the_fx_sensor_reads_no_file_still_being_written(landing):
+    (landing / "fx").mkdir()
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(pivot.trades_1d.key, partition=str(DAY)))
+        (landing / "fx" / "eur.csv").write_text(FX_HEADER + f"{DAY},EUR,")  # the copy has not finished
+        first = _evaluate(instance)
+        assert not first.run_requests and "waiting for fx/eur.csv: first seen" in first.skip_reason.skip_message
+        (landing / "fx" / "eur.csv").write_text(FX_HEADER + f"{DAY},EUR,1.0951\n")
+        growing = _evaluate(instance, first.cursor)
+        assert "waiting for fx/eur.csv: changed since the last tick" in growing.skip_reason.skip_message
+        [request] = _evaluate(instance, growing.cursor).run_requests
+        assert request.tags["dagster/asset_partition_range_start"] == str(DAY)
 
 
 def test_the_fx_sensor_reloads_rates_and_the_dates_a_file_changes(landing):

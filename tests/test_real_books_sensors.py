@@ -165,10 +165,16 @@ def test_a_landed_day_re_explodes_from_its_own_trades_after_a_composition_change
     synthetic_before = day_rows(clickhouse, date.fromisoformat(next_day)).filter(pl.col("is_constituent_exposure") == 0)
 
     (landing / "spy_halves.csv").write_text(SPY_HALVES)
-    context = dg.build_sensor_context(
-        instance=instance, repository_def=defs.get_repository_def(), resources={"generation": GenerationSettings()}
-    )
-    result = landed_compositions.pivot_landed_constituents(context)
+    def evaluate(cursor=None):
+        context = dg.build_sensor_context(
+            instance=instance,
+            cursor=cursor,
+            repository_def=defs.get_repository_def(),
+            resources={"generation": GenerationSettings()},
+        )
+        return landed_compositions.pivot_landed_constituents(context)
+
+    result = evaluate(evaluate().cursor)  # the first tick sees the new file, the next reads it
     by_source = {r.run_config["ops"]["pivot__trades_1d"]["config"]["source"]: r for r in result.run_requests}
     assert set(by_source) == {"landed", "synthetic"}
     assert spans(dg.SensorResult(run_requests=[by_source["landed"]])) == [(str(DAY), str(DAY))]

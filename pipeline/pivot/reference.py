@@ -108,6 +108,20 @@ class LandedReference:
         )
 
 
+def reference_files(landing_root: Path) -> list[Path]:
+    """Every file `build_reference` reads: instrument master files, issuer holdings files, the ticker
+    map and the five-column composition files."""
+    root = Path(landing_root)
+    folder = root / COMPOSITIONS_FOLDER
+    ticker_map = folder / TICKER_MAP_FILE
+    return [
+        *instrument_files(root / INSTRUMENTS_FOLDER),
+        *holdings_files(folder),
+        *([ticker_map] if ticker_map.is_file() else []),
+        *five_column_files(root),
+    ]
+
+
 def five_column_files(landing_root: Path) -> list[Path]:
     """The five-column composition files: *.csv at the top of the landing folder and in compositions/
     (there: every CSV that is not an issuer holdings file or the ticker map), oldest first."""

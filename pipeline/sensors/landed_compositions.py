@@ -12,8 +12,11 @@ trade date that a new composition period covers, each from the source it was loa
 day from its landed trades, a synthetic day from its seed: one run per range of dates loaded alike,
 `pipeline.sensors.trade_sources`). A changed instrument master file reloads the reference data only
 (the trade dates keep the attributes they were loaded with until they are reloaded). A refused file
-is reported once, in the tick's log and skip reason, and changes nothing. The cursor maps each file
-(its path under the landing folder) to its content hash, so each version is handled exactly once.
+is reported once, in the tick's log and skip reason, and changes nothing. Nothing is read while any
+of these files is still being written (its size or modification time changed since the last tick, or
+it is first seen: `files.files_still_being_written`); the skip reason names it. The cursor maps each
+file (its path under the landing folder) to its content hash, so each version is handled exactly
+once, and keeps the last observation of every file.
 """
 
 import hashlib
@@ -26,11 +29,17 @@ import dagster as dg
 
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_reference_refresh_job
-from pipeline.pivot.landed.files import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
+from pipeline.pivot.landed.files import (
+    COMPOSITIONS_FOLDER,
+    INSTRUMENTS_FOLDER,
+    LandedFileError,
+    content_digest,
+    files_still_being_written,
+)
 from pipeline.pivot.landed.holdings_readers import TICKER_MAP_FILE
 from pipeline.pivot.landed.instruments import instrument_files
 from pipeline.pivot.landing import period_end
-from pipeline.pivot.reference import build_reference
+from pipeline.pivot.reference import build_reference, reference_files
 from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import landing_dir
@@ -47,8 +56,13 @@ class FileOutcome:
     periods: tuple[tuple[str, date], ...] = ()
 
 
-def _read_cursor(cursor: str | None) -> dict[str, str]:
-    return json.loads(cursor) if cursor else {}
+def _read_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """({file key: content hash}, {file key: [size, mtime_ns]}); a cursor from before the settle
+    wait is the hashes alone."""
+    state = json.loads(cursor) if cursor else {}
+    if "observed" in state:
+        return state["files"], state["observed"]
+    return state, {}
 
 
 def _key(root: Path, path: Path) -> str:
@@ -109,8 +123,14 @@ def affected_trade_dates(outcomes: list[FileOutcome], merged, materialized: set[
 )
 def pivot_landed_constituents(context: dg.SensorEvaluationContext, generation: GenerationSettings) -> dg.SensorResult:
     """See the module docstring."""
-    seen = _read_cursor(context.cursor)
+    seen, observed = _read_cursor(context.cursor)
     root = landing_dir()
+    waiting, observed = files_still_being_written(reference_files(root), observed, key=lambda p: _key(root, p))
+    if waiting:
+        reason = "\n".join(f"waiting for {key}: {why}" for key, why in sorted(waiting.items()))
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason(reason), cursor=json.dumps({"files": seen, "observed": observed}, sort_keys=True)
+        )
     outcomes, merged = reference_file_outcomes(root, generation.seed)
     new = [o for o in outcomes if seen.get(o.key) != o.digest]
     for outcome in new:
@@ -118,7 +138,7 @@ def pivot_landed_constituents(context: dg.SensorEvaluationContext, generation: G
         (context.log.info if outcome.is_valid else context.log.error)(outcome.summary)
     for key in sorted(set(seen) - {o.key for o in outcomes}):
         seen.pop(key)  # removed: its period leaves the map on the next reload
-    cursor = json.dumps(seen, sort_keys=True)
+    cursor = json.dumps({"files": seen, "observed": observed}, sort_keys=True)
     valid = [o for o in new if o.is_valid]
     invalid = [o for o in new if not o.is_valid]
     if not valid or merged is None:

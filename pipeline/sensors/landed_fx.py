@@ -8,8 +8,10 @@ pivot/fx_rates, then re-load and re-roll the already materialized trade dates in
 covers now or covered before (a removed or shortened file puts the synthetic rates back), each from the
 source it was loaded from (one run per range of dates loaded alike, `pipeline.sensors.trade_sources`). An
 invalid file is reported in the tick's log and skip reason and requests nothing (the asset would
-refuse it). The cursor maps each file name to its content hash and the dates it covered, so each
-version of a file is handled exactly once.
+refuse it). Nothing is read while a file is still being written (its size or modification time
+changed since the last tick, or it is first seen: `files.files_still_being_written`); the skip reason
+names it. The cursor maps each file name to its content hash and the dates it covered, so each
+version of a file is handled exactly once, and keeps the last observation of every file.
 """
 
 import hashlib
@@ -20,14 +22,19 @@ import dagster as dg
 
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_fx_refresh_job
-from pipeline.pivot.fx import FxFileResult, fx_landing_dir, validate_fx_files
+from pipeline.pivot.fx import FxFileResult, fx_landing_dir, landed_fx_files, validate_fx_files
+from pipeline.pivot.landed.files import files_still_being_written
 from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import landing_dir
 
 
-def _read_cursor(cursor: str | None) -> dict[str, list]:
-    """name -> [digest, first covered date or None, last covered date or None]."""
-    return json.loads(cursor) if cursor else {}
+def _read_cursor(cursor: str | None) -> tuple[dict[str, list], dict[str, list[int]]]:
+    """({name: [digest, first covered date or None, last covered date or None]}, {name: [size,
+    mtime_ns]}); a cursor from before the settle wait is the first part alone."""
+    state = json.loads(cursor) if cursor else {}
+    if "observed" in state:
+        return state["files"], state["observed"]
+    return state, {}
 
 
 def affected_trade_dates(windows: list[tuple[str, str]], materialized: set[str]) -> list[str]:
@@ -51,8 +58,13 @@ def _span(result: FxFileResult) -> tuple[str | None, str | None]:
 )
 def pivot_landed_fx_rates(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     """See the module docstring."""
-    seen = _read_cursor(context.cursor)
+    seen, observed = _read_cursor(context.cursor)
     directory = fx_landing_dir(landing_dir())
+    waiting, observed = files_still_being_written(landed_fx_files(directory), observed)
+    if waiting:
+        reason = "\n".join(f"waiting for fx/{name}: {why}" for name, why in sorted(waiting.items()))
+        cursor = json.dumps({"files": seen, "observed": observed}, sort_keys=True)
+        return dg.SensorResult(skip_reason=dg.SkipReason(reason), cursor=cursor)
     results = validate_fx_files(directory)
     present = {r.path.name for r in results}
     windows: list[tuple[str, str]] = []
@@ -82,7 +94,8 @@ def pivot_landed_fx_rates(context: dg.SensorEvaluationContext) -> dg.SensorResul
             windows.append((first, last))
         changed.append(f"{name} (removed)")
 
-    cursor = json.dumps(seen, sort_keys=True)
+    files = json.dumps(seen, sort_keys=True)
+    cursor = json.dumps({"files": seen, "observed": observed}, sort_keys=True)
     if not changed:
         reason = (
             f"no new, changed or removed files in {directory}"
@@ -94,7 +107,7 @@ def pivot_landed_fx_rates(context: dg.SensorEvaluationContext) -> dg.SensorResul
     materialized = context.instance.get_materialized_partitions(pivot.trades_1d.key)
     dates = affected_trade_dates(windows, materialized)
     tags = {"pivot/landed_fx_files": ",".join(changed)[:200]}
-    run_key = hashlib.sha256(cursor.encode()).hexdigest()[:32]
+    run_key = hashlib.sha256(files.encode()).hexdigest()[:32]
     if not dates:
         context.log.info("requesting a reload of pivot/fx_rates (no materialized date affected)")
         return dg.SensorResult(

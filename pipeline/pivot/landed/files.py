@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -117,15 +117,20 @@ class FileState:
         return cls(int(value[0]), int(value[1]))
 
 
-def observe(paths: Iterable[Path]) -> dict[str, FileState]:
-    """Each file's state, keyed by name; a file that vanished since it was listed is left out."""
+def _name(path: Path) -> str:
+    return path.name
+
+
+def observe(paths: Iterable[Path], key: Callable[[Path], str] = _name) -> dict[str, FileState]:
+    """Each file's state, keyed by `key` (its name; a path under the landing folder where names can
+    repeat across folders); a file that vanished since it was listed is left out."""
     states = {}
     for path in paths:
         try:
             stat = path.stat()
         except FileNotFoundError:
             continue
-        states[path.name] = FileState(stat.st_size, stat.st_mtime_ns)
+        states[key(path)] = FileState(stat.st_size, stat.st_mtime_ns)
     return states
 
 
@@ -160,23 +165,33 @@ def still_being_written(path: Path, previous: FileState | None, current: FileSta
 
 
 def ready_files(
-    paths: Iterable[Path], previous: Mapping[str, FileState]
+    paths: Iterable[Path], previous: Mapping[str, FileState], key: Callable[[Path], str] = _name
 ) -> tuple[list[Path], dict[str, str], dict[str, FileState]]:
-    """Split `paths` into the files that may be read now and those still being written (with why),
-    and return this tick's observation, to be kept as the next `previous`."""
+    """Split `paths` into the files that may be read now and those still being written (with why,
+    by `key`), and return this tick's observation, to be kept as the next `previous`."""
     paths = list(paths)
-    current = observe(paths)
+    current = observe(paths, key)
     ready, waiting = [], {}
     for path in paths:
-        state = current.get(path.name)
+        state = current.get(key(path))
         if state is None:
             continue
-        reason = still_being_written(path, previous.get(path.name), state)
+        reason = still_being_written(path, previous.get(key(path)), state)
         if reason is None:
             ready.append(path)
         else:
-            waiting[path.name] = reason
+            waiting[key(path)] = reason
     return ready, waiting, current
+
+
+def files_still_being_written(
+    paths: Iterable[Path], observed: Mapping[str, Sequence[int]], key: Callable[[Path], str] = _name
+) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """For a sensor that reads a folder's files all together: those not settled yet (by `key`, with
+    why; read nothing while any is) and this tick's observation in the cursor's form."""
+    previous = {name: FileState.from_cursor(value) for name, value in observed.items()}
+    _, waiting, current = ready_files(paths, previous, key)
+    return waiting, {name: state.to_cursor() for name, state in current.items()}
 
 
 def require_nonempty(path: Path, what: str) -> None:
