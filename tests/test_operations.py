@@ -16,6 +16,7 @@ from pipeline.pivot.landing import LANDING_COLUMNS, file_digest, validate_landin
 from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_compositions, run_failure
 from pipeline.settings import DEFAULT_SEED, ENV_DATA_DIR, ENV_LANDING_DIR
+from tests.sensor_ticks import evaluate, settled_tick
 
 NEW_YORK = ZoneInfo("America/New_York")
 VALID_PMET = "PMET,GOLD,0.6,0.03,2024-02-01\nPMET,SILVER,0.4,1.7,2024-02-01\n"
@@ -61,22 +62,11 @@ def test_facts_and_their_rollups_share_a_job():
 
 
 def _evaluate(instance, cursor=None):
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        repository_def=defs.get_repository_def(),
-        resources={"generation": GenerationSettings()},
-    )
-    return landed_compositions.pivot_landed_constituents(context)
+    return evaluate(landed_compositions.pivot_landed_constituents, instance, cursor)
 
 
 def _tick(instance, cursor=None):
-    """The sensor's verdict once the landed files have settled: a file new or changed since the last
-    tick is only observed (the skip reason says it waits), the next tick reads it."""
-    result = _evaluate(instance, cursor)
-    if result.skip_reason and result.skip_reason.skip_message.startswith("waiting for"):
-        result = _evaluate(instance, result.cursor)
-    return result
+    return settled_tick(landed_compositions.pivot_landed_constituents, instance, cursor)
 
 
 def test_a_file_still_being_written_is_not_read(landing):

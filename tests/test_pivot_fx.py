@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 
 from pipeline.assets import pivot
-from pipeline.definitions import defs
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED, sessions
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.day_load import ReferenceData, load_trade_date, read_reference_data
@@ -27,6 +26,7 @@ from pipeline.pivot.trade_schema import FACT_SCHEMA
 from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_fx
 from pipeline.settings import DEFAULT_SEED
+from tests.sensor_ticks import evaluate, settled_tick
 
 DAY = date(2024, 1, 16)
 TRADES = 3_000
@@ -288,16 +288,11 @@ def test_a_day_every_venue_is_closed_is_an_empty_partition(clickhouse, landing):
 
 
 def _evaluate(instance, cursor=None):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
-    return landed_fx.pivot_landed_fx_rates(context)
+    return evaluate(landed_fx.pivot_landed_fx_rates, instance, cursor)
 
 
 def _tick(instance, cursor=None):
-    """The sensor's verdict once the files have settled (a new or changed file waits one tick)."""
-    result = _evaluate(instance, cursor)
-    if result.skip_reason and result.skip_reason.skip_message.startswith("waiting for"):
-        result = _evaluate(instance, result.cursor)
-    return result
+    return settled_tick(landed_fx.pivot_landed_fx_rates, instance, cursor)
 
 
 def test_the_fx_sensor_reads_no_file_still_being_written(landing):

@@ -10,14 +10,13 @@ import polars as pl
 import pytest
 
 from pipeline.assets import pivot
-from pipeline.definitions import defs
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.instruments import INSTRUMENT_SCHEMA
 from pipeline.pivot.reference import build_reference
-from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_compositions
 from pipeline.settings import DEFAULT_SEED
 from tests.landed_files import write_csv_rows, write_ishares_csv, write_spdr_xlsx
+from tests.sensor_ticks import settled_tick
 from tests.test_landed_holdings import ISHARES_LINES, ISHARES_WEIGHTS, IVV, SPDR_LINES, SPDR_WEIGHTS
 from tests.test_real_books import DAILY, REFERENCE, SYNTHETIC, run
 
@@ -109,22 +108,8 @@ def test_synthetic_days_do_not_trade_the_instruments_landed_files_add(clickhouse
     assert after.equals(before)
 
 
-def _evaluate(instance, cursor=None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
-        instance=instance,
-        cursor=cursor,
-        repository_def=defs.get_repository_def(),
-        resources={"generation": GenerationSettings()},
-    )
-    return landed_compositions.pivot_landed_constituents(context)
-
-
 def _tick(instance, cursor=None) -> dg.SensorResult:
-    """The sensor's verdict once the files have settled (a new or changed file waits one tick)."""
-    result = _evaluate(instance, cursor)
-    if result.skip_reason and result.skip_reason.skip_message.startswith("waiting for"):
-        result = _evaluate(instance, result.cursor)
-    return result
+    return settled_tick(landed_compositions.pivot_landed_constituents, instance, cursor)
 
 
 def test_the_sensor_reloads_instruments_and_map_for_issuer_files(folders):

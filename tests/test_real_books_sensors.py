@@ -13,11 +13,11 @@ import pytest
 from pipeline.assets import pivot
 from pipeline.definitions import defs
 from pipeline.pivot.instruments import build_instruments
-from pipeline.resources.generation import GenerationSettings
 from pipeline.sensors import landed_compositions, landed_trades
 from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import DEFAULT_SEED
 from tests.landed_files import base_trades, write_trades_csv
+from tests.sensor_ticks import settled_tick
 from tests.test_real_books import DAILY, DAY, LANDED, REFERENCE, SYNTHETIC, day_rows, run
 
 D16, D17, D19 = "2024-01-16", "2024-01-17", "2024-01-19"
@@ -165,16 +165,7 @@ def test_a_landed_day_re_explodes_from_its_own_trades_after_a_composition_change
     synthetic_before = day_rows(clickhouse, date.fromisoformat(next_day)).filter(pl.col("is_constituent_exposure") == 0)
 
     (landing / "spy_halves.csv").write_text(SPY_HALVES)
-    def evaluate(cursor=None):
-        context = dg.build_sensor_context(
-            instance=instance,
-            cursor=cursor,
-            repository_def=defs.get_repository_def(),
-            resources={"generation": GenerationSettings()},
-        )
-        return landed_compositions.pivot_landed_constituents(context)
-
-    result = evaluate(evaluate().cursor)  # the first tick sees the new file, the next reads it
+    result = settled_tick(landed_compositions.pivot_landed_constituents, instance)
     by_source = {r.run_config["ops"]["pivot__trades_1d"]["config"]["source"]: r for r in result.run_requests}
     assert set(by_source) == {"landed", "synthetic"}
     assert spans(dg.SensorResult(run_requests=[by_source["landed"]])) == [(str(DAY), str(DAY))]
