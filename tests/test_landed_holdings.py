@@ -7,9 +7,9 @@ import openpyxl
 import polars as pl
 import pytest
 
+from pipeline.landed_files.folders import LandedFileError
 from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY, build_constituents
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landed.files import LandedFileError
 from pipeline.pivot.landed.holdings import read_composition_file
 from pipeline.pivot.landed.holdings_readers import (
     ISHARES,

@@ -6,9 +6,9 @@ from datetime import date
 import polars as pl
 import pytest
 
+from pipeline.landed_files.folders import LandedFileError
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.instruments import INSTRUMENT_COLUMNS, build_instruments
-from pipeline.pivot.landed.files import LandedFileError
 from pipeline.pivot.landed.instruments import (
     INSTRUMENT_SCHEMA,
     composites_without_composition,

@@ -9,14 +9,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landed.files import (
+from pipeline.landed_files.folders import (
     FileState,
     LandedFileError,
     content_digest,
     parquet_is_complete,
     ready_files,
 )
+from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.trade_checks import check_trade_file, dates_in_files, read_trade_file
 from pipeline.pivot.landed.trade_files import (
     BASE_TRADE_COLUMNS,

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from pipeline.assets import pivot, pivot_checks
+from pipeline.landed_files.folders import content_digest
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landed.files import content_digest
 from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import DEFAULT_SEED, ENV_TRADE_SOURCE, trade_source
 from tests.landed_files import base_trades, write_csv_rows, write_trades_csv

@@ -22,6 +22,7 @@ from pipeline.assets.metadata import (
 )
 from pipeline.assets.policies import LOAD_RETRY_POLICY
 from pipeline.failpoints import failpoint
+from pipeline.landed_files.folders import TRADES_FOLDER, LandedFileError
 from pipeline.partitions import trade_date_partitions
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED
 from pipeline.pivot.day_load import (
@@ -37,7 +38,6 @@ from pipeline.pivot.day_load import (
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
 from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END
-from pipeline.pivot.landed.files import TRADES_FOLDER, LandedFileError
 from pipeline.pivot.landed.trades import NoLandedTradesError
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.reference import LandedReference, build_reference

@@ -22,11 +22,11 @@ from typing import Protocol
 import polars as pl
 
 from pipeline.failpoints import failpoint
+from pipeline.landed_files.folders import content_digest
 from pipeline.pivot.calendars import ALL_VENUES_CLOSED, has_calendar, open_exchanges
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landed.files import content_digest
 from pipeline.pivot.landed.trade_checks import dates_in_files
 from pipeline.pivot.landed.trade_files import trade_files
 from pipeline.pivot.landed.trades import DEFAULT_LANDED_CHUNK, LandedTradeDay, NoLandedTradesError, landed_trade_day

@@ -36,9 +36,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.landed_files.folders import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.instruments import PRICE_HISTORY_START, build_instruments, closing_prices
-from pipeline.pivot.landed.files import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
 from pipeline.pivot.landed.holdings import (
     UNIT_PRICED_ASSET_CLASSES,
     HoldingsResult,

@@ -29,7 +29,7 @@ import dagster as dg
 
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_reference_refresh_job
-from pipeline.pivot.landed.files import (
+from pipeline.landed_files.folders import (
     COMPOSITIONS_FOLDER,
     INSTRUMENTS_FOLDER,
     LandedFileError,

@@ -22,8 +22,8 @@ import dagster as dg
 
 from pipeline.assets import pivot
 from pipeline.jobs.pivot import pivot_fx_refresh_job
+from pipeline.landed_files.folders import files_still_being_written
 from pipeline.pivot.fx import FxFileResult, fx_landing_dir, landed_fx_files, validate_fx_files
-from pipeline.pivot.landed.files import files_still_being_written
 from pipeline.sensors.trade_sources import ranges_by_source
 from pipeline.settings import landing_dir
 

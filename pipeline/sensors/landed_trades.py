@@ -21,8 +21,8 @@ from datetime import date, timedelta
 import dagster as dg
 
 from pipeline.jobs.pivot import pivot_daily_job
+from pipeline.landed_files.folders import TRADES_FOLDER, FileState, LandedFileError, content_digest, ready_files
 from pipeline.partitions import trade_date_partitions
-from pipeline.pivot.landed.files import TRADES_FOLDER, FileState, LandedFileError, content_digest, ready_files
 from pipeline.pivot.landed.trade_checks import check_trade_file
 from pipeline.pivot.landed.trade_files import trade_files
 from pipeline.sensors.trade_sources import DateRange

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.landed_files.folders import LandedFileError, listing
 from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY
-from pipeline.pivot.landed.files import LandedFileError, listing
 from pipeline.pivot.landed.holdings_readers import (
     HoldingsFile,
     is_blank,

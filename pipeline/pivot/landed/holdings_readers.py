@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.landed.files import LandedFileError, landed_files, require_nonempty
+from pipeline.landed_files.folders import LandedFileError, landed_files, require_nonempty
 from pipeline.pivot.landing import LANDING_COLUMNS
 
 ISHARES = "iShares"

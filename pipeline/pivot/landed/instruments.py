@@ -25,9 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.fx import is_iso_currency, iso_currency_problem
-from pipeline.pivot.instruments import INSTRUMENT_COLUMNS
-from pipeline.pivot.landed.files import (
+from pipeline.landed_files.folders import (
     LandedFileError,
     landed_files,
     listing,
@@ -35,6 +33,8 @@ from pipeline.pivot.landed.files import (
     require_nonempty,
     unknown_column_problem,
 )
+from pipeline.pivot.fx import is_iso_currency, iso_currency_problem
+from pipeline.pivot.instruments import INSTRUMENT_COLUMNS
 from pipeline.pivot.universe_lists import EXCHANGE_COUNTRY
 
 INSTRUMENT_FILE_SUFFIXES = (".parquet", ".csv")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.landed.files import MAX_SHOWN, LandedFileError, date_in_name, listing
+from pipeline.landed_files.folders import MAX_SHOWN, LandedFileError, date_in_name, listing
 from pipeline.pivot.landed.trade_files import ROW_INDEX, TradeSource, column_problems, trade_source
 from pipeline.pivot.landed.trade_values import (
     VALUE_KINDS,

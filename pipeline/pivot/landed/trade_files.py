@@ -43,7 +43,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.landed.files import (
+from pipeline.landed_files.folders import (
     LandedFileError,
     landed_files,
     listing,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.pivot.landed.files import MAX_SHOWN, LandedFileError
+from pipeline.landed_files.folders import MAX_SHOWN, LandedFileError
 from pipeline.pivot.landed.trade_checks import (
     checked_trade_file,
     dates_in_files,
