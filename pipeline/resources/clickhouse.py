@@ -23,9 +23,10 @@ import dagster as dg
 import polars as pl
 import pyarrow as pa
 from clickhouse_connect.driver.client import Client
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from pipeline.failpoints import failpoint
+from pipeline.resources.urls import authority_problem, redact_url, userinfo_value
 from pipeline.settings import REPO_ROOT
 
 DDL_DIR = REPO_ROOT / "ddl" / "clickhouse"
@@ -57,35 +58,27 @@ def quote_identifier(name: str) -> str:
     return f"`{name}`"
 
 
-def redact_url(url: str) -> str:
-    """The URL with any password replaced, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return parts._replace(netloc=netloc).geturl()
-
-
 def _validate_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme == "chdb":
-        if parts.netloc or not parts.path.startswith("/"):
+    # Every message shows the URL redacted: a malformed URL may still carry a password.
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "chdb":
+        if not url.startswith("chdb:///"):
             raise ValueError(
-                f"PIVOT_CLICKHOUSE_URL={url!r}: a chDB URL needs an absolute directory, e.g. chdb:///srv/pivot/clickhouse"
+                f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: a chDB URL needs an absolute directory, "
+                "e.g. chdb:///srv/pivot/clickhouse"
             )
         return url
-    if parts.scheme in ("http", "https"):
-        try:
-            _ = parts.port  # urlsplit validates the port lazily
-        except ValueError:
-            raise ValueError(f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: the port is not a number") from None
-        if not parts.hostname:
+    if scheme in ("http", "https"):
+        _, slashes, authority = url.partition("://")
+        problem = authority_problem(authority) if slashes else "no // after the scheme"
+        if problem:
             raise ValueError(
-                f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: no host, e.g. http://default:secret@127.0.0.1:8123"
+                f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: {problem}; write it as "
+                "http(s)://user:password@host:port, e.g. http://default:secret@127.0.0.1:8123"
             )
         return url
     raise ValueError(
-        f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: unsupported scheme {parts.scheme!r}; "
+        f"PIVOT_CLICKHOUSE_URL={redact_url(url)!r}: unsupported scheme {scheme!r}; "
         "use chdb:///<directory> for the embedded engine or http(s)://user:password@host:port for a server."
     )
 
@@ -113,8 +106,8 @@ def _open_client(url: str) -> Client:
         return clickhouse_connect.get_client(
             host=parts.hostname,
             port=parts.port or (8443 if parts.scheme == "https" else 8123),
-            username=parts.username or "default",
-            password=parts.password or "",
+            username=userinfo_value(parts.username) or "default",
+            password=userinfo_value(parts.password) or "",
             secure=parts.scheme == "https",
             autogenerate_session_id=False,
             connect_timeout=10,
@@ -159,6 +152,9 @@ def split_statements(sql: str) -> list[str]:
 
 class ClickHouseResource(dg.ConfigurableResource):
     """The pivot warehouse in ClickHouse (embedded chDB or a server)."""
+
+    # pydantic appends `input_value='<the URL>'` to a validation error, password and all.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     url: str = Field(description="chdb:///<dir> for the embedded engine, or http(s)://user:password@host:port.")
     database: str = Field(default="pivot", description="Database holding the pivot tables.")

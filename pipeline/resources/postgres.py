@@ -30,6 +30,7 @@ from pipeline.resources.postgres_load import (
     orphans,
     primary_key,
 )
+from pipeline.resources.urls import authority_problem, redact_url
 from pipeline.settings import ENV_POSTGRES_URL, REPO_ROOT
 
 __all__ = [
@@ -68,8 +69,22 @@ def redacted(url: str | sa.URL) -> str:
 
 
 def normalize_url(url: str) -> sa.URL:
-    """Accept plain `postgresql://` / `postgres://` URLs too, always using psycopg 3."""
-    parsed = sa.make_url(url)
+    """Accept plain `postgresql://` / `postgres://` URLs too, always using psycopg 3.
+
+    A malformed URL is refused showing it redacted only: it may still carry a password."""
+    _, slashes, authority = url.partition("://")
+    problem = authority_problem(authority) if slashes else "no // after the scheme"
+    if problem == "no host":
+        problem = None  # libpq's default socket, or ?host=<socket dir>
+    try:
+        parsed = None if problem else sa.make_url(url)
+    except (ValueError, sa.exc.ArgumentError):
+        problem = "not a URL SQLAlchemy can read"
+    if problem or parsed is None:
+        raise ValueError(
+            f"{ENV_POSTGRES_URL}={redact_url(url)!r}: {problem}; write it as "
+            "postgresql+psycopg://user:password@host:5432/database"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername != "postgresql+psycopg":
