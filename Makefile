@@ -5,7 +5,8 @@ SHELL := /bin/bash
 # The newest supported Python (3.11-3.13, pyproject's requires-python) that runs: python3.13, then
 # 3.12, then 3.11, else python3 if it is in range. Each is run, not just looked up: pyenv puts a
 # shim on PATH for every version it has, and the shim of a version that is not active exits 127.
-# Override with `make PYTHON=python3.12 …` (used when .venv is created; `rm -rf .venv` to switch).
+# Override with `make PYTHON=python3.12 …`: used when .venv is created; a .venv of another Python
+# is refused with the command that switches (`rm -rf .venv`), never silently reused.
 SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))
 PYTHON ?= $(shell for candidate in python3.13 python3.12 python3.11 python3; do \
   $$candidate -c '$(SUPPORTED_PYTHON)' 2>/dev/null && { echo $$candidate; break; }; done)
@@ -13,8 +14,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
+# `make bench` writes here; `make bench BENCH_OUT=benchmarks/results` updates the committed results.
+BENCH_OUT ?= $(CURDIR)/.data/bench
 
-.PHONY: install demo test test-fast test-faults ui bench clean browser-deps
+.PHONY: install demo test test-fast test-faults ui bench clean browser-deps check-python
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) && $(PY) -c '$(SUPPORTED_PYTHON)' || { \
@@ -25,7 +28,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(STAMP)
+check-python:
+	@if [ "$(origin PYTHON)" = "command line" ] && [ -x $(PY) ]; then \
+	  want=$$($(PYTHON) -c 'import sys; print(sys.version.split()[0])') || exit 1; \
+	  have=$$($(PY) -c 'import sys; print(sys.version.split()[0])'); \
+	  test "$$want" = "$$have" || { echo "$(VENV) runs Python $$have, not $(PYTHON) ($$want): rm -rf $(VENV), then run this make command again" >&2; exit 1; }; \
+	fi
+
+install: check-python $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
 
 browser-deps:
@@ -49,7 +59,7 @@ ui: install
 	$(PY) -m pipeline.instance dev --host 127.0.0.1 --port 3000
 
 bench: install
-	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(PY) -m benchmarks.run --out $(BENCH_OUT) $(BENCH_ARGS)
 
 clean:
 	rm -rf .data

@@ -3,6 +3,7 @@
     python -m pipeline.instance dev [--port 3000]   # what `make ui` runs
     python -m pipeline.instance prepare              # write $DAGSTER_HOME/dagster.yaml, set pools, print env
     python -m pipeline.instance exec dg check defs   # any command, on this instance (`make test` runs this one)
+    eval "$(python -m pipeline.instance env)"        # this shell: every `dagster` command on this instance
 
 `prepare_instance` copies the committed dagster.yaml into $DAGSTER_HOME,
 resolves PIVOT_DAGSTER_STORAGE_URL (default: database `dagster` on the
@@ -16,12 +17,14 @@ runs, materializations and ticks survive a restart.
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
+from dagster_postgres import DagsterPostgresStorage
 
 from pipeline.settings import (
     CLICKHOUSE_POOL,
@@ -54,6 +57,21 @@ def dagster_storage_url(database: str = DAGSTER_DATABASE) -> str:
 
     url = sa.make_url(ensure_local_postgres_url(database))
     return url.set(drivername=DAGSTER_STORAGE_DRIVER).render_as_string(hide_password=False)
+
+
+class ProjectPostgresStorage(DagsterPostgresStorage):
+    """Dagster's PostgreSQL storage (dagster.yaml) at $PIVOT_DAGSTER_STORAGE_URL, else database
+    `dagster` on the project's local server, started first if it is stopped. So any `dagster`
+    command finds its storage: after `local_postgres stop` it starts the server in a second
+    instead of retrying a dead socket for 13 s and failing."""
+
+    @classmethod
+    def config_type(cls) -> dict:
+        return {}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> "ProjectPostgresStorage":
+        return cls(postgres_url=dagster_storage_url(), inst_data=inst_data)
 
 
 def pool_limits(environ: dict | None = None) -> dict[str, int]:
@@ -95,6 +113,28 @@ def prepare_instance(home: Path, environ: dict | None = None) -> dict[str, str]:
     return env
 
 
+# Only for the shell `env` sets up: the `dagster` CLI's own commands are superseded by `dg launch`
+# and print so before our code runs (no filter in the definitions can reach it); the README
+# teaches `dagster asset materialize` / `dagster job backfill` on purpose (partition ranges, run
+# config). Exactly these two messages, nothing else.
+SUPERSEDED_CLI_WARNINGS = (
+    "ignore:Function `asset_materialize_command` is superseded",
+    "ignore:Function `job_backfill_command` is superseded",
+)
+
+
+def shell_exports(home: Path) -> str:
+    """The `export` lines that make a shell use this instance: an absolute DAGSTER_HOME (the
+    storage URL is resolved by ProjectPostgresStorage at each command, so none is exported)."""
+    warnings_filter = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), *SUPERSEDED_CLI_WARNINGS]))
+    return "\n".join(
+        [
+            f"export DAGSTER_HOME={shlex.quote(str(home))}",
+            f"export PYTHONWARNINGS={shlex.quote(warnings_filter)}",
+        ]
+    )
+
+
 def dev_command(host: str, port: int) -> list[str]:
     dagster = str(Path(sys.executable).with_name("dagster"))
     return [dagster, "dev", "-h", host, "-p", str(port), "-w", str(WORKSPACE_YAML)]
@@ -111,7 +151,7 @@ def resolve_command(command: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.instance", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["dev", "prepare", "exec"])
+    parser.add_argument("command", choices=["dev", "prepare", "exec", "env"])
     parser.add_argument("--home", default=os.environ.get("DAGSTER_HOME") or str(data_dir() / "dagster_home"))
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s, local only)")
     parser.add_argument("--port", type=int, default=3000)
@@ -121,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("exec needs a command, e.g. `exec dg check defs`")
 
     env = prepare_instance(Path(args.home).resolve())
+    if args.command == "env":
+        print(shell_exports(Path(env["DAGSTER_HOME"])))
+        return 0
     limits = pool_limits(env)
     storage = sa.make_url(env[ENV_DAGSTER_STORAGE_URL]).render_as_string(hide_password=True)
     if args.command == "exec":
@@ -131,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"DAGSTER_HOME={env['DAGSTER_HOME']}\nstorage: {storage}\npools: {limits}", flush=True)
     if args.command == "prepare":
         return 0
-    os.chdir(REPO_ROOT)
+    # From DAGSTER_HOME, where the instance's dagster.yaml is: `dagster dev` started next to the
+    # repository's dagster.yaml would say that file "will not be used" (it is, as the copy).
+    os.chdir(env["DAGSTER_HOME"])
     os.execve(dev_command(args.host, args.port)[0], dev_command(args.host, args.port), env)
 
 
