@@ -75,8 +75,8 @@ def test_an_invalid_fx_file_is_refused_naming_file_and_line(tmp_path, body, mess
 
 def test_a_landed_file_overrides_the_synthetic_rates_for_its_dates_only(tmp_path):
     (tmp_path / "fx").mkdir()
-    (tmp_path / "fx" / "hkd.csv").write_text("currency,rate_date,rate_to_usd\nHKD,2024-01-16,0.2\n")
-    pl.DataFrame({"rate_date": [date(2024, 1, 17)], "currency": ["JPY"], "rate_to_usd": [0.01]}).write_parquet(
+    (tmp_path / "fx" / "hkd.csv").write_text("currency,rate_date,rate_to_usd\nHKD,2024-01-16,0.1283\n")
+    pl.DataFrame({"rate_date": [date(2024, 1, 17)], "currency": ["JPY"], "rate_to_usd": [0.0069]}).write_parquet(
         tmp_path / "fx" / "jpy.parquet"
     )
     rates, results = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
@@ -86,7 +86,7 @@ def test_a_landed_file_overrides_the_synthetic_rates_for_its_dates_only(tmp_path
         return rates.filter((pl.col("rate_date") == day) & (pl.col("currency") == currency))["rate_to_usd"].item()
 
     synthetic = synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31))
-    assert rate(DAY, "HKD") == 0.2 and rate(date(2024, 1, 17), "JPY") == 0.01
+    assert rate(DAY, "HKD") == 0.1283 and rate(date(2024, 1, 17), "JPY") == 0.0069
     assert rates.height == synthetic.height
     assert (
         rates.join(synthetic, on=["rate_date", "currency"])
@@ -98,6 +98,95 @@ def test_a_landed_file_overrides_the_synthetic_rates_for_its_dates_only(tmp_path
     (tmp_path / "fx" / "z_bad.csv").write_text(FX_HEADER + "2024-01-16,HKD,0\n")
     with pytest.raises(InvalidFxFileError, match=r"fx/z_bad.csv.*\n.*line 2"):
         build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+# The README's example: JPY quoted as yen per dollar (147.5) where rates are USD per one yen (~0.0068).
+JPY_UPSIDE_DOWN = FX_HEADER + "2024-01-16,JPY,147.5\n2024-01-17,JPY,147.9\n2024-01-16,HKD,0.1281\n"
+
+
+def test_a_rate_quoted_upside_down_is_refused_naming_file_line_currency_date_and_both_rates(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "jpy.csv").write_text(JPY_UPSIDE_DOWN)
+    with pytest.raises(InvalidFxFileError) as refused:
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    message = str(refused.value)
+    synthetic = synthetic_rates(DEFAULT_SEED, date(2024, 1, 15), date(2024, 1, 15))
+    previous = synthetic.filter(pl.col("currency") == "JPY")["rate_to_usd"].item()
+    assert "fx/jpy.csv: INVALID, nothing applied" in message
+    assert (
+        f"line 2: JPY on 2024-01-16: rate_to_usd 147.5 is {147.5 / previous - 1:,.0%} away from the synthetic rate "
+        f"of 2024-01-15, {previous:.6g}: looks inverted or mis-scaled: rates are USD per one unit" in message
+    )
+    assert "line 3: JPY on 2024-01-17: rate_to_usd 147.9" in message  # every upside-down line, not only the first
+    assert "HKD" not in message
+
+
+def test_a_rate_far_from_the_previous_landed_rate_is_refused_and_a_confirmed_one_loads(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "a.csv").write_text(FX_HEADER + "2024-01-16,EUR,1.0951\n")
+    (tmp_path / "fx" / "b.csv").write_text(FX_HEADER + "2024-01-20,EUR,1.0951\n2024-01-22,EUR,1.45\n")
+    with pytest.raises(
+        InvalidFxFileError,
+        match=r"fx/b.csv(.|\n)*line 3: EUR on 2024-01-22: rate_to_usd 1.45 is 32% "
+        r"away from the rate of 2024-01-20 \(fx/b.csv line 2\), 1.0951: looks inverted",
+    ):
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    # Within 25 % of the previous landed rate: loads.
+    (tmp_path / "fx" / "b.csv").write_text(FX_HEADER + "2024-01-20,EUR,1.0951\n2024-01-22,EUR,1.30\n")
+    build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    # Said to be meant on its line: loads, and the next rate is compared with it.
+    (tmp_path / "fx" / "b.csv").write_text(
+        "rate_date,currency,rate_to_usd,confirmed\n2024-01-20,EUR,1.0951,\n2024-01-22,EUR,1.45,yes\n"
+        "2024-01-23,EUR,1.46,\n"
+    )
+    rates, _ = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    assert rates.filter((pl.col("rate_date") == date(2024, 1, 23)) & (pl.col("currency") == "EUR"))[
+        "rate_to_usd"
+    ].to_list() == [1.46]
+    (tmp_path / "fx" / "b.csv").write_text("rate_date,currency,rate_to_usd,confirmed\n2024-01-20,EUR,1.0951,maybe\n")
+    with pytest.raises(InvalidFxFileError, match=r"line 2: confirmed is true, yes or 1, or false, no, 0 or empty"):
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+def test_a_folder_settings_file_confirms_every_rate(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "jpy.csv").write_text(JPY_UPSIDE_DOWN)
+    (tmp_path / "fx" / "_format.toml").write_text("confirmed = true\n")
+    rates, results = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+    assert [r.summary() for r in results] == ["fx/jpy.csv: valid, 3 rates (2024-01-16..2024-01-17)"]
+    assert rates.filter((pl.col("rate_date") == DAY) & (pl.col("currency") == "JPY"))["rate_to_usd"].item() == 147.5
+    (tmp_path / "fx" / "_format.toml").write_text('confirmed = "yes"\n')
+    with pytest.raises(InvalidFxFileError, match=r"fx/_format.toml: confirmed = 'yes': write true or false"):
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+def test_the_first_rate_of_a_currency_without_synthetic_rates_is_not_compared(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "aud.csv").write_text(FX_HEADER + "2024-01-16,AUD,0.6651\n2024-01-17,AUD,1.51\n")
+    with pytest.raises(
+        InvalidFxFileError,
+        match=r"line 3: AUD on 2024-01-17: rate_to_usd 1.51 .* from the rate of "
+        r"2024-01-16 \(fx/aud.csv line 2\), 0.6651",
+    ):
+        build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
+
+
+@pytest.mark.slow
+def test_an_upside_down_rate_fails_the_fx_run_once_and_changes_nothing(clickhouse, landing):
+    resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([pivot.fx_rates], resources=resources, instance=instance).success
+        before = clickhouse.query_polars("SELECT * FROM pivot.fx_rates ORDER BY rate_date, currency")
+        (landing / "fx").mkdir()
+        (landing / "fx" / "jpy.csv").write_text(JPY_UPSIDE_DOWN)
+        result = dg.materialize([pivot.fx_rates], resources=resources, instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert "looks inverted or mis-scaled: rates are USD per one unit" in failure.step_failure_data.error.message
+        assert "fx/jpy.csv" in failure.step_failure_data.error.message
+        assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        after = clickhouse.query_polars("SELECT * FROM pivot.fx_rates ORDER BY rate_date, currency")
+        assert after.equals(before)
 
 
 def test_the_usd_expressions_carry_every_rate_exactly_and_refuse_what_is_not_a_rate():
@@ -222,13 +311,13 @@ def test_a_missing_rate_fails_the_load_naming_currencies_and_date_and_leaves_the
 def test_a_landed_rate_overrides_the_synthetic_one_in_the_load(loaded_day, tmp_path):
     clickhouse, reference, _, _ = loaded_day
     (tmp_path / "fx").mkdir()
-    (tmp_path / "fx" / "hkd.csv").write_text(FX_HEADER + f"{DAY},HKD,0.2\n")
+    (tmp_path / "fx" / "hkd.csv").write_text(FX_HEADER + f"{DAY},HKD,0.1283\n")
     rates, _ = build_fx_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 1, 31), tmp_path)
     clickhouse.replace_table("fx_rates", rates)
     try:
         load_trade_date(clickhouse, DAY, read_reference_data(clickhouse), trades_per_day=TRADES, seed=DEFAULT_SEED)
         hkd = _day(clickhouse, DAY).filter(pl.col("currency") == "HKD")
-        assert (hkd["notional_usd"] == hkd["notional"] * 0.2).all()
+        assert (hkd["notional_usd"] == hkd["notional"] * 0.1283).all()
     finally:
         clickhouse.replace_table("fx_rates", reference.fx_rates)
         load_trade_date(clickhouse, DAY, reference, trades_per_day=TRADES, seed=DEFAULT_SEED)
@@ -316,7 +405,7 @@ def test_the_fx_sensor_reloads_rates_and_the_dates_a_file_changes(landing):
             instance.report_runless_asset_event(dg.AssetMaterialization(pivot.trades_1d.key, partition=key))
         assert _tick(instance).skip_reason is not None
 
-        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.2\n2024-01-17,JPY,0.01\n")
+        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.1283\n2024-01-17,JPY,0.0069\n")
         result = _tick(instance)
         (request,) = result.run_requests
         assert set(request.asset_selection) == {pivot.fx_rates.key, pivot.trades_1d.key, pivot.trades_1d_rollup.key}
@@ -324,7 +413,7 @@ def test_the_fx_sensor_reloads_rates_and_the_dates_a_file_changes(landing):
         assert request.tags["dagster/asset_partition_range_end"] == "2024-01-17"
         assert _tick(instance, result.cursor).run_requests == []  # each version once
 
-        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.21\n")  # shortened: 01-17 reverts
+        (landing / "fx" / "jan.csv").write_text(FX_HEADER + "2024-01-16,HKD,0.1284\n")  # shortened: 01-17 reverts
         changed = _tick(instance, result.cursor)
         assert changed.run_requests[0].tags["dagster/asset_partition_range_end"] == "2024-01-17"
 

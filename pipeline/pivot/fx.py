@@ -12,18 +12,26 @@ Landed file format (CSV with a header row, or Parquet), any number of dates and 
     2024-01-16,HKD,0.12795
     2024-01-16,JPY,0.00678
 
-Rules: exactly these three columns (any order); ISO dates; an ISO 4217 currency code (the
+Rules: these three columns (any order), and optionally `confirmed`; ISO dates; an ISO 4217 currency code (the
 synthetic series cover FX_CURRENCIES; a file may add any other, e.g. AUD for instruments a master
 file lists in AUD); rate_to_usd a positive finite number; USD, if listed, exactly 1; one row per
 (rate_date, currency) in a file. Across files, landing order (modification time, then name):
 a later file giving a different rate for a pair an earlier file already gives is rejected
 (to correct a rate, replace the file that gives it, under the same name). Every error names
 the file and the line (for Parquet, the row).
+
+Plausibility: a landed rate more than 25 % (PLAUSIBLE_MOVE) away from the same currency's previous
+rate (the previous landed date's, else the synthetic rate of the day before; a currency the synthetic
+series do not cover has nothing to compare its first rate with) is refused as "looks inverted or
+mis-scaled": a rate quoted the other way round (JPY 147.5 for 0.0068) would multiply every USD value
+of that currency's trades by 20,000. A rate that really moved that far is loaded when the file says
+so: `confirmed` true (true/yes/1) on its line, or `confirmed = true` in the folder's `_format.toml`.
 """
 
 from __future__ import annotations
 
 import math
+import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,6 +43,7 @@ import pycountry
 from pipeline.pivot.instruments import stable_hash
 from pipeline.pivot.landing import MAX_LANDING_FILE_BYTES, ValidatedFile, file_digest
 from pipeline.pivot.universe_lists import CURRENCIES
+from pipeline.settings import DEFAULT_SEED
 
 REPORTING_CURRENCY = "USD"
 FX_CURRENCIES = CURRENCIES
@@ -42,6 +51,11 @@ FX_COLUMNS = ["rate_date", "currency", "rate_to_usd"]
 FX_SCHEMA = {"rate_date": pl.Date, "currency": pl.String, "rate_to_usd": pl.Float64}
 FX_LANDING_SUBDIR = "fx"
 FX_FILE_SUFFIXES = (".csv", ".parquet")
+CONFIRMED_COLUMN = "confirmed"
+_CONFIRMED_VALUES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
+# How far (relative) a landed rate may lie from the currency's previous rate without `confirmed`.
+PLAUSIBLE_MOVE = 0.25
+SETTINGS_FILE = "_format.toml"
 
 # USD per unit around early 2024, and how far (in log terms) each rate wanders. HKD is pegged
 # (7.75-7.85 HKD per USD), so it barely moves.
@@ -168,11 +182,11 @@ def validate_fx_file(path: Path) -> FxFileResult:
     if raw is None:
         return result
     columns = [c for c in raw.columns if c != "line"]
-    if sorted(columns) != sorted(FX_COLUMNS):
+    if sorted(c for c in columns if c != CONFIRMED_COLUMN) != sorted(FX_COLUMNS):
         missing = [c for c in FX_COLUMNS if c not in columns]
-        extra = [c for c in columns if c not in FX_COLUMNS]
+        extra = [c for c in columns if c not in (*FX_COLUMNS, CONFIRMED_COLUMN)]
         errors.append(
-            f"wrong columns {columns}: expected exactly {FX_COLUMNS}"
+            f"wrong columns {columns}: expected exactly {FX_COLUMNS} (and optionally {CONFIRMED_COLUMN!r})"
             + (f"; missing {missing}" if missing else "")
             + (f"; unexpected {extra}" if extra else "")
         )
@@ -180,14 +194,29 @@ def validate_fx_file(path: Path) -> FxFileResult:
     if raw.is_empty():
         errors.append("the file has a header but no rows")
         return result
+    if CONFIRMED_COLUMN not in raw.columns:
+        raw = raw.with_columns(pl.lit(None, pl.String).alias(CONFIRMED_COLUMN))
     parsed = raw.with_columns(pl.col(FX_COLUMNS).str.strip_chars()).with_columns(
         pl.col("rate_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
         pl.col("rate_to_usd").cast(pl.Float64, strict=False).alias("rate_value"),
+        pl.when(pl.col(CONFIRMED_COLUMN).is_null())
+        .then(False)
+        .otherwise(
+            pl.col(CONFIRMED_COLUMN)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .replace_strict(_CONFIRMED_VALUES, default=None, return_dtype=pl.Boolean)
+        )
+        .alias("confirmed_value"),
     )
-    for line, rate_date, currency, rate_text, day, rate in parsed.select(
-        "line", "rate_date", "currency", "rate_to_usd", "date_value", "rate_value"
+    for line, rate_date, currency, rate_text, day, rate, confirmed_text, confirmed in parsed.select(
+        "line", "rate_date", "currency", "rate_to_usd", "date_value", "rate_value", CONFIRMED_COLUMN, "confirmed_value"
     ).iter_rows():
         where = f"{unit} {line}"
+        if confirmed is None:
+            errors.append(
+                f"{where}: confirmed is true, yes or 1, or false, no, 0 or empty (confirmed={confirmed_text!r})"
+            )
         if day is None:
             errors.append(f"{where}: rate_date is not an ISO date (YYYY-MM-DD) (rate_date={rate_date!r})")
         if not is_iso_currency(currency):
@@ -206,15 +235,72 @@ def validate_fx_file(path: Path) -> FxFileResult:
     for day, currency, lines in duplicates.iter_rows():
         errors.append(f"{unit}s {lines}: {currency} on {day} is given more than once: keep one row")
     if not errors:
+        # `line` and `confirmed` stay beside the rates for the plausibility check (validate_fx_files).
         result.frame = parsed.select(
-            pl.col("date_value").alias("rate_date"), "currency", pl.col("rate_value").alias("rate_to_usd")
+            pl.col("date_value").alias("rate_date"),
+            "currency",
+            pl.col("rate_value").alias("rate_to_usd"),
+            pl.col("line").cast(pl.Int64),
+            pl.col("confirmed_value").alias(CONFIRMED_COLUMN),
         ).cast(FX_SCHEMA)
     return result
 
 
-def validate_fx_files(directory: Path) -> list[FxFileResult]:
+def folder_confirms_every_rate(directory: Path) -> bool:
+    """`confirmed = true` in the folder's `_format.toml`: every rate in it is meant as it is.
+
+    Only this key is read here (stdlib tomllib); the shared landed-file layer reads the others."""
+    path = Path(directory) / SETTINGS_FILE
+    if not path.is_file():
+        return False
+    try:
+        confirmed = tomllib.loads(path.read_text(encoding="utf-8")).get(CONFIRMED_COLUMN, False)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InvalidFxFileError(f"fx/{SETTINGS_FILE}: not a readable TOML settings file ({error})") from error
+    if not isinstance(confirmed, bool):
+        raise InvalidFxFileError(f"fx/{SETTINGS_FILE}: confirmed = {confirmed!r}: write true or false")
+    return confirmed
+
+
+def _implausible_rates(results: list[FxFileResult], seed: int) -> None:
+    """Add to each valid file's errors its rates more than PLAUSIBLE_MOVE away from the currency's
+    previous rate (module docstring), unless confirmed on their line. The previous rate is the last
+    one accepted, so every line of a file quoted upside down is named, not only its first."""
+    valid = [r for r in results if r.is_valid and r.frame is not None]
+    if not valid:
+        return
+    rows = pl.concat(
+        [r.frame.with_columns(pl.lit(i).alias("file")) for i, r in enumerate(valid)], how="vertical_relaxed"
+    )
+    rows = rows.unique(["rate_date", "currency"], keep="first", maintain_order=True).sort("currency", "rate_date")
+    problems: dict[int, list[str]] = {}
+    previous: tuple[str, float, str] | None = None  # (currency, rate, where it comes from)
+    for day, currency, rate, line, confirmed, file in rows.iter_rows():
+        if previous is None or previous[0] != currency:
+            previous = None
+            if currency in FX_CURRENCIES and currency != REPORTING_CURRENCY:
+                before = day - timedelta(days=1)
+                synthetic = float(synthetic_rate(seed, currency, np.array([float((before - _EPOCH).days)]))[0])
+                previous = (currency, synthetic, f"the synthetic rate of {before}")
+        if previous is not None and abs(rate / previous[1] - 1) > PLAUSIBLE_MOVE and not confirmed:
+            problems.setdefault(file, []).append(
+                f"line {line}: {currency} on {day}: rate_to_usd {rate:g} is {abs(rate / previous[1] - 1):,.0%} away "
+                f"from {previous[2]}, {previous[1]:.6g}: looks inverted or mis-scaled: rates are USD per one unit "
+                f"(1 {currency} = {previous[1]:.6g} USD). If the rate is meant, say so: a column confirmed "
+                f"with true on this line, or confirmed = true in fx/{SETTINGS_FILE}"
+            )
+            continue
+        previous = (currency, rate, f"the rate of {day} (fx/{valid[file].path.name} line {line})")
+    for file, errors in problems.items():
+        valid[file].errors.extend(errors)
+        valid[file].frame = None
+
+
+def validate_fx_files(directory: Path, seed: int = DEFAULT_SEED) -> list[FxFileResult]:
     """Every landed FX file's result, in landing order; a later file that changes a rate an earlier
-    valid file gives is rejected (two versions of one rate are ambiguous)."""
+    valid file gives is rejected (two versions of one rate are ambiguous), and so is a file with a rate
+    that moved implausibly far (module docstring) without saying it is meant. `seed` gives the
+    synthetic rates a currency's first landed rate is compared with."""
     results = [validate_fx_file(path) for path in landed_fx_files(directory)]
     given: dict[tuple[date, str], tuple[float, str]] = {}
     for result in results:
@@ -223,15 +309,17 @@ def validate_fx_files(directory: Path) -> list[FxFileResult]:
         conflicts = [
             f"{currency} on {day} is already given as {given[(day, currency)][0]} by {given[(day, currency)][1]}, "
             f"here {rate}: replace {given[(day, currency)][1]} (same name) to correct it, or remove one of the two"
-            for day, currency, rate in result.frame.iter_rows()
+            for day, currency, rate in result.frame.select(FX_COLUMNS).iter_rows()
             if (day, currency) in given and given[(day, currency)][0] != rate
         ]
         if conflicts:
             result.errors.extend(conflicts)
             result.frame = None
             continue
-        for day, currency, rate in result.frame.iter_rows():
+        for day, currency, rate in result.frame.select(FX_COLUMNS).iter_rows():
             given.setdefault((day, currency), (rate, result.path.name))
+    if not folder_confirms_every_rate(directory):
+        _implausible_rates(results, seed)
     return results
 
 
@@ -239,12 +327,12 @@ def build_fx_rates(seed: int, start: date, end: date, landing_root: Path) -> tup
     """The `pivot.fx_rates` rows: synthetic rates for [start, end], overridden (or extended) by every
     landed file, plus each file's result. Any invalid file raises InvalidFxFileError: a rejected
     override would silently leave wrong rates in place, so nothing is applied."""
-    results = validate_fx_files(fx_landing_dir(landing_root))
+    results = validate_fx_files(fx_landing_dir(landing_root), seed)
     invalid = [r for r in results if not r.is_valid]
     if invalid:
         raise InvalidFxFileError("\n".join(r.summary() for r in invalid))
     rates = synthetic_rates(seed, start, end)
-    landed = [r.frame for r in results if r.frame is not None and r.frame.height]
+    landed = [r.frame.select(FX_COLUMNS) for r in results if r.frame is not None and r.frame.height]
     if landed:
         overrides = pl.concat(landed).unique(["rate_date", "currency"], keep="first", maintain_order=True)
         rates = pl.concat([rates.join(overrides, on=["rate_date", "currency"], how="anti"), overrides])
