@@ -12,7 +12,7 @@ from pipeline.jobs import pivot as pivot_jobs
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import PostgresResource
-from pipeline.settings import ENV_CLICKHOUSE_URL, ENV_POSTGRES_URL, default_clickhouse_url
+from pipeline.settings import ENV_CLICKHOUSE_CLUSTER, ENV_CLICKHOUSE_URL, ENV_POSTGRES_URL, default_clickhouse_url
 
 
 def env_or_default(name: str, default: str) -> str | dg.EnvVar:
@@ -32,7 +32,10 @@ defs = dg.Definitions.merge(
     sensors.defs,
     dg.Definitions(
         resources={
-            "clickhouse": ClickHouseResource(url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url())),
+            "clickhouse": ClickHouseResource(
+                url=env_or_default(ENV_CLICKHOUSE_URL, default_clickhouse_url()),
+                cluster=env_or_default(ENV_CLICKHOUSE_CLUSTER, ""),
+            ),
             # Empty means the project's own local PostgreSQL, started on first use.
             "postgres": PostgresResource(url=env_or_default(ENV_POSTGRES_URL, "")),
             "generation": GenerationSettings(),

@@ -15,6 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_DATA_DIR = "PIVOT_DATA_DIR"
 
 ENV_CLICKHOUSE_URL = "PIVOT_CLICKHOUSE_URL"
+# The ClickHouse cluster (a remote_servers name) whose form of the DDL the resource applies; unset: one server.
+ENV_CLICKHOUSE_CLUSTER = "PIVOT_CLICKHOUSE_CLUSTER"
 ENV_POSTGRES_URL = "PIVOT_POSTGRES_URL"
 ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
 # Where pivot/trades_1d takes a day's base trades from: "synthetic" (generated, the default: demo,

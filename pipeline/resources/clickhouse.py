@@ -9,7 +9,9 @@ never learns which of the two it got.
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,8 +28,15 @@ from clickhouse_connect.driver.client import Client
 from pydantic import ConfigDict, Field, field_validator
 
 from pipeline.failpoints import failpoint
+from pipeline.pivot.clickhouse_ddl import (
+    ENV_LOADER_PASSWORD,
+    ENV_READER_PASSWORD,
+    ddl_statements,
+    render,
+    split_statements,
+)
 from pipeline.resources.urls import authority_problem, redact_url, userinfo_value
-from pipeline.settings import REPO_ROOT
+from pipeline.settings import ENV_CLICKHOUSE_CLUSTER, ENV_CLICKHOUSE_URL, REPO_ROOT
 
 DDL_DIR = REPO_ROOT / "ddl" / "clickhouse"
 STAGING_MARKER = "__staging_"
@@ -145,11 +154,6 @@ def ddl_columns(table: str) -> list[tuple[str, str, str, bool]]:
     raise KeyError(f"no CREATE TABLE for pivot.{table} in {DDL_DIR}")
 
 
-def split_statements(sql: str) -> list[str]:
-    without_comments = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    return [statement.strip() for statement in without_comments.split(";") if statement.strip()]
-
-
 class ClickHouseResource(dg.ConfigurableResource):
     """The pivot warehouse in ClickHouse (embedded chDB or a server)."""
 
@@ -158,6 +162,9 @@ class ClickHouseResource(dg.ConfigurableResource):
 
     url: str = Field(description="chdb:///<dir> for the embedded engine, or http(s)://user:password@host:port.")
     database: str = Field(default="pivot", description="Database holding the pivot tables.")
+    cluster: str = Field(
+        default="", description="A ClickHouse cluster name: apply the cluster form of the DDL (empty: one server)."
+    )
 
     # An EnvVar is resolved only when a run starts; get_client() validates the resolved value then.
     @field_validator("url", mode="before")
@@ -233,17 +240,20 @@ class ClickHouseResource(dg.ConfigurableResource):
     def query_rows(self, sql: str, parameters: dict | None = None) -> list[tuple]:
         return self.get_client().query(self.localize(sql), parameters=parameters).result_rows
 
+    def ddl(self) -> list[str]:
+        """The statements apply_ddl runs (pipeline/pivot/clickhouse_ddl.py): the tables of ddl/clickhouse, in
+        their cluster form when `cluster` is set, and on a server whose role passwords are in the environment
+        (an administrator's connection) the roles and their users."""
+        passwords = (os.environ.get(ENV_LOADER_PASSWORD), os.environ.get(ENV_READER_PASSWORD))
+        roles = not self.is_embedded and any(passwords)
+        return ddl_statements(self.database, cluster=self.cluster or None, roles=roles, passwords=passwords)
+
     def apply_ddl(self) -> list[str]:
         """Create the database and its tables from ddl/clickhouse (idempotent); returns the files applied."""
-        applied = []
-        for path in sorted(DDL_DIR.glob("*.sql")):
-            for statement in split_statements(path.read_text()):
-                self.command(
-                    statement.replace("DATABASE IF NOT EXISTS pivot", f"DATABASE IF NOT EXISTS {self.database}")
-                )
-            applied.append(path.name)
+        for statement in self.ddl():
+            self.command(statement)
         self._drop_orphaned_staging_tables()
-        return applied
+        return [path.name for path in sorted(DDL_DIR.glob("*.sql"))]
 
     def _drop_orphaned_staging_tables(self) -> None:
         # A killed load leaves its staging table behind; it holds nothing anyone reads.
@@ -276,6 +286,11 @@ class ClickHouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def _staging_table(self, table: str, computed: Mapping[str, str] | None = None) -> Iterator[str]:
+        if self.cluster:
+            raise NotImplementedError(
+                f"PIVOT_CLICKHOUSE_CLUSTER={self.cluster}: loads on a cluster swap a day shard by shard "
+                "(pipeline/pivot/cluster_swap.py, tested by simulation only) and are not wired into the assets yet."
+            )
         staging = f"{table}{STAGING_MARKER}{uuid.uuid4().hex[:12]}"
         self.command(f"CREATE TABLE {self.table(staging)} AS {self.table(table)}")
         try:
@@ -395,3 +410,26 @@ class ClickHouseResource(dg.ConfigurableResource):
             self.insert_arrow(staging, self.to_arrow(frame))
             self.command(f"EXCHANGE TABLES {self.table(table)} AND {self.table(staging)}")
         return frame.height
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipeline.resources.clickhouse ddl [--cluster NAME]`: print the statements the resource applies."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m pipeline.resources.clickhouse", description=main.__doc__)
+    parser.add_argument("command", choices=["ddl"])
+    parser.add_argument("--cluster", default=os.environ.get(ENV_CLICKHOUSE_CLUSTER, ""), help="cluster form")
+    parser.add_argument("--database", default="pivot")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(ENV_CLICKHOUSE_URL) or "http://localhost:8123",
+        help="the store the DDL is for (default $PIVOT_CLICKHOUSE_URL, else a server): roles only on a server",
+    )
+    args = parser.parse_args(argv)
+    resource = ClickHouseResource(url=args.url, database=args.database, cluster=args.cluster)
+    sys.stdout.write(render(resource.ddl()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
