@@ -66,3 +66,36 @@ def trade_source() -> str:
 
 def default_clickhouse_url() -> str:
     return f"chdb://{data_dir() / 'clickhouse'}"
+
+
+# A landed file is read only once it has stood unchanged this long (seconds): a load sees a file once
+# and cannot wait for a second look as the sensors do.
+ENV_LANDED_SETTLE_SECONDS = "PIVOT_LANDED_SETTLE_SECONDS"
+DEFAULT_LANDED_SETTLE_SECONDS = 10.0
+# The largest |notional_usd| one landed trade may have; a line above it is refused (a quantity or a
+# price off by orders of magnitude), as is every non-finite value.
+ENV_MAX_TRADE_NOTIONAL_USD = "PIVOT_MAX_TRADE_NOTIONAL_USD"
+DEFAULT_MAX_TRADE_NOTIONAL_USD = 1e11
+
+
+def _positive_number(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name}={text!r}: write a finite number >= 0 (default {default:g})")
+    return value
+
+
+def landed_settle_seconds() -> float:
+    """$PIVOT_LANDED_SETTLE_SECONDS, default 10; read at call time."""
+    return _positive_number(ENV_LANDED_SETTLE_SECONDS, DEFAULT_LANDED_SETTLE_SECONDS)
+
+
+def max_trade_notional_usd() -> float:
+    """$PIVOT_MAX_TRADE_NOTIONAL_USD, default 1e11; read at call time."""
+    return _positive_number(ENV_MAX_TRADE_NOTIONAL_USD, DEFAULT_MAX_TRADE_NOTIONAL_USD)

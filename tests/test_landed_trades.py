@@ -242,7 +242,7 @@ def test_a_non_positive_or_non_finite_price_is_refused(folder, trades, price):
     rows[2][rows[0].index("price")] = price
     path = write_csv_rows(folder / "t.csv", rows)
     message = _refusal(path)
-    assert "line 3" in message and ("price must be positive" in message or "price is not finite" in message)
+    assert "line 3" in message and ("price must be positive" in message or "price is not a finite number" in message)
 
 
 def test_an_empty_required_value_is_refused(folder, trades):

@@ -154,13 +154,44 @@ def test_a_day_without_files_fails_naming_folder_and_date_and_leaves_the_day(sto
     assert day_rows(clickhouse, DAY).equals(before)
 
 
-def test_a_header_only_file_loads_an_empty_day(store, trades_dir, instruments):
+def test_a_header_only_file_loads_a_day_never_loaded_empty(store, trades_dir, instruments):
     clickhouse, instance = store
-    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
     write_csv_rows(trades_dir / f"trades_{DAY}.csv", [base_trades(DAY, 1, instruments).columns])
     result = load_landed(clickhouse, instance, DAY)
     assert day_rows(clickhouse, DAY).is_empty()
     assert result.asset_materializations_for_node("pivot__trades_1d")[0].metadata["rows_loaded"].value == 0
+
+
+ALLOW_EMPTY = {"ops": {"pivot__trades_1d": {"config": {"source": "landed", "allow_empty": True}}}}
+
+
+def test_a_header_only_file_does_not_wipe_a_loaded_day_unless_the_run_allows_it(store, trades_dir, instruments):
+    clickhouse, instance = store
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
+    before = day_rows(clickhouse, DAY)
+    write_csv_rows(trades_dir / f"trades_{DAY}.csv", [base_trades(DAY, 1, instruments).columns])
+    refused = load_landed(clickhouse, instance, DAY, expect_success=False)
+    assert (
+        f"Failure: landed trades refused, no trade date changed: {DAY} not replaced, the day left as it was: it holds "
+        f"{before.height:,} rows now and the load would make it empty (the header-only landed file "
+        f"trades_{DAY}.csv). An empty export is more often a failed one than a day without trades: export the day "
+        f"again, or, if {DAY} really had no trades, run again with run config allow_empty: true\n"
+    ) in _failure(refused)
+    assert not [e for e in refused.all_events if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    assert day_rows(clickhouse, DAY).equals(before)
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=ALLOW_EMPTY)
+    assert day_rows(clickhouse, DAY).is_empty()
+
+
+def test_an_empty_synthetic_day_does_not_wipe_a_loaded_day_either(store):
+    clickhouse, instance = store
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
+    before = day_rows(clickhouse, DAY)
+    zero = {"ops": {"pivot__trades_1d": {"config": {"source": "synthetic", "trades_per_day": 0}}}}
+    refused = run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=zero, expect_success=False)
+    assert f"it holds {before.height:,} rows now" in _failure(refused)
+    assert "(synthetic, trades_per_day = 0)" in _failure(refused)
+    assert day_rows(clickhouse, DAY).equals(before)
 
 
 def test_an_all_venues_closed_day_loads_empty_without_a_file(store, trades_dir):
@@ -172,7 +203,9 @@ def test_an_all_venues_closed_day_loads_empty_without_a_file(store, trades_dir):
 
 def test_landed_trades_on_a_closed_day_load_and_the_check_warns_naming_venue_and_count(store, trades_dir, instruments):
     clickhouse, instance = store
-    trades = base_trades(DAY, 300, instruments).with_columns(trade_date=pl.lit(SATURDAY))
+    trades = base_trades(DAY, 300, instruments).with_columns(
+        trade_date=pl.lit(SATURDAY), ts=pl.col("ts") + (SATURDAY - DAY)
+    )
     trades.write_parquet(trades_dir / "weekend.parquet")
     result = run(
         [*DAILY, pivot_checks.landed_trades_on_closed_venues],

@@ -8,13 +8,19 @@ observation in its cursor (`FileState.to_cursor` / `from_cursor`) and reads only
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import fnmatch
 import hashlib
 import re
+import time
+import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+
+from pipeline.landed_files.values import NumberFormat
 
 # One folder per kind under $PIVOT_LANDING_DIR (DESIGN decision 8).
 TRADES_FOLDER = "trades"
@@ -70,15 +76,159 @@ def is_temporary_name(path: Path) -> bool:
     return name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES)
 
 
-def landed_files(directory: Path, suffixes: Sequence[str]) -> list[Path]:
-    """The finished-looking files of `directory` whose name ends with one of `suffixes`
-    (case-insensitive), by name. Sub-folders, hidden files and temporary names are skipped."""
-    if not directory.is_dir():
-        return []
-    wanted = tuple(s.lower() for s in suffixes)
-    return sorted(
-        p for p in directory.iterdir() if p.is_file() and not is_temporary_name(p) and p.name.lower().endswith(wanted)
+SETTINGS_FILE = "_format.toml"
+# What a settings file may say, with its meaning (for messages).
+SETTING_KEYS = {
+    "decimal": "the decimal mark, '.' or ','",
+    "thousands": "the thousands separator, one of ',', '.', ' ', \"'\" or '' (none)",
+    "encoding": "the text encoding of the folder's CSV files (e.g. 'cp1252'); default UTF-8",
+    "delimiter": "the CSV field delimiter, one character (e.g. ';'); default ','",
+    "ignore": "file name patterns (fnmatch, e.g. ['*.pdf', 'archive/*']) that are in the folder but are not data",
+    "confirmed": "true: every rate in the folder's FX files is meant as it is, however far it moved",
+}
+_THOUSANDS = (",", ".", " ", "'", "")
+
+
+@dataclass(frozen=True)
+class FolderSettings:
+    """A landed folder's `_format.toml`: how its files are written, and what in it is not data.
+    The defaults are the project's format (UTF-8, ',' delimiter, '.' decimal mark)."""
+
+    number_format: NumberFormat = NumberFormat()
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    ignore: tuple[str, ...] = ()
+    confirmed: bool = False
+    source: Path | None = None
+
+    def ignores(self, relative: str) -> bool:
+        return any(fnmatch.fnmatch(relative, pattern) for pattern in self.ignore)
+
+
+def _settings_problems(values: dict) -> list[str]:
+    problems = [
+        unknown_column_problem(key, SETTING_KEYS, "a _format.toml") for key in values if key not in SETTING_KEYS
+    ]
+    decimal, thousands = (
+        values.get("decimal", "."),
+        values.get("thousands", "," if values.get("decimal", ".") == "." else ""),
     )
+    if decimal not in (".", ","):
+        problems.append(f"decimal = {decimal!r}: write {SETTING_KEYS['decimal']}")
+    if thousands not in _THOUSANDS or thousands == decimal:
+        problems.append(f"thousands = {thousands!r}: write {SETTING_KEYS['thousands']}, not the decimal mark")
+    encoding = values.get("encoding", "utf-8")
+    try:
+        codecs.lookup(encoding) if isinstance(encoding, str) else None
+    except LookupError:
+        problems.append(f"encoding = {encoding!r} is not an encoding Python knows: e.g. 'utf-8', 'cp1252', 'latin-1'")
+    delimiter = values.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in ('"', "\n", "\r"):
+        problems.append(f"delimiter = {delimiter!r}: write {SETTING_KEYS['delimiter']}")
+    ignore = values.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+        problems.append(f"ignore = {ignore!r}: write a list of name patterns, e.g. ['*.pdf']")
+    if not isinstance(values.get("confirmed", False), bool):
+        problems.append(f"confirmed = {values['confirmed']!r}: write true or false")
+    return problems
+
+
+def folder_settings(directory: Path) -> FolderSettings:
+    """The folder's `_format.toml`, or the defaults when it has none. A settings file that cannot be
+    read, or says something it cannot mean, is refused (LandedFileError): every file of the folder
+    would otherwise be read the wrong way."""
+    path = Path(directory) / SETTINGS_FILE
+    if not path.is_file():
+        return FolderSettings()
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise LandedFileError(path, f'not a readable TOML settings file ({error}): e.g. decimal = ","') from error
+    problems = _settings_problems(values)
+    if problems:
+        raise LandedFileError(path, problems)
+    decimal = values.get("decimal", ".")
+    thousands = values.get("thousands", "," if decimal == "." else "")
+    return FolderSettings(
+        number_format=NumberFormat(decimal, thousands),
+        encoding=codecs.lookup(values.get("encoding", "utf-8")).name,
+        delimiter=values.get("delimiter", ","),
+        ignore=tuple(values.get("ignore", [])),
+        confirmed=values.get("confirmed", False),
+        source=path,
+    )
+
+
+@dataclass(frozen=True)
+class FolderFiles:
+    """What a landed folder holds: the files a reader reads, by name, and every other entry it
+    will not read (another extension, a sub-folder's file, a temporary name), each with why."""
+
+    directory: Path
+    exists: bool
+    read: tuple[Path, ...]
+    unread: dict[str, str]
+    settings: FolderSettings
+
+    def unread_problem(self, what: str) -> str | None:
+        """The refusal for files that would otherwise be skipped without a word, or None."""
+        if not self.unread:
+            return None
+        named = [f"{name} ({why})" for name, why in sorted(self.unread.items())]
+        return (
+            f"{len(self.unread)} file(s) in {self.directory} would not be read: {listing(named)}. {what} "
+            f"Move them out of the folder, or list them under ignore = [...] in its {SETTINGS_FILE}"
+        )
+
+    def missing_problem(self, what: str) -> str:
+        return (
+            f"the folder {self.directory} does not exist: create it and land {what} there (or check PIVOT_LANDING_DIR)"
+        )
+
+
+def _unread_reason(entry: Path, wanted: tuple[str, ...]) -> str | None:
+    if entry.is_dir():
+        return "a sub-folder: sub-folders are not read"
+    if is_temporary_name(entry):
+        return "a temporary name: a file still being written or a lock file"
+    if not entry.name.lower().endswith(wanted):
+        return f"not one of {', '.join(wanted)}"
+    return None
+
+
+def folder_files(directory: Path, suffixes: Sequence[str], *, exclude: Iterable[str] = ()) -> FolderFiles:
+    """List `directory`: the files whose name ends with one of `suffixes` (case-insensitive), by name,
+    and every other entry (files inside sub-folders named by their relative path) unless the folder's
+    settings ignore it. `exclude`: names another reader of the folder owns (not reported here)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return FolderFiles(directory, False, (), {}, FolderSettings())
+    settings = folder_settings(directory)
+    wanted = tuple(s.lower() for s in suffixes)
+    owned = {SETTINGS_FILE, *exclude}
+    read, unread = [], {}
+    for entry in sorted(directory.iterdir()):
+        if entry.name in owned or settings.ignores(entry.name):
+            continue
+        reason = _unread_reason(entry, wanted)
+        if reason is None:
+            read.append(entry)
+            continue
+        if entry.is_dir():
+            inside = [p for p in sorted(entry.rglob("*")) if p.is_file()]
+            named = [
+                str(p.relative_to(directory)) for p in inside if not settings.ignores(str(p.relative_to(directory)))
+            ]
+            for name in named:
+                unread[name] = reason
+            continue
+        unread[entry.name] = reason
+    return FolderFiles(directory, True, tuple(read), unread, settings)
+
+
+def landed_files(directory: Path, suffixes: Sequence[str]) -> list[Path]:
+    """The files of `directory` a reader reads (`folder_files`), by name; [] for a missing folder."""
+    return list(folder_files(directory, suffixes).read)
 
 
 def content_digest(path: Path) -> str:
@@ -209,4 +359,38 @@ def require_complete_parquet(path: Path) -> None:
             "truncated Parquet file: it does not end with the PAR1 footer (cut short by a failed copy, or still "
             "being written). Copy it again in full; write it under a temporary name (e.g. .part) and rename it "
             "when complete",
+        )
+
+
+_WAIT_OR_COPY = (
+    "wait until it has stopped changing and run again, or copy it again in full (write it under a temporary "
+    "name such as .part and rename it when complete)"
+)
+
+
+def settled_state(path: Path, settle_seconds: float, now: float | None = None) -> FileState:
+    """The file's state, refused (LandedFileError) while its last change lies within the settle
+    window: a load, unlike the sensor, sees a file once, so it cannot wait for a second look."""
+    stat = Path(path).stat()
+    age = (time.time() if now is None else now) - stat.st_mtime_ns / 1e9
+    if age < settle_seconds:
+        raise LandedFileError(
+            path,
+            f"modified {max(age, 0):.1f} s ago, within the {settle_seconds:g} s settle window "
+            f"(PIVOT_LANDED_SETTLE_SECONDS): it may still be being written; {_WAIT_OR_COPY}",
+        )
+    return FileState(stat.st_size, stat.st_mtime_ns)
+
+
+def require_unchanged(path: Path, before: FileState) -> None:
+    """Refuse a file whose size or modification time changed while it was read."""
+    try:
+        stat = Path(path).stat()
+    except FileNotFoundError as error:
+        raise LandedFileError(path, f"removed while it was being read: {_WAIT_OR_COPY}") from error
+    if FileState(stat.st_size, stat.st_mtime_ns) != before:
+        raise LandedFileError(
+            path,
+            f"changed while it was being read (size {before.size:,} -> {stat.st_size:,} bytes): it is still being "
+            f"written; {_WAIT_OR_COPY}",
         )

@@ -11,13 +11,14 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.landed_files.folders import MAX_SHOWN, LandedFileError, date_in_name, listing
+from pipeline.landed_files.values import date_type_problem
 from pipeline.pivot.landed.trade_files import ROW_INDEX, TradeSource, column_problems, trade_source
 from pipeline.pivot.landed.trade_values import (
     VALUE_KINDS,
     ValueCheck,
     is_blank_value,
     parse_frame,
-    parsed_value,
+    parsed,
     row_problems,
     value_text,
 )
@@ -102,7 +103,7 @@ def checked_trade_file(
     problems = column_problems(source)
     if problems:
         raise LandedFileError(source.path, problems)
-    raw = source.scan().with_row_index(ROW_INDEX)
+    raw = source.scan()
     try:
         problems = row_problems(source, raw)
         if problems:
@@ -116,7 +117,7 @@ def checked_trade_file(
         dates = parsed.group_by("trade_date").agg(pl.len().alias("rows")).collect()
     except pl.exceptions.PolarsError as error:
         raise LandedFileError(
-            source.path, f"not a readable {'CSV' if source.is_csv else 'Parquet'} file: {error}"
+            source.path, f"not a readable {source.kind.upper()} file: {error}"
         ) from (error)
     rows = int(dates["rows"].sum())
     if rows == 0:
@@ -158,15 +159,18 @@ def trade_file_dates(path: Path) -> frozenset[date]:
     source = trade_source(Path(path))
     if "trade_date" not in source.schema:
         raise LandedFileError(source.path, column_problems(source))
-    frame = source.scan().select(pl.col("trade_date")).with_row_index(ROW_INDEX)
+    type_problem = date_type_problem("trade_date", source.schema["trade_date"])
+    if type_problem:
+        raise LandedFileError(source.path, type_problem)
+    frame = source.scan().select(ROW_INDEX, "trade_date")
     check = ValueCheck("trade_date", is_blank_value("trade_date", source.schema["trade_date"]), "trade_date is empty")
-    parsed = parsed_value("trade_date", source.schema["trade_date"])
+    trade_date = parsed(source, "trade_date")
     try:
-        bad = frame.filter(check.flag | parsed.is_null()).head(3).collect()
+        bad = frame.filter(check.flag | trade_date.is_null()).head(3).collect()
         if bad.height:
             where = ", ".join(f"{source.where(r)} ({value_text(v)})" for r, v in bad.rows())
             raise LandedFileError(source.path, f"{where}: trade_date is not {VALUE_KINDS['trade_date']}")
-        days = frame.select(parsed.unique()).collect().to_series().to_list()
+        days = frame.select(trade_date.unique()).collect().to_series().to_list()
     except pl.exceptions.PolarsError as error:
         raise LandedFileError(source.path, f"not a readable file: {error}") from error
     if days:

@@ -35,25 +35,37 @@ Messages count CSV lines with the header as line 1, and Parquet rows from 1.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.landed_files.folders import (
+    FolderSettings,
     LandedFileError,
-    landed_files,
+    folder_files,
+    folder_settings,
     listing,
     require_complete_parquet,
     require_nonempty,
     unknown_column_problem,
 )
+from pipeline.landed_files.tables import (
+    BLANK_COLUMN,
+    LINE,
+    check_text,
+    csv_header,
+    file_kind,
+    layout_problems,
+    read_xlsx,
+    scan_csv,
+    where,
+    without_blank_rows,
+)
+from pipeline.landed_files.values import date_type_problem
 from pipeline.pivot.trade_schema import TRADE_COLUMNS, TRADE_SCHEMA
 
-TRADE_FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz")
+TRADE_FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".xlsx")
 
 REQUIRED_TRADE_COLUMNS = [
     "trade_date",
@@ -118,67 +130,66 @@ ROW_INDEX = "__row"
 
 @dataclass(frozen=True)
 class TradeSource:
-    """A landed trade file opened: its path, its format and its columns' types (a CSV's are all text)."""
+    """A landed trade file opened: its path, its kind (csv, xlsx, parquet), its named columns' types
+    (a CSV's and a workbook's are all text) and its folder's settings (number format, encoding)."""
 
     path: Path
-    is_csv: bool
+    kind: str
     schema: dict[str, pl.DataType]
+    settings: FolderSettings
+    header: tuple[str, ...]
+    sheet: pl.DataFrame | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind != "parquet"
 
     def scan(self) -> pl.LazyFrame:
-        if self.is_csv:
-            return pl.scan_csv(self.path, infer_schema=False, encoding="utf8")
-        return pl.scan_parquet(self.path)
+        """The file's rows, ROW_INDEX numbered as `where` shows them, blank rows and unnamed empty
+        columns dropped (`layout_problems` refuses the others)."""
+        if self.kind == "parquet":
+            return pl.scan_parquet(self.path).with_row_index(ROW_INDEX)
+        raw = self.sheet.lazy() if self.sheet is not None else scan_csv(self.path, list(self.header), self.settings)
+        return without_blank_rows(raw.with_row_index(ROW_INDEX), list(self.schema)).select(ROW_INDEX, *self.schema)
 
     def where(self, row: int) -> str:
-        return f"line {row + 2}" if self.is_csv else f"row {row + 1}"
+        return where(self.kind, row + (1 if self.kind == "parquet" else 2))
 
 
-def _is_csv(path: Path) -> bool:
-    return path.name.lower().endswith((".csv", ".csv.gz"))
-
-
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as error:
-        raise LandedFileError(path, f"not a readable gzip file ({error}): compress it again with gzip") from error
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        hint = " (it looks like UTF-16)" if first[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        raise LandedFileError(
-            path,
-            f"not UTF-8{hint}: byte {error.start} of the header is {first[error.start : error.start + 1]!r}. "
-            "Save the file as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)",
-        ) from error
-    row = next(csv.reader(io.StringIO(text)), [])
-    if not any(cell.strip() for cell in row):
-        raise LandedFileError(path, "the first line is empty: the first line must be the header row")
-    return row
-
-
-def trade_source(path: Path) -> TradeSource:
+def trade_source(path: Path, settings: FolderSettings | None = None) -> TradeSource:
+    """Open a trade file: its header (or Parquet schema) read and its layout checked; its rows not yet."""
     path = Path(path)
+    settings = folder_settings(path.parent) if settings is None else settings
+    kind = file_kind(path)
     require_nonempty(path, f"write a header row ({','.join(REQUIRED_TRADE_COLUMNS[:4])},…) and one row per trade")
-    if _is_csv(path):
-        names = _csv_header(path)
-        if len(set(names)) != len(names):
-            doubled = sorted({n for n in names if names.count(n) > 1})
-            raise LandedFileError(path, f"the header names {listing(doubled)} more than once: keep one of each")
-        return TradeSource(path, True, dict.fromkeys(names, pl.String()))
-    require_complete_parquet(path)
+    if kind == "parquet":
+        require_complete_parquet(path)
+        try:
+            schema = dict(pl.read_parquet_schema(path))
+        except Exception as error:  # noqa: BLE001 - any unreadable footer is refused, never raised raw
+            raise LandedFileError(path, f"not a readable Parquet file ({error}): write it again") from error
+        return TradeSource(path, kind, schema, settings, tuple(schema))
+    sheet = None
+    if kind == "csv":
+        check_text(path, settings)
+        header = csv_header(path, settings)
+    else:
+        header, sheet = read_xlsx(path)
+    named = [c for c in header if not c.startswith(BLANK_COLUMN)]
+    source = TradeSource(path, kind, dict.fromkeys(named, pl.String()), settings, tuple(header), sheet)
+    raw = sheet.lazy() if sheet is not None else scan_csv(path, header, settings)
     try:
-        schema = dict(pl.read_parquet_schema(path))
-    except Exception as error:  # noqa: BLE001 - any unreadable footer is refused, never raised raw
-        raise LandedFileError(path, f"not a readable Parquet file ({error}): write it again") from error
-    return TradeSource(path, False, schema)
+        problems = layout_problems(raw.with_row_index(LINE, offset=2), header, kind)
+    except pl.exceptions.PolarsError as error:
+        raise LandedFileError(path, f"not a readable {kind.upper()} file: {error}") from error
+    if problems:
+        raise LandedFileError(path, problems)
+    return source
 
 
 def column_problems(source: TradeSource) -> list[str]:
     columns = list(source.schema)
-    problems = []
+    problems = [p for p in [date_type_problem("trade_date", source.schema.get("trade_date", pl.String))] if p]
     missing = [c for c in REQUIRED_TRADE_COLUMNS if c not in columns]
     if missing:
         problems.append(f"missing required column(s) {listing(missing, 20)}: every trade file carries them")
@@ -194,5 +205,5 @@ def column_problems(source: TradeSource) -> list[str]:
 
 
 def trade_files(directory: Path) -> list[Path]:
-    """The landed trade files of `directory` (Parquet, CSV, CSV.gz), by name."""
-    return landed_files(directory, TRADE_FILE_SUFFIXES)
+    """The landed trade files of `directory` (Parquet, CSV, CSV.gz, XLSX), by name."""
+    return list(folder_files(directory, TRADE_FILE_SUFFIXES).read)

@@ -3,10 +3,20 @@ does not parse), the checks every row must pass, and the parsed rows with their 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
+from pipeline.landed_files.values import (
+    DATE_KIND,
+    POINT,
+    NumberFormat,
+    iso_date,
+    number,
+    number_problem,
+    whole_number,
+)
 from pipeline.pivot.landed.trade_files import (
     BASE_TRADE_COLUMNS,
     CLASSIFICATION_DEFAULTS,
@@ -29,20 +39,13 @@ def is_blank_value(column: str, source_dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).is_null()
 
 
-def _number_text(column: str) -> pl.Expr:
-    # "1,234.50" as a spreadsheet quotes it: thousands separators go, the decimal point stays.
-    return pl.col(column).str.strip_chars().str.replace_all(",", "", literal=True)
-
-
-def parsed_value(column: str, source_dtype: pl.DataType) -> pl.Expr:
+def parsed_value(column: str, source_dtype: pl.DataType, number_format: NumberFormat = POINT) -> pl.Expr:
+    """The column in the fact's type, null where a present value is not exactly one (the grammar of
+    pipeline.landed_files.values: numbers in the folder's format, ISO or yyyymmdd dates)."""
     target = LANDED_TRADE_SCHEMA[column]
     is_text = source_dtype == pl.String
     if column == "trade_date":
-        if is_text:
-            return pl.col(column).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-        if isinstance(source_dtype, pl.Datetime):
-            return pl.col(column).dt.date()
-        return pl.col(column).cast(pl.Date, strict=False)
+        return iso_date(column, source_dtype)
     if column == "ts":
         if is_text:
             text = pl.col(column).str.strip_chars().str.replace("T", " ", literal=True)
@@ -66,23 +69,30 @@ def parsed_value(column: str, source_dtype: pl.DataType) -> pl.Expr:
         return pl.lit(None, dtype=target)
     if target.is_integer():
         if is_text:
-            return _number_text(column).cast(target, strict=False)
+            return whole_number(column, target, number_format)
         if source_dtype.is_float():
             whole = pl.col(column).is_finite() & (pl.col(column) == pl.col(column).floor())
             return pl.when(whole).then(pl.col(column).cast(target, strict=False))
         return pl.col(column).cast(target, strict=False)
     if target.is_float():
         if is_text:
-            return _number_text(column).cast(pl.Float64, strict=False)
-        return pl.col(column).cast(pl.Float64, strict=False)
+            return number(column, number_format)
+        if source_dtype.is_numeric():
+            return pl.col(column).cast(pl.Float64, strict=False)
+        return pl.lit(None, dtype=pl.Float64)
     if isinstance(target, pl.Enum):
         text = pl.col(column).cast(pl.String).str.strip_chars()
         return pl.when(text.is_in(target.categories.to_list())).then(text).cast(target)
     return pl.col(column).cast(pl.String).str.strip_chars()
 
 
+def parsed(source: TradeSource, column: str) -> pl.Expr:
+    """A column of `source` parsed into the fact's type, in its folder's number format."""
+    return parsed_value(column, source.schema[column], source.settings.number_format)
+
+
 VALUE_KINDS = {
-    "trade_date": "an ISO date (YYYY-MM-DD)",
+    "trade_date": DATE_KIND,
     "ts": "a timestamp (YYYY-MM-DD HH:MM:SS.fff, optionally with a zone such as Z or +02:00; no zone means UTC)",
 }
 
@@ -102,36 +112,105 @@ def _kind(column: str) -> str:
 
 @dataclass(frozen=True)
 class ValueCheck:
+    """A rule every row must pass: the rows that fail it (`flag`), and what to say, once, with the
+    first failing value (a text, or a function of that value)."""
+
     column: str
     flag: pl.Expr
-    what: str
+    what: str | Callable[[object], str]
+
+    def message(self, first_value) -> str:
+        return self.what(first_value) if callable(self.what) else self.what
 
 
-def _checks(source: TradeSource) -> list[ValueCheck]:
+# A `notional` column given beside quantity and price must agree with their product to this relative
+# difference (sign included): a notional in another unit or scale is a file to fix, not to load.
+NOTIONAL_TOLERANCE = 1e-6
+
+
+def _not_a_value(column: str, source: TradeSource) -> str | Callable[[object], str]:
+    if LANDED_TRADE_SCHEMA[column].is_float() and source.schema[column] == pl.String:
+        number_format = source.settings.number_format
+        return lambda value: f"{column} is {number_problem(str(value), number_format)}"
+    return f"{column} is not {_kind(column)}"
+
+
+def _column_checks(source: TradeSource, column: str) -> list[ValueCheck]:
+    source_dtype = source.schema[column]
+    blank = is_blank_value(column, source_dtype)
+    value = parsed(source, column)
     checks = []
-    for column, source_dtype in source.schema.items():
-        if column not in LANDED_TRADE_SCHEMA:
-            continue
-        blank = is_blank_value(column, source_dtype)
-        parsed = parsed_value(column, source_dtype)
-        required_value = column in REQUIRED_TRADE_COLUMNS and (
-            column in NON_EMPTY_COLUMNS or not _is_text(LANDED_TRADE_SCHEMA[column])
+    required_value = column in REQUIRED_TRADE_COLUMNS and (
+        column in NON_EMPTY_COLUMNS or not _is_text(LANDED_TRADE_SCHEMA[column])
+    )
+    if required_value:
+        checks.append(ValueCheck(column, blank, f"{column} is empty: every trade needs one"))
+    checks.append(ValueCheck(column, ~blank & value.is_null(), _not_a_value(column, source)))
+    if LANDED_TRADE_SCHEMA[column].is_float():
+        checks.append(
+            ValueCheck(column, ~blank & value.is_not_null() & ~value.is_finite(), f"{column} is not finite")
         )
-        if required_value:
-            checks.append(ValueCheck(column, blank, f"{column} is empty: every trade needs one"))
-        checks.append(ValueCheck(column, ~blank & parsed.is_null(), f"{column} is not {_kind(column)}"))
-        if LANDED_TRADE_SCHEMA[column].is_float():
-            checks.append(
-                ValueCheck(column, ~blank & parsed.is_not_null() & ~parsed.is_finite(), f"{column} is not finite")
-            )
-    if "price" in source.schema:
-        price = parsed_value("price", source.schema["price"])
+    return checks
+
+
+def _trade_checks(source: TradeSource) -> list[ValueCheck]:
+    """The rules across columns: a real trade's quantity, price, notional and time."""
+    columns = source.schema
+    checks = []
+    if "price" in columns:
+        price = parsed(source, "price")
         checks.append(
             ValueCheck(
                 "price", price.is_finite() & (price <= 0), "price must be positive (the execution price per unit)"
             )
         )
+    if "quantity" in columns:
+        checks.append(
+            ValueCheck(
+                "quantity",
+                parsed(source, "quantity") == 0,
+                "quantity is 0: a trade moves a non-zero quantity (buys positive, sells negative); drop the row",
+            )
+        )
+    if "quantity" in columns and "price" in columns:
+        quantity, price = parsed(source, "quantity"), parsed(source, "price")
+        product = quantity * price
+        checks.append(
+            ValueCheck(
+                "quantity",
+                quantity.is_finite() & price.is_finite() & ~product.is_finite(),
+                "quantity × price is not a finite number: the quantity or the price is off by orders of magnitude",
+            )
+        )
+        if "notional" in columns:
+            notional = parsed(source, "notional")
+            disagrees = (notional - product).abs() > NOTIONAL_TOLERANCE * product.abs()
+            checks.append(
+                ValueCheck(
+                    "notional",
+                    notional.is_finite() & product.is_finite() & disagrees,
+                    "notional disagrees with quantity × price (sign included, beyond a relative 1e-6): give the "
+                    "notional in the trade's currency as quantity × price, or leave the column empty",
+                )
+            )
+    if "ts" in columns and "trade_date" in columns:
+        days_apart = (parsed(source, "ts").dt.date() - parsed(source, "trade_date")).dt.total_days().abs()
+        checks.append(
+            ValueCheck(
+                "ts",
+                days_apart > 1,
+                "ts is more than a day away from the row's trade_date: check the date or the time (and its zone)",
+            )
+        )
     return checks
+
+
+def _checks(source: TradeSource) -> list[ValueCheck]:
+    checks = []
+    for column in source.schema:
+        if column in LANDED_TRADE_SCHEMA:
+            checks += _column_checks(source, column)
+    return checks + _trade_checks(source)
 
 
 def _is_text(dtype: pl.DataType) -> bool:
@@ -165,14 +244,14 @@ def row_problems(source: TradeSource, frame: pl.LazyFrame) -> list[str]:
         rows = examples.filter(pl.col(f"__check_{i}")).head(3).select(ROW_INDEX, check.column).rows()
         where = ", ".join(f"{source.where(row)} ({value_text(value)})" for row, value in rows)
         more = f" and {counts[i] - len(rows):,} more row(s)" if counts[i] > len(rows) else ""
-        problems.append(f"{where}{more}: {check.what}")
+        problems.append(f"{where}{more}: {check.message(rows[0][1])}")
     return problems
 
 
 def parse_frame(source: TradeSource, frame: pl.LazyFrame) -> pl.LazyFrame:
     """The file's rows in LANDED_TRADE_SCHEMA (after the checks passed), defaults filled, `ROW_INDEX` kept."""
     present = [c for c in BASE_TRADE_COLUMNS if c in source.schema]
-    frame = frame.with_columns([parsed_value(c, source.schema[c]).alias(c) for c in present])
+    frame = frame.with_columns([parsed(source, c).alias(c) for c in present])
     quantity_times_price = pl.col("quantity") * pl.col("price")
     notional = pl.col("notional").fill_null(quantity_times_price) if "notional" in present else quantity_times_price
     frame = frame.with_columns(notional.alias("notional"))
