@@ -1,0 +1,190 @@
+"""The README is a contract: its commands run as written, and its counts match the definitions.
+
+`test_every_readme_command_runs_on_a_fresh_clone` clones the repository's HEAD into a temporary
+folder (commit a README change before running it), links the installed .venv (its editable
+install resolves `pipeline` to the clone: checked), and runs every fenced `bash` block of
+README.md in order, each in a fresh `bash -e` with a clean environment (no PIVOT_*/DAGSTER_*
+variables), after the README's setup line. An HTML comment on the line above a block drives it:
+
+    <!-- readme-test: setup -->               the setup line, run before every later block
+    <!-- readme-test: variant: CMD | why -->  run CMD instead (a server that never exits)
+    <!-- readme-test: skip: why -->           left to the test the reason names
+    <!-- readme-test: file: PATH -->          (above a csv block) write the block to PATH in the clone
+
+A block passes when it exits 0, prints no Dagster Beta/Preview/Supersession warning, and prints
+every `# → ` line it shows. The demo's excerpt (the block after "What `make demo` prints") must
+match the real run: each excerpt line without digits verbatim, each line with figures by its
+first word (the asset or section it names), since dates and timings change with the day.
+"""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.settings import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
+FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\w*)\s*$")
+MARKER = re.compile(r"<!-- readme-test: (?P<kind>setup|variant|skip|file)(?::\s*(?P<arg>.*?))? -->")
+DAGSTER_WARNINGS = re.compile(r"BetaWarning|PreviewWarning|SupersessionWarning")
+
+
+def readme_blocks(text: str) -> list[dict]:
+    """Every fenced block: language, body (indent removed), the marker above it, the line before."""
+    lines, blocks, i = text.splitlines(), [], 0
+    while i < len(lines):
+        opening = FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        indent, end = len(opening["indent"]), i + 1
+        while not FENCE.match(lines[end]) or len(FENCE.match(lines[end])["indent"]) != indent:
+            end += 1
+        above = next((line for line in reversed(lines[:i]) if line.strip()), "")
+        marker = MARKER.search(above)
+        blocks.append(
+            {
+                "lang": opening["lang"],
+                "body": "\n".join(line[indent:] for line in lines[i + 1 : end]),
+                "kind": marker["kind"] if marker else None,
+                "arg": (marker["arg"] or "") if marker else "",
+                "line": i + 1,
+                "intro": "\n".join(lines[max(0, i - 6) : i]),
+            }
+        )
+        i = end + 1
+    return blocks
+
+
+def test_the_readme_blocks_are_marked_consistently():
+    blocks = readme_blocks(README.read_text())
+    assert [b["body"] for b in blocks if b["kind"] == "setup"] == [
+        'source .venv/bin/activate && eval "$(python -m pipeline.instance env)"'
+    ]
+    for block in blocks:
+        if block["kind"] in ("skip", "variant"):
+            assert block["arg"].strip(), f"README line {block['line']}: a skip or variant says why"
+        if block["kind"] == "file":
+            assert block["lang"] == "csv" and block["arg"].startswith(".data/")
+    assert sum(b["lang"] == "bash" and b["kind"] not in ("skip",) for b in blocks) >= 7
+
+
+def test_the_readme_counts_match_the_definitions():
+    from pipeline.definitions import defs
+
+    text = README.read_text()
+    sensors = set(re.findall(r"^- \*\*`(\w+)`\*\*", text.split("### Sensors", 1)[1].split("\n### ", 1)[0], re.M))
+    assert sensors == {sensor.name for sensor in defs.sensors}
+    assert f"the {_number_word(len(defs.sensors))} sensors start running" in text
+    checks_table = text.split("### Asset checks", 1)[1].split("\n### ", 1)[0]
+    assert set(re.findall(r"^\| `(\w+)` \|", checks_table, re.M)) == {
+        key.name for check in defs.asset_checks for key in check.check_keys
+    }
+    assets = len([key for asset in defs.assets if isinstance(asset, dg.AssetsDefinition) for key in asset.keys])
+    assert f"`dg list defs` ({assets} assets" in text
+
+
+def test_the_readme_names_no_missing_file():
+    text = README.read_text()
+    linked = re.findall(r"\]\(((?!https?:|#)[^)]+)\)", text)
+    quoted = [path for path in re.findall(r"`([\w./-]+\.(?:py|md|yaml|txt|png|sql|json|toml))`", text) if "/" in path]
+    missing = [path for path in linked + quoted if not (REPO_ROOT / path).exists() and not path.startswith(".data")]
+    # Paths inside the layout sections name files relative to their folder (e.g. `pivot/fx.py`).
+    missing = [p for p in missing if not any((REPO_ROOT / root / p).exists() for root in ("pipeline", "benchmarks"))]
+    assert not missing, missing
+
+
+def _number_word(n: int) -> str:
+    return ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][n]
+
+
+def _fresh_clone(root: Path) -> Path:
+    """`git clone` of the repository's HEAD (what a newcomer gets), with the installed .venv linked."""
+    clone = root / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True, capture_output=True)
+    (clone / ".venv").symlink_to(REPO_ROOT / ".venv")
+    return clone
+
+
+def _clean_env(root: Path) -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    # Each test run a fresh pgserver socket dir; the machine's /tmp is shared by the agents' tests.
+    env["XDG_RUNTIME_DIR"] = str(root / "run")
+    return env
+
+
+def _bash(script: str, cwd: Path, env: dict, timeout: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def _check_demo_excerpt(excerpt: str, output: str) -> None:
+    for line in excerpt.splitlines():
+        if not line.strip() or "…" in line:
+            continue
+        if re.search(r"\d", line):
+            first = line.split()[0] if line.split()[0] not in ("check", "===", "│") else " ".join(line.split()[:2])
+            assert first in output, f"demo excerpt line not in the real run: {line!r}"
+        else:
+            assert line in output.splitlines(), f"demo excerpt line not in the real run: {line!r}"
+
+
+@pytest.mark.slow
+def test_every_readme_command_runs_on_a_fresh_clone(tmp_path):
+    clone = _fresh_clone(tmp_path)
+    env = _clean_env(tmp_path)
+    (tmp_path / "run").mkdir()
+    blocks = readme_blocks((clone / "README.md").read_text())
+    setup = next(b["body"] for b in blocks if b["kind"] == "setup")
+    setup_line = next(b["line"] for b in blocks if b["kind"] == "setup")
+    where_from = "python -c 'import pipeline; print(pipeline.__file__)'; echo $DAGSTER_HOME"
+    which = _bash(f"{setup}\n{where_from}", clone, env, 120)
+    assert which.returncode == 0, which.stderr
+    assert which.stdout.split() == [str(clone / "pipeline" / "__init__.py"), str(clone / ".data" / "dagster_home")]
+
+    ran, timings, outputs = [], [], {}
+    try:
+        for block in blocks:
+            if block["kind"] == "file":
+                target = clone / block["arg"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(block["body"] + "\n")
+                continue
+            if block["lang"] != "bash" or block["kind"] in ("skip", "setup"):
+                continue
+            body = block["arg"].split("|")[0].strip() if block["kind"] == "variant" else block["body"]
+            script = body if block["line"] < setup_line else f"{setup}\n{body}"
+            started = time.monotonic()
+            completed = _bash(script, clone, env, 300)
+            timings.append((block["line"], round(time.monotonic() - started, 1)))
+            output = completed.stdout + completed.stderr
+            where = f"README line {block['line']}:\n{body}\n--- exit {completed.returncode}, output:\n{output[-4000:]}"
+            assert completed.returncode == 0, where
+            assert not DAGSTER_WARNINGS.search(completed.stderr), where
+            for expected in re.findall(r"^# → (.+)$", body, re.M):
+                assert expected.strip() in output, f"{where}\nexpected: {expected}"
+            outputs[block["line"]] = completed.stdout
+            ran.append(block["line"])
+    finally:
+        subprocess.run(
+            [str(clone / ".venv" / "bin" / "python"), "-m", "pipeline.resources.local_postgres", "stop"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        print("README blocks (line, seconds):", timings)
+
+    demo_line = next(b["line"] for b in blocks if b["kind"] == "variant" and "make demo" in b["arg"])
+    excerpt = next(b for b in blocks if "What `make demo` prints" in b["intro"] and b["lang"] == "")
+    _check_demo_excerpt(excerpt["body"], outputs[demo_line])
+    assert len(ran) >= 7
+
