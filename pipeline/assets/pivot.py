@@ -28,12 +28,15 @@ from pipeline.pivot.calendars import ALL_VENUES_CLOSED
 from pipeline.pivot.day_load import (
     LANDED,
     DayLoad,
+    EmptyDayRefusedError,
     LoadTotals,
     MissingReferenceDataError,
     landed_days,
+    landed_empty_cause,
     load_landed_trade_date,
     load_trade_date,
     read_reference_data,
+    refuse_wiping,
 )
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
@@ -88,6 +91,12 @@ class TradesConfig(dg.Config):
         ge=10_000,
         le=20_000_000,
         description="Exposure rows per chunk streamed into ClickHouse: bounds memory per partition.",
+    )
+    allow_empty: bool = Field(
+        default=False,
+        description="Let an empty day (a header-only landed file, trades_per_day 0) replace a date that holds "
+        "rows. Off, such a load is refused and the date keeps its rows: an empty export is more often a failed "
+        "one than a day without trades. A date never loaded may always load empty.",
     )
 
 
@@ -255,6 +264,15 @@ def trades_1d(
             # A missing day names its folder and date in the problem itself; a bad file leads with its name.
             what = "; ".join(error.problems) if isinstance(error, NoLandedTradesError) else str(error)
             raise dg.Failure(f"landed trades refused, no trade date changed: {what}", allow_retries=False) from error
+        if not config.allow_empty:
+            try:
+                for day in days:
+                    cause = landed_empty_cause(day, landed[day])
+                    if cause:
+                        refuse_wiping(clickhouse, day, cause)
+            except EmptyDayRefusedError as error:
+                refused = f"landed trades refused, no trade date changed: {error}"
+                raise dg.Failure(refused, allow_retries=False) from error
     digests: dict = {}
     loads = []
     for day in days:
@@ -268,6 +286,7 @@ def trades_1d(
                     explode=config.explode_constituents,
                     chunk_rows=config.chunk_rows,
                     digests=digests,
+                    allow_empty=config.allow_empty,
                 )
             else:
                 load = load_trade_date(
@@ -278,8 +297,9 @@ def trades_1d(
                     seed=generation.seed,
                     explode=config.explode_constituents,
                     chunk_rows=config.chunk_rows,
+                    allow_empty=config.allow_empty,
                 )
-        except MissingFxRateError as error:
+        except (MissingFxRateError, EmptyDayRefusedError) as error:
             raise dg.Failure(str(error), allow_retries=False) from error
         context.log.info(load.summary())
         loads.append(load)

@@ -57,6 +57,37 @@ class MissingReferenceDataError(RuntimeError):
     """The store has no instruments: trades cannot be priced or exploded."""
 
 
+class EmptyDayRefusedError(RuntimeError):
+    """A load would replace a trade date that holds rows with an empty day, and was not told it may."""
+
+
+def refuse_wiping(store: TradeStore, trade_date: date, cause: str) -> None:
+    """Raise EmptyDayRefusedError if `trade_date` holds rows in pivot.trades_1d: an empty day must not
+    replace a loaded one unless the run says so (`allow_empty`). A failed upstream export often
+    writes a header and nothing else, which would otherwise erase a good day without a word."""
+    held = store.query_polars(
+        "SELECT count() AS n FROM pivot.trades_1d WHERE trade_date = {day:Date}", parameters={"day": trade_date}
+    )["n"][0]
+    if held:
+        raise EmptyDayRefusedError(
+            f"{trade_date} not replaced, the day left as it was: it holds {held:,} rows now and the load would "
+            f"make it empty ({cause}). An empty export is more often a failed one than a day without trades: "
+            f"export the day again, or, if {trade_date} really had no trades, run again with run config "
+            "allow_empty: true"
+        )
+
+
+def landed_empty_cause(trade_date: date, landed: LandedTradeDay | None) -> str | None:
+    """Why a landed day would load empty (its header-only files, or no file on a closed day), or None
+    when it has rows."""
+    if landed is None:
+        return f"no landed file holds {trade_date} and every venue is closed that day"
+    if landed.rows:
+        return None
+    names = ", ".join(p.name for p in landed.files if not landed.rows_by_file[p])
+    return f"the header-only landed file {names}"
+
+
 @dataclass(frozen=True)
 class ReferenceData:
     """What a day's generation, explosion and conversion read: the loaded instruments, constituent
@@ -182,10 +213,12 @@ def load_landed_trade_date(
     reporting_currency: bool = True,
     digests: dict[Path, str] | None = None,
     read_rows: int = DEFAULT_LANDED_CHUNK,
+    allow_empty: bool = False,
 ) -> DayLoad:
     """Load `trade_date` from its landed trades (`landed_days`), through the same stream, explosion,
     conversion and swap as a synthetic day. `landed` None: every venue closed, no file, loaded empty.
-    `digests` caches the files' content hashes across the days of a range."""
+    `digests` caches the files' content hashes across the days of a range. An empty day replaces a
+    day holding rows only with `allow_empty` (EmptyDayRefusedError)."""
     digests = {} if digests is None else digests
     files = ()
     if landed is not None:
@@ -206,6 +239,7 @@ def load_landed_trade_date(
         chunk_rows=chunk_rows,
         reporting_currency=reporting_currency,
         source={"source": LANDED, "landed_files": files},
+        empty_cause=None if allow_empty else landed_empty_cause(trade_date, landed),
     )
 
 
@@ -219,10 +253,12 @@ def load_trade_date(
     explode: bool = True,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     reporting_currency: bool = True,
+    allow_empty: bool = False,
 ) -> DayLoad:
     """Generate the trades of `trade_date` (`trades_per_day` on a day every venue holds a full session),
     add their look-through rows and their USD values, swap the day in. A day on which every venue is
-    closed is loaded empty. A currency with no rate on the date fails the load before the swap.
+    closed is loaded empty. A currency with no rate on the date fails the load before the swap; an
+    empty day replaces a day holding rows only with `allow_empty` (EmptyDayRefusedError).
     `reporting_currency=False` exists only to measure the conversion's cost (benchmarks): the USD
     columns are then left at their default 0."""
     return _load_day(
@@ -237,6 +273,9 @@ def load_trade_date(
         chunk_rows=chunk_rows,
         reporting_currency=reporting_currency,
         source={"source": SYNTHETIC, "seed": seed, "trades_per_day": trades_per_day},
+        empty_cause=None
+        if allow_empty
+        else ("synthetic, trades_per_day = 0" if not trades_per_day else f"synthetic, no venue trades on {trade_date}"),
     )
 
 
@@ -257,9 +296,11 @@ def _load_day(
     chunk_rows: int,
     reporting_currency: bool,
     source: Mapping,
+    empty_cause: str | None,
 ) -> DayLoad:
     """The one load path of both sources: base trades (in TRADE_SCHEMA, chunk by chunk) -> look-through
-    -> USD -> staging -> REPLACE PARTITION; then the day's totals read back."""
+    -> USD -> staging -> REPLACE PARTITION; then the day's totals read back. `empty_cause`: why the day
+    could come out empty, for the refusal to wipe a loaded day (None: the run allows an empty day)."""
     generated = {"seconds": 0.0, "chunks": 0}
     rates = DayRates.of(reference.fx_rates, trade_date)
 
@@ -283,6 +324,15 @@ def _load_day(
         if missing:
             raise rates.error(missing)
 
+    def refuse_a_wipe(staging: str) -> None:
+        if empty_cause is not None and not store.query_polars(f"SELECT count() AS n FROM {staging}")["n"][0]:
+            refuse_wiping(store, trade_date, empty_cause)
+
+    def before_swap(staging: str) -> None:
+        if reporting_currency:
+            refuse_missing_rates(staging)
+        refuse_a_wipe(staging)
+
     started = time.perf_counter()
     # The background thread generates and explodes (Polars releases the GIL for most of its
     # time), so on two cores the next chunk is built while ClickHouse ingests the previous one.
@@ -301,7 +351,7 @@ def _load_day(
             trade_date,
             chunks,
             computed=rates.usd_expressions() if reporting_currency else None,
-            before_swap=refuse_missing_rates if reporting_currency else None,
+            before_swap=before_swap,
         )
     finally:
         chunks.close()
