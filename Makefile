@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 # `make bench` writes here; `make bench BENCH_OUT=benchmarks/results` updates the committed results.
 BENCH_OUT ?= $(CURDIR)/.data/bench
 
-.PHONY: install demo test test-fast test-faults ui bench clean browser-deps check-python
+.PHONY: install demo test test-fast test-faults ui bench clean browser-deps check-python deploy-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) && $(PY) -c '$(SUPPORTED_PYTHON)' || { \
@@ -38,13 +38,17 @@ check-python:
 install: check-python $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
 
+# Debian's docker-compose: tests/test_deploy.py validates the compose files in deploy/ with `docker-compose config`.
+deploy-deps:
+	@command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 demo: install
 	$(PY) -m pipeline.demo
 
-test: install browser-deps
+test: install browser-deps deploy-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pipeline.instance exec dg check defs
 	$(PY) -m pytest tests
