@@ -159,18 +159,28 @@ def test_invalid_file_is_reported_and_changes_nothing(landing, body, message):
 
 
 @pytest.mark.slow
-def test_constituents_asset_applies_valid_files_and_skips_invalid_ones(landing, clickhouse):
+def test_a_refused_composition_file_fails_the_constituents_load_and_the_valid_ones_apply_once_it_goes(
+    landing, clickhouse
+):
     (landing / "a_pmet.csv").write_text(HEADER + VALID_PMET)
     (landing / "b_bad.csv").write_text(HEADER + "PMET,GOLD,0.5,0.03,2024-03-01\n")
+    selection = [pivot.instruments, pivot.constituents, pivot_checks.constituent_weights_sum_to_one]
+    resources = {"clickhouse": clickhouse, "generation": GenerationSettings()}
     with dg.instance_for_test() as instance:
-        result = dg.materialize(
-            [pivot.instruments, pivot.constituents, pivot_checks.constituent_weights_sum_to_one],
-            resources={"clickhouse": clickhouse, "generation": GenerationSettings()},
-            instance=instance,
-        )
+        refused = dg.materialize(selection, resources=resources, instance=instance, raise_on_error=False)
+        assert not refused.success
+        [failure] = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+        assert failure.step_key == "pivot__constituents"
+        message = failure.step_failure_data.error.message
+        assert "landed composition files refused, pivot.instruments and pivot.constituents left as they were" in message
+        assert "b_bad.csv: INVALID, nothing applied" in message and "sum to 0.500000, not 1" in message
+        assert not [e for e in refused.all_events if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+        assert clickhouse.query_rows("SELECT count() FROM pivot.constituents") == [(0,)]
+        (landing / "b_bad.csv").unlink()
+        result = dg.materialize(selection, resources=resources, instance=instance)
     assert result.success
     metadata = result.asset_materializations_for_node("pivot__constituents")[0].metadata
-    assert metadata["landed_files_applied"].value == 1 and metadata["landed_files_rejected"].value == 1
+    assert metadata["landed_files_applied"].value == 1
     periods = clickhouse.query_rows(
         "SELECT effective_date, expiry_date, groupArray(constituent_symbol) FROM pivot.constituents "
         "WHERE parent_symbol = 'PMET' GROUP BY effective_date, expiry_date ORDER BY effective_date"

@@ -74,7 +74,7 @@ def test_issuer_files_change_the_map_and_add_instruments_through_the_assets(clic
     ivv, spy = period("IVV", ISHARES_AS_OF), period("SPY", SPDR_AS_OF)
     assert ivv == pytest.approx({s: w / sum(ISHARES_WEIGHTS.values()) for s, w in ISHARES_WEIGHTS.items()})
     assert spy == pytest.approx({s: w / sum(SPDR_WEIGHTS.values()) for s, w in SPDR_WEIGHTS.items()})
-    assert constituents_md["holdings_files_applied"].value == 2 and constituents_md["landed_files_rejected"].value == 0
+    assert constituents_md["holdings_files_applied"].value == 2
     assert "IVV_holdings.csv" in constituents_md["holdings_files"].value
 
     # A SPY trade the day after the as-of date explodes into the issuer's lines, cash and money market too.
@@ -106,6 +106,9 @@ def test_synthetic_days_do_not_trade_the_instruments_landed_files_add(clickhouse
             {"d": AFTER_SPDR},
         )
     assert after.equals(before)
+
+
+REFERENCE_TABLES = ("instruments", "constituents")
 
 
 def _tick(instance, cursor=None) -> dg.SensorResult:
@@ -150,15 +153,25 @@ def test_a_refused_holdings_file_is_reported_once_and_changes_nothing(clickhouse
     with dg.instance_for_test() as instance:
         master = _tick(instance)
         assert master.run_requests  # the master file alone: a reload
+        run(REFERENCE, clickhouse, instance)
+        loaded = {t: clickhouse.query_polars(f"SELECT * FROM pivot.{t} ORDER BY ALL") for t in REFERENCE_TABLES}
         make(folders)
         first = _tick(instance, master.cursor)
         assert not first.run_requests and message in first.skip_reason.skip_message
         assert "rejected, nothing changed" in first.skip_reason.skip_message
         second = _tick(instance, first.cursor)
         assert message not in (second.skip_reason.skip_message if second.skip_reason else "")
-        result = run(REFERENCE, clickhouse, instance)
-    metadata = result.asset_materializations_for_node("pivot__constituents")[0].metadata
-    assert metadata["landed_files_rejected"].value == 1 and message in metadata["rejected_files"].value
+        # The run fails too, once (not retried), naming the file; neither table changes.
+        result = run(REFERENCE, clickhouse, instance, expect_success=False)
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "pivot__instruments"
+    assert "landed composition files refused, pivot.instruments and pivot.constituents left as they were" in (
+        failure.step_failure_data.error.message
+    )
+    assert message in failure.step_failure_data.error.message
+    assert not [e for e in result.all_events if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+    for table, before in loaded.items():
+        assert clickhouse.query_polars(f"SELECT * FROM pivot.{table} ORDER BY ALL").equals(before), table
     reference = build_reference(DEFAULT_SEED, folders)
     synthetic_map = build_reference(DEFAULT_SEED, folders / "nowhere").constituents
     assert reference.constituents.equals(synthetic_map)

@@ -110,6 +110,22 @@ def _reference(generation: GenerationSettings) -> LandedReference:
         ) from error
 
 
+def _refuse_rejected_files(reference: LandedReference, *, compositions: bool) -> None:
+    """Fail the run when a holdings file (or, for the map, a five-column composition file) was refused:
+    applying the rest would leave the map silently short of what was landed. Not retried: the same
+    files would be refused again. (The sensors' skip reasons name the same files.)"""
+    rejected = [o.summary() for o in reference.holdings if not o.is_valid]
+    if compositions:
+        rejected += [r.summary() for r in reference.composition_files if not r.is_valid]
+    if rejected:
+        raise dg.Failure(
+            "landed composition files refused, pivot.instruments and pivot.constituents left as they were:\n"
+            + "\n".join(rejected),
+            metadata={"rejected_files": dg.MetadataValue.md("\n".join(f"- {line}" for line in rejected))},
+            allow_retries=False,
+        )
+
+
 def _names(symbols: list[str]) -> dg.MetadataValue:
     return dg.MetadataValue.text(
         ", ".join(symbols[:200]) + (f" (+{len(symbols) - 200} more)" if len(symbols) > 200 else "")
@@ -126,11 +142,12 @@ def instruments(
     with its asset class, type, currency, exchange and sector; the synthetic universe with the instrument
     master files of $PIVOT_LANDING_DIR/instruments/ merged in, plus the constituents the issuer holdings
     files in compositions/ name that it does not know (cash, money-market and futures lines included).
-    A bad master file fails the load and changes nothing."""
+    A bad master or holdings file fails the load and changes nothing."""
     reference = _reference(generation)
+    _refuse_rejected_files(reference, compositions=False)
     context.log.info(reference.instruments_summary())
     for outcome in reference.holdings:
-        (context.log.info if outcome.is_valid else context.log.warning)(outcome.summary())
+        context.log.info(outcome.summary())
     frame = reference.instruments
     clickhouse.replace_table("instruments", frame)
     report = reference.master_report
@@ -163,12 +180,14 @@ def constituents(
     """ETF/ETC composition: the effective-dated map from each composite instrument to its constituents,
     with weights and shares per unit, quarterly rebalanced, plus every valid composition file landed
     in $PIVOT_LANDING_DIR (five-column files at the top level and in compositions/, issuer holdings
-    files in compositions/), each applied as a new effective period; invalid files change nothing."""
+    files in compositions/), each applied as a new effective period. A refused file fails the load and
+    changes nothing."""
     reference = _reference(generation)
+    _refuse_rejected_files(reference, compositions=True)
     for result in reference.composition_files:
-        (context.log.info if result.is_valid else context.log.warning)(result.summary())
+        context.log.info(result.summary())
     for outcome in reference.holdings:
-        (context.log.info if outcome.is_valid else context.log.warning)(outcome.summary())
+        context.log.info(outcome.summary())
     frame = reference.constituents
     clickhouse.replace_table("constituents", frame)
     periods = frame.select("parent_symbol", "effective_date").unique()
@@ -188,21 +207,16 @@ def constituents(
             for o in applied
         ]
     )
-    rejected = [r.summary() for r in reference.composition_files if not r.is_valid]
-    rejected += [o.summary() for o in reference.holdings if not o.is_valid]
     metadata = {
         **row_counts(frame.height),
         "parents": frame["parent_symbol"].n_unique(),
         "effective_periods": periods.height,
         "latest_effective_date": str(frame["effective_date"].max()),
-        "landed_files_applied": sum(r.is_valid for r in reference.composition_files) + len(applied),
-        "landed_files_rejected": len(rejected),
+        "landed_files_applied": len(reference.composition_files) + len(applied),
         "holdings_files_applied": len(applied),
     }
     if holdings.height:
         metadata["holdings_files"] = markdown_table(holdings, limit=50)
-    if rejected:
-        metadata["rejected_files"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in rejected))
     return dg.MaterializeResult(metadata=metadata)
 
 
