@@ -19,7 +19,9 @@ first word (the asset or section it names), since dates and timings change with 
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -138,7 +140,11 @@ def _check_demo_excerpt(excerpt: str, output: str) -> None:
 
 
 @pytest.mark.slow
-def test_every_readme_command_runs_on_a_fresh_clone(tmp_path):
+def test_every_readme_command_runs_on_a_fresh_clone():
+    # Not pytest's tmp_path: its parents are 0700, and the project's PostgreSQL runs as the system
+    # user `pgserver` when the tests run as root, which must reach its data directory to stop it.
+    tmp_path = Path(tempfile.mkdtemp(prefix="pivot-readme-"))
+    tmp_path.chmod(0o755)
     clone = _fresh_clone(tmp_path)
     env = _clean_env(tmp_path)
     (tmp_path / "run").mkdir()
@@ -182,6 +188,7 @@ def test_every_readme_command_runs_on_a_fresh_clone(tmp_path):
             timeout=60,
         )
         print("README blocks (line, seconds):", timings)
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
     demo_line = next(b["line"] for b in blocks if b["kind"] == "variant" and "make demo" in b["arg"])
     excerpt = next(b for b in blocks if "What `make demo` prints" in b["intro"] and b["lang"] == "")
