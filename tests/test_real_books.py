@@ -67,6 +67,12 @@ def _failure(result) -> str:
     return "\n".join(str(e.step_failure_data.error.message) for e in failures) if failures else "no step failure"
 
 
+def attempts(result, step: str = "pivot__trades_1d") -> int:
+    """How many times the step ran: its first start and every retry."""
+    started = ("STEP_START", "STEP_RESTARTED")
+    return len([e for e in result.all_events if e.event_type_value in started and e.step_key == step])
+
+
 def day_rows(clickhouse, day: date) -> pl.DataFrame:
     return clickhouse.query_polars(
         "SELECT trade_id, symbol, parent_symbol, toString(desk) AS desk, toString(exposure_type) AS exposure_type, "
@@ -235,6 +241,27 @@ def test_a_refused_file_fails_the_run_once_with_what_to_fix_and_changes_nothing(
     assert "typo.parquet" in message and "NOPE (50 rows)" in message and "unknown to pivot.instruments" in message
     # Not retried: a refused file does not become valid by waiting.
     assert len([e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]) == 1
+    assert attempts(result) == 1
+    assert day_rows(clickhouse, DAY).equals(before)
+
+
+def test_a_refusal_raised_inside_the_load_is_not_retried_either(store):
+    # A rate no FX file could give (validated files refuse it), written straight into the store: the load
+    # refuses it (a ValueError deep in the load, not one of the asset's own checks), once.
+    clickhouse, instance = store
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
+    before = day_rows(clickhouse, DAY)
+    rates = clickhouse.query_polars("SELECT rate_date, toString(currency) AS currency, rate_to_usd FROM pivot.fx_rates")
+    broken = (pl.col("rate_date") == DAY) & (pl.col("currency") == "EUR")
+    clickhouse.replace_table(
+        "fx_rates", rates.with_columns(rate_to_usd=pl.when(broken).then(0.0).otherwise("rate_to_usd"))
+    )
+    try:
+        result = run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC, expect_success=False)
+    finally:
+        clickhouse.replace_table("fx_rates", rates)
+    assert f"unusable FX rate 'EUR'=0.0 on {DAY}" in _failure(result)
+    assert attempts(result) == 1
     assert day_rows(clickhouse, DAY).equals(before)
 
 

@@ -26,7 +26,7 @@ import polars as pl
 from pydantic import Field
 
 from pipeline.assets.metadata import OWNERS, row_counts, table_definition_metadata
-from pipeline.assets.policies import LOAD_RETRY_POLICY
+from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
 from pipeline.dist_perf_dw import tables
 from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
 from pipeline.dist_perf_dw.facts.expenses import generate_distribution_expense
@@ -262,6 +262,7 @@ def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
     if spec.judged_as_of:
 
         @decorate
+        @refusals_fail_at_once
         def _judged(
             context: dg.AssetExecutionContext,
             config: RevenueConfig,
@@ -273,6 +274,7 @@ def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
         return _judged
 
     @decorate
+    @refusals_fail_at_once
     def _fact(
         context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings
     ) -> dg.MaterializeResult:

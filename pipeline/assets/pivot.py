@@ -20,7 +20,7 @@ from pipeline.assets.metadata import (
     row_counts,
     table_definition_metadata,
 )
-from pipeline.assets.policies import LOAD_RETRY_POLICY
+from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
 from pipeline.failpoints import failpoint
 from pipeline.landed_files.folders import TRADES_FOLDER, LandedFileError
 from pipeline.partitions import trade_date_partitions
@@ -254,6 +254,7 @@ def fx_rates(context: dg.AssetExecutionContext, generation: GenerationSettings, 
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
 )
+@refusals_fail_at_once
 def trades_1d(
     context: dg.AssetExecutionContext,
     config: TradesConfig,
@@ -380,6 +381,7 @@ def source_metadata(config: TradesConfig, seed: int, loads: list[DayLoad]) -> di
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=LOAD_RETRY_POLICY,
 )
+@refusals_fail_at_once
 def trades_1d_rollup(context: dg.AssetExecutionContext, clickhouse: ClickHouseResource) -> dg.MaterializeResult:
     """Daily trade rollup for dashboards: quantity, notional and P&L states (local and USD) and trade
     counts per date, portfolio manager, fund, book, asset class, symbol and exposure type."""
