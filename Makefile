@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 # `make bench` writes here; `make bench BENCH_OUT=benchmarks/results` updates the committed results.
 BENCH_OUT ?= $(CURDIR)/.data/bench
 
-.PHONY: install demo test test-fast test-faults ui bench clean browser-deps check-python deploy-deps
+.PHONY: install demo test test-fast test-faults ui web bench clean browser-deps check-python deploy-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) && $(PY) -c '$(SUPPORTED_PYTHON)' || { \
@@ -61,6 +61,10 @@ test-faults: install
 
 ui: install
 	$(PY) -m pipeline.instance dev --host 127.0.0.1 --port 3000
+
+# The read-only dist_perf_dw pages (pipeline/web/) on waitress, as dist_perf_dw_reader.
+web: install
+	$(PY) -m pipeline.web --host 127.0.0.1 --port 8000
 
 bench: install
 	$(PY) -m benchmarks.run --out $(BENCH_OUT) $(BENCH_ARGS)
