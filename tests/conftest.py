@@ -1,8 +1,14 @@
 """Shared fixtures. Each warehouse keeps its fixtures in its own plugin module."""
 
+import os
+
 import pytest
 
-from pipeline.settings import ENV_LANDING_DIR
+from pipeline.settings import ENV_LANDED_SETTLE_SECONDS, ENV_LANDING_DIR
+
+# Tests write a landed file and load it at once: the settle window (a load refuses a file changed in
+# the last 10 s) is off for them, and on in the tests of that rule, which set it themselves.
+os.environ.setdefault(ENV_LANDED_SETTLE_SECONDS, "0")
 
 pytest_plugins = ["tests.fixtures_clickhouse", "tests.fixtures_postgres"]
 

@@ -41,13 +41,22 @@ from pipeline.pivot.day_load import (
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS
 from pipeline.pivot.fx import InvalidFxFileError, MissingFxRateError, build_fx_rates
 from pipeline.pivot.instruments import SYNTHETIC_HORIZON_END
+from pipeline.pivot.landed.trade_checks import UsdBound
 from pipeline.pivot.landed.trades import NoLandedTradesError
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.reference import LandedReference, build_reference
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
 from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
-from pipeline.settings import CLICKHOUSE_POOL, ENV_TRADE_SOURCE, FIRST_TRADE_DATE, landing_dir, trade_source
+from pipeline.settings import (
+    CLICKHOUSE_POOL,
+    ENV_TRADE_SOURCE,
+    FIRST_TRADE_DATE,
+    landed_settle_seconds,
+    landing_dir,
+    max_trade_notional_usd,
+    trade_source,
+)
 
 GROUP = "pivot"
 KINDS = {"polars", "clickhouse"}
@@ -274,7 +283,13 @@ def trades_1d(
     landed = {}
     if config.source == LANDED:
         try:
-            landed = landed_days(landing_dir() / TRADES_FOLDER, days, reference.instruments)
+            landed = landed_days(
+                landing_dir() / TRADES_FOLDER,
+                days,
+                reference.instruments,
+                usd_bound=UsdBound(reference.fx_rates, max_trade_notional_usd()),
+                settle_seconds=landed_settle_seconds(),
+            )
         except LandedFileError as error:
             # A missing day names its folder and date in the problem itself; a bad file leads with its name.
             what = "; ".join(error.problems) if isinstance(error, NoLandedTradesError) else str(error)

@@ -20,11 +20,15 @@ import codecs
 import csv
 import gzip
 import io
+import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 
+import openpyxl
 import polars as pl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from pipeline.landed_files.folders import (
     SETTINGS_FILE,
@@ -156,24 +160,74 @@ def scan_csv(path: Path, header: list[str], settings: FolderSettings) -> pl.Lazy
     return pl.read_csv(io.BytesIO(content), **options).lazy()
 
 
-def read_xlsx(path: Path) -> tuple[list[str], pl.DataFrame]:
-    """The first sheet of a workbook: header row 1, every cell as text (typed cells included: a date
-    cell reads 'YYYY-MM-DD 00:00:00', a number its shortest exact decimal)."""
-    import fastexcel  # noqa: PLC0415 - only workbooks need it
+def _cell_text(value) -> str | None:
+    """A spreadsheet cell as the text of exactly its value: numbers in their shortest exact decimal
+    (a whole number without '.0'), dates ISO, a date-time at midnight as its date."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _EXACT_WHOLE_LIMIT:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds" if value.microsecond else "seconds")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
 
+
+# A spreadsheet number is a double: from 2**53 on, not every whole number is one (15 digits are kept).
+_EXACT_WHOLE_LIMIT = float(2**53)
+
+
+def workbook_rows(path: Path, first_sheet_only: bool = False) -> list[list[tuple]]:
+    """Every sheet's rows of cell values as stored (openpyxl: a number is the double the file holds,
+    not a display rounding of it); a file that is no workbook is refused."""
     try:
-        sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string").to_polars()
-    except Exception as error:  # noqa: BLE001 - any unreadable workbook is refused, never raised raw
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        sheets = workbook.worksheets[:1] if first_sheet_only else workbook.worksheets
+        rows = [list(sheet.iter_rows(values_only=True)) for sheet in sheets]
+        workbook.close()
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise LandedFileError(path, f"not a readable XLSX workbook ({error}): save it again as .xlsx") from error
-    if sheet.is_empty():
+    return rows
+
+
+def cell_texts(rows: list[tuple]) -> list[list[str]]:
+    """Rows of cells as their exact texts, a blank cell as ''."""
+    return [[_cell_text(value) or "" for value in row] for row in rows]
+
+
+def read_xlsx(path: Path) -> tuple[list[str], pl.DataFrame]:
+    """The first sheet of a workbook: header row 1, every cell as the text of exactly its value (a
+    number cell too large to be exact is refused)."""
+    [rows] = workbook_rows(path, first_sheet_only=True)
+    if not rows:
         raise LandedFileError(path, "the first sheet is empty: the first row must be the header row")
-    names = [("" if v is None else str(v)).strip() for v in sheet.row(0)]
+    names = [("" if v is None else str(v)).strip() for v in rows[0]]
     named = [n for n in names if n]
     doubled = sorted({n for n in named if named.count(n) > 1})
     if doubled:
         raise LandedFileError(path, f"the header names {listing(doubled)} more than once: keep one of each")
     header = [n or f"{BLANK_COLUMN}{i + 1}" for i, n in enumerate(names)]
-    return header, sheet.slice(1).rename(dict(zip(sheet.columns, header)))
+    rounded = [
+        f"row {line} ({value:.0f}) in column {header[i]!r}"
+        for line, row in enumerate(rows[1:], start=2)
+        for i, value in enumerate(row[: len(header)])
+        if isinstance(value, float) and abs(value) >= _EXACT_WHOLE_LIMIT
+    ]
+    if rounded:
+        raise LandedFileError(
+            path,
+            f"{listing(rounded, 3)}: numbers of more than 15 significant digits, which a spreadsheet keeps rounded: "
+            "export the column as text (ids as text cells)",
+        )
+    columns = {
+        name: [_cell_text(row[i]) if i < len(row) else None for row in rows[1:]] for i, name in enumerate(header)
+    }
+    return header, pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String))
 
 
 def blank(column: str) -> pl.Expr:

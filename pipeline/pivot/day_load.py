@@ -27,9 +27,14 @@ from pipeline.pivot.calendars import ALL_VENUES_CLOSED, has_calendar, open_excha
 from pipeline.pivot.explosion import DEFAULT_CHUNK_ROWS, streamed_day
 from pipeline.pivot.fx import DayRates
 from pipeline.pivot.instruments import build_instruments
-from pipeline.pivot.landed.trade_checks import dates_in_files
-from pipeline.pivot.landed.trade_files import trade_files
-from pipeline.pivot.landed.trades import DEFAULT_LANDED_CHUNK, LandedTradeDay, NoLandedTradesError, landed_trade_day
+from pipeline.pivot.landed.trade_checks import UsdBound
+from pipeline.pivot.landed.trades import (
+    DEFAULT_LANDED_CHUNK,
+    LandedTradeDay,
+    NoLandedTradesError,
+    landed_trade_day,
+    open_trade_folder,
+)
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
 from pipeline.pivot.trade_generation import generate_trade_chunks
@@ -177,28 +182,40 @@ class LoadTotals(LoadFigures):
         return cls(trade_dates=len(loads), **summed)
 
 
-def landed_days(directory: Path, days: Iterable[date], instruments: pl.DataFrame) -> dict[date, LandedTradeDay | None]:
+def landed_days(
+    directory: Path,
+    days: Iterable[date],
+    instruments: pl.DataFrame,
+    *,
+    usd_bound: UsdBound | None = None,
+    settle_seconds: float = 0.0,
+) -> dict[date, LandedTradeDay | None]:
     """Every requested day's landed trades in `directory`, every file checked (against
-    `instruments`: symbols known), before any day is loaded, so a refused file or a missing day
-    fails the run with nothing changed. A day no file holds is None when every listing exchange is
-    closed on it (loaded empty, as a synthetic day); otherwise it raises NoLandedTradesError naming
-    the folder and the date. Raises LandedFileError for a bad file."""
-    paths = trade_files(directory)
-    dates = dates_in_files(paths)
+    `instruments`: symbols known; against `usd_bound`: notional_usd finite and within the bound),
+    before any day is loaded, so a refused file or a missing day fails the run with nothing changed.
+    A day no file holds is None when every listing exchange is closed on it (loaded empty, as a
+    synthetic day); otherwise it raises NoLandedTradesError naming the folder and the date. Raises
+    LandedFileError for a bad file, a file changed within `settle_seconds` or while it was checked,
+    and for a folder holding files that would not be read."""
+    folder = open_trade_folder(directory, settle_seconds)
     exchanges = _listing_exchanges(instruments)
     out: dict[date, LandedTradeDay | None] = {}
     for day in days:
-        if not any(day in held for held in dates.values()) and not open_exchanges(exchanges, day):
+        blocking = folder.blocking(day)
+        if blocking is not None:
+            raise blocking
+        if not folder.holds(day) and not open_exchanges(exchanges, day):
             out[day] = None
             continue
-        if not paths:
+        if not folder.paths:
             raise NoLandedTradesError(
                 directory / f"*{day}*",
                 f"no landed trades for {day} in {directory} (the folder holds no trade file): land a file with "
                 f"trades of {day}, or a header-only file named with the date (e.g. trades_{day}.csv) to load "
                 "the day empty",
             )
-        out[day] = landed_trade_day(paths, day, instruments, dates)
+        out[day] = landed_trade_day(folder.dates.keys(), day, instruments, folder.dates, usd_bound)
+        folder.require_unchanged(out[day].files)
     return out
 
 

@@ -161,8 +161,8 @@ def _parse_lines(
     for line in holdings.lines:
         try:
             weight = parse_number(line["weight"]) or 0.0
-        except ValueError:
-            problems.append(f"{line['where']}: weight {line['weight']!r} is not a number")
+        except ValueError as why:
+            problems.append(f"{line['where']}: weight {line['weight']!r} is {why}")
             continue
         raw_sum += weight
         if weight == 0:
@@ -178,8 +178,8 @@ def _parse_lines(
         for column in ("quantity", "price"):
             try:
                 numbers[column] = parse_number(line.get(column))
-            except ValueError:
-                problems.append(f"{line['where']}: {column} {line.get(column)!r} is not a number")
+            except ValueError as why:
+                problems.append(f"{line['where']}: {column} {line.get(column)!r} is {why}")
                 numbers[column] = None
         parsed.append(dict(line, symbol=ticker_map.get(issuer_ticker, issuer_ticker), weight_pct=weight, **numbers))
     return parsed, raw_sum, zero_lines

@@ -28,6 +28,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.landed_files.folders import LandedFileError, landed_files, require_nonempty
+from pipeline.landed_files.tables import cell_texts, workbook_rows
+from pipeline.landed_files.values import parse_number as exact_number
 from pipeline.pivot.landing import LANDING_COLUMNS
 
 ISHARES = "iShares"
@@ -70,14 +72,14 @@ def is_blank(cell) -> bool:
 
 
 def parse_number(text) -> float | None:
-    """A number as issuers write it: '1,234.50', '(12.00)' (negative), '5%', or None for '-' or empty.
-    Raises ValueError for anything else."""
+    """A number as issuers write it: '1,234.50', '(12.00)' (negative), '5%' (5: weights are in percent),
+    or None for '-' or empty. Raises ValueError saying why for anything else (the shared grammar,
+    pipeline.landed_files.values: '182,81' is an ambiguous locale, never 18281)."""
     value = " ".join(str(text or "").split())
     if value.lower() in EMPTY_MARKERS:
         return None
     negative = value.startswith("(") and value.endswith(")")
-    value = value.strip("()").replace(",", "").removesuffix("%").strip()
-    number = float(value)
+    number = exact_number(value.removeprefix("(").removesuffix(")").removesuffix("%"))
     return -number if negative else number
 
 
@@ -258,26 +260,12 @@ def read_spdr_holdings(path: Path) -> HoldingsFile:
     sheet is searched for the header row, the first one that has it is read."""
     path = Path(path)
     require_nonempty(path, "land the holdings workbook as downloaded from the issuer")
-    try:
-        sheets = pl.read_excel(
-            path,
-            sheet_id=0,
-            engine="calamine",
-            has_header=False,
-            infer_schema_length=0,
-            drop_empty_rows=False,
-            drop_empty_cols=False,
-            raise_if_empty=False,
-        )
-    except Exception as error:  # noqa: BLE001 - fastexcel raises its own types; every one is a refusal
-        raise LandedFileError(
-            path, f"not a readable XLSX workbook ({str(error).splitlines()[0]}): download it again"
-        ) from error
+    sheets = workbook_rows(path)
     match = _SPDR_NAME.match(path.name)
     name_ticker = match.group("ticker").upper() if match else None
     searched = 0
-    for frame in sheets.values():
-        rows = [[("" if c is None else c) for c in row] for row in frame.rows()]
+    for sheet in sheets:
+        rows = cell_texts(sheet)
         searched = max(searched, len(rows))
         if _header_index(rows) is not None:
             return _read_table(path, SPDR, rows, [f"row {i + 1}" for i in range(len(rows))], name_ticker)

@@ -68,7 +68,15 @@ def _symbol_problems(parsed: pl.LazyFrame, instruments: pl.DataFrame) -> list[st
     )
     if unknown.is_empty():
         return []
-    named = [f"{symbol} ({rows:,} row{'s' if rows > 1 else ''})" for symbol, rows, _ in unknown.iter_rows()]
+    by_upper = {s.upper(): s for s in known["symbol"].to_list() if s is not None}
+
+    def hint(symbol: str) -> str:
+        match = by_upper.get(symbol.upper())
+        return f", did you mean {match}?" if match and match != symbol else ""
+
+    named = [
+        f"{symbol} ({rows:,} row{'s' if rows > 1 else ''}{hint(symbol)})" for symbol, rows, _ in unknown.iter_rows()
+    ]
     return [
         f"{unknown.height} symbol(s) unknown to pivot.instruments: {listing(named)}. Fix the symbols, map the "
         "issuer's ticker to yours, or land an instrument master file in instruments/ that adds them"
@@ -96,8 +104,46 @@ def instrument_vocabulary_problems(instruments: pl.DataFrame, symbols: Iterable[
     return problems
 
 
+@dataclass(frozen=True)
+class UsdBound:
+    """The rates a file's trades convert to USD at (pivot.fx_rates rows: rate_date, currency,
+    rate_to_usd) and the largest |notional_usd| one trade may have."""
+
+    fx_rates: pl.DataFrame
+    max_notional_usd: float
+
+
+def _usd_problems(source: TradeSource, parsed: pl.LazyFrame, instruments: pl.DataFrame, bound: UsdBound) -> list[str]:
+    currencies = instruments.lazy().select(pl.col("symbol").cast(pl.String), pl.col("currency").cast(pl.String))
+    rates = bound.fx_rates.lazy().select(
+        pl.col("rate_date").alias("trade_date"), pl.col("currency").cast(pl.String), "rate_to_usd"
+    )
+    usd = (pl.col("notional") * pl.col("rate_to_usd")).alias("notional_usd")
+    beyond = (
+        parsed.select(ROW_INDEX, "trade_date", pl.col("symbol").cast(pl.String), "notional")
+        .join(currencies, on="symbol", how="left")
+        .join(rates, on=["trade_date", "currency"], how="inner")
+        .filter(~usd.is_finite() | (usd.abs() > bound.max_notional_usd))
+        .select(ROW_INDEX, "symbol", "currency", usd)
+        .sort(ROW_INDEX)
+        .collect()
+    )
+    if beyond.is_empty():
+        return []
+    shown = ", ".join(
+        f"{source.where(row)} ({symbol}, {value:,.2f} USD from {currency})"
+        for row, symbol, currency, value in beyond.head(3).iter_rows()
+    )
+    more = f" and {beyond.height - 3:,} more row(s)" if beyond.height > 3 else ""
+    return [
+        f"{shown}{more}: |notional_usd| over the {bound.max_notional_usd:,.0f} USD a trade may have "
+        "(PIVOT_MAX_TRADE_NOTIONAL_USD): a quantity or price off by orders of magnitude, or a wrong currency; fix "
+        "the row (or raise the bound for a book that trades such sizes)"
+    ]
+
+
 def checked_trade_file(
-    path: Path, instruments: pl.DataFrame | None
+    path: Path, instruments: pl.DataFrame | None, usd_bound: UsdBound | None = None
 ) -> tuple[TradeSource, pl.LazyFrame, TradeFileCheck]:
     source = trade_source(path)
     problems = column_problems(source)
@@ -112,13 +158,13 @@ def checked_trade_file(
         problems = _duplicate_problems(source, parsed)
         if instruments is not None:
             problems += _symbol_problems(parsed, instruments)
+        if instruments is not None and usd_bound is not None and not problems:
+            problems += _usd_problems(source, parsed, instruments, usd_bound)
         if problems:
             raise LandedFileError(source.path, problems)
         dates = parsed.group_by("trade_date").agg(pl.len().alias("rows")).collect()
     except pl.exceptions.PolarsError as error:
-        raise LandedFileError(
-            source.path, f"not a readable {source.kind.upper()} file: {error}"
-        ) from (error)
+        raise LandedFileError(source.path, f"not a readable {source.kind.upper()} file: {error}") from (error)
     rows = int(dates["rows"].sum())
     if rows == 0:
         named = date_in_name(source.path)
@@ -139,11 +185,13 @@ def checked_trade_file(
     return source, parsed, TradeFileCheck(source.path, rows, day_set)
 
 
-def check_trade_file(path: Path, instruments: pl.DataFrame | None = None) -> TradeFileCheck:
+def check_trade_file(
+    path: Path, instruments: pl.DataFrame | None = None, usd_bound: UsdBound | None = None
+) -> TradeFileCheck:
     """Check a whole trade file without holding it in memory; raise LandedFileError naming every
     problem (file, line or row, what to fix). With `instruments` (pivot.instruments rows), every
     symbol must be known and its attributes fit the fact."""
-    return checked_trade_file(Path(path), instruments)[2]
+    return checked_trade_file(Path(path), instruments, usd_bound)[2]
 
 
 def read_trade_file(path: Path, instruments: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -15,13 +15,24 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.landed_files.folders import MAX_SHOWN, LandedFileError
+from pipeline.landed_files.folders import (
+    MAX_SHOWN,
+    FileState,
+    LandedFileError,
+    date_in_name,
+    folder_files,
+    require_unchanged,
+    settled_state,
+)
 from pipeline.pivot.landed.trade_checks import (
+    UsdBound,
     checked_trade_file,
     dates_in_files,
+    trade_file_dates,
 )
 from pipeline.pivot.landed.trade_files import (
     ROW_INDEX,
+    TRADE_FILE_SUFFIXES,
     TradeSource,
 )
 from pipeline.pivot.trade_schema import EXPOSURE_TYPE_BY_INSTRUMENT, TRADE_SCHEMA
@@ -131,6 +142,7 @@ def landed_trade_day(
     day: date,
     instruments: pl.DataFrame,
     dates: Mapping[Path, frozenset[date]] | None = None,
+    usd_bound: UsdBound | None = None,
 ) -> LandedTradeDay:
     """Check every file that holds `day` (in full: a file is all or nothing) and that trade_ids are
     unique on `day` across them. `dates` (from `dates_in_files`) saves reading the dates again.
@@ -149,7 +161,7 @@ def landed_trade_day(
         )
     parsed, rows, ids = {}, {}, []
     for path in touching:
-        source, frame, check = checked_trade_file(path, instruments)
+        source, frame, check = checked_trade_file(path, instruments, usd_bound)
         parsed[path] = frame
         day_ids = frame.filter(pl.col("trade_date") == day).select(ROW_INDEX, "trade_id").collect()
         rows[path] = day_ids.height
@@ -158,6 +170,65 @@ def landed_trade_day(
     if problems:
         raise LandedFileError(touching[-1], problems)
     return LandedTradeDay(day, tuple(touching), rows, instruments, parsed)
+
+
+@dataclass(frozen=True)
+class LandedTradeFolder:
+    """The trades/ folder as a load finds it: every trade file, the dates each holds, and the files
+    that cannot say (unreadable, or changed within the settle window), each with its refusal."""
+
+    directory: Path
+    paths: tuple[Path, ...]
+    dates: Mapping[Path, frozenset[date]]
+    blocked: Mapping[Path, LandedFileError]
+    states: Mapping[Path, FileState]
+
+    def holds(self, day: date) -> bool:
+        return any(day in held for held in self.dates.values())
+
+    def blocking(self, day: date) -> LandedFileError | None:
+        """The refusal of a file that may hold `day` and cannot be read: one whose name carries `day`,
+        or carries no date (it may hold any)."""
+        for path, error in self.blocked.items():
+            named = date_in_name(path)
+            if named == day:
+                return error
+            if named is None:
+                return LandedFileError(
+                    path,
+                    [
+                        *error.problems,
+                        "its name carries no date, so any trade date may be in it: no date loads until it is fixed "
+                        f"or removed (a file named with its date, e.g. trades_{day}.csv, blocks only that date)",
+                    ],
+                )
+        return None
+
+    def require_unchanged(self, paths: Iterable[Path]) -> None:
+        """Refuse a file that changed since the folder was opened (still being written)."""
+        for path in paths:
+            require_unchanged(path, self.states[path])
+
+
+def open_trade_folder(directory: Path, settle_seconds: float = 0.0) -> LandedTradeFolder:
+    """List trades/ and read the dates of every file (only the trade_date column). Refuses a missing
+    folder and a folder with files that would not be read (naming each); a file that cannot be
+    read, or changed less than `settle_seconds` ago, is kept aside in `blocked`."""
+    directory = Path(directory)
+    folder = folder_files(directory, TRADE_FILE_SUFFIXES)
+    if not folder.exists:
+        raise NoLandedTradesError(directory, folder.missing_problem("the desk's trade files"))
+    unread = folder.unread_problem("Trade files are Parquet, CSV, CSV.gz or XLSX files at the top of trades/.")
+    if unread:
+        raise LandedFileError(directory, unread)
+    dates, blocked, states = {}, {}, {}
+    for path in folder.read:
+        try:
+            states[path] = settled_state(path, settle_seconds)
+            dates[path] = trade_file_dates(path)
+        except LandedFileError as error:
+            blocked[path] = error
+    return LandedTradeFolder(directory, folder.read, dates, blocked, states)
 
 
 def trades_for_date(
