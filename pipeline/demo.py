@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         # build_resources resolves the EnvVar fields (PIVOT_CLICKHOUSE_URL, PIVOT_POSTGRES_URL) as a run does.
         with dg.build_resources({key: defs.resources[key] for key in ("clickhouse", "postgres")}) as stores:
             print_pivot_answers(stores.clickhouse, dates[-1])
-            print_dist_perf_dw_report(stores.postgres.get_engine(), dates)
+            print_dist_perf_dw_report(stores.postgres.get_engine(), dates, months_of(dates))
     print(f"\nLoaded {len(dates)} trade date(s) into both warehouses in {loaded:.1f} s.\n")
     print(next_steps())
     return 0

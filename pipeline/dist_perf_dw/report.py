@@ -44,9 +44,8 @@ def revenue_by_product(session: Session, days: list[dt.date], limit: int = 10):
     )
 
 
-def top_wholesalers(session: Session, days: list[dt.date], limit: int = 5):
-    """Net sales over the days next to compensation for the months those days fall in."""
-    months = sorted({day.replace(day=1) for day in days})
+def top_wholesalers(session: Session, days: list[dt.date], months: list[dt.date], limit: int = 5):
+    """Net sales over the days next to compensation for `months`."""
     net_sales = (
         session.query(FactAUMFlow.wholesaler_id, sa.func.sum(FactAUMFlow.net_amount).label("net_sales"))
         .filter(FactAUMFlow.flow_date.in_(days))
@@ -69,8 +68,17 @@ def top_wholesalers(session: Session, days: list[dt.date], limit: int = 5):
     )
 
 
-def print_dist_perf_dw_report(engine: sa.Engine, partition_keys: list[str]) -> None:
+def print_dist_perf_dw_report(
+    engine: sa.Engine, partition_keys: list[str], comp_months: list[str] | None = None
+) -> None:
+    """The answers over the days of `partition_keys`; compensation for `comp_months` (monthly partition
+    keys; default: the months of the days). A month is a partition only once it is over, so the demo
+    passes the months it loaded, which may be the month before its days."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
+    if comp_months is None:
+        months = sorted({day.replace(day=1) for day in days})
+    else:
+        months = sorted(dt.date.fromisoformat(key) for key in comp_months)
     span = f"{min(days)} .. {max(days)}" if days else "no days"
     with Session(engine) as session:
         print(f"\ndist_perf_dw — {span}")
@@ -84,7 +92,8 @@ def print_dist_perf_dw_report(engine: sa.Engine, partition_keys: list[str]) -> N
             flag = "*" if is_estimate else " "
             print(f"  {name:<42}{ticker or '':<7}{_usd(revenue)} {flag}")
 
-        print("\nTop wholesalers: net sales over the days vs compensation for their months (USD)")
-        for name, team, net_sales, comp in top_wholesalers(session, days):
-            comp_text = _usd(comp) if comp is not None else f"{'not loaded':>18}"
+        month_names = ", ".join(f"{month:%Y-%m}" for month in months)
+        print(f"\nTop wholesalers: net sales over the days vs compensation for {month_names} (USD)")
+        for name, team, net_sales, comp in top_wholesalers(session, days, months):
+            comp_text = _usd(comp) if comp is not None else f"{'none loaded':>18}"
             print(f"  {name:<22}{team:<18}{_usd(net_sales)}  comp {comp_text}")
