@@ -17,7 +17,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.data/dagster_home
 # `make bench` writes here; `make bench BENCH_OUT=benchmarks/results` updates the committed results.
 BENCH_OUT ?= $(CURDIR)/.data/bench
 
-.PHONY: install demo test test-fast test-faults ui web bench clean browser-deps check-python deploy-deps
+.PHONY: install demo demo-output test test-fast test-faults ui web bench clean browser-deps check-python deploy-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) && $(PY) -c '$(SUPPORTED_PYTHON)' || { \
@@ -47,6 +47,10 @@ browser-deps:
 
 demo: install
 	$(PY) -m pipeline.demo
+
+# `make demo`, its output also kept in tests/artifacts/demo_output.txt (the README quotes it); no test writes it.
+demo-output: install
+	set -o pipefail; $(PY) -m pipeline.demo | tee tests/artifacts/demo_output.txt
 
 test: install browser-deps deploy-deps
 	$(VENV)/bin/ruff check .
