@@ -26,6 +26,13 @@ ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
 # definitions load, as the default of the asset's `source` config; run config overrides it.
 ENV_TRADE_SOURCE = "PIVOT_TRADE_SOURCE"
 TRADE_SOURCES = ("synthetic", "landed")
+# Where dist_perf_dw's dimensions and facts come from: "synthetic" (generated, the default) or "landed"
+# (the distribution team's feeds in $PIVOT_LANDING_DIR/dist_perf_dw/<feed>/). Read like
+# PIVOT_TRADE_SOURCE: the default of the assets' `source` config; run config overrides it.
+ENV_DIST_SOURCE = "PIVOT_DIST_SOURCE"
+DIST_SOURCES = ("synthetic", "landed")
+# The folder under $PIVOT_LANDING_DIR that holds dist_perf_dw's feeds, one sub-folder per feed.
+DIST_LANDING_FOLDER = "dist_perf_dw"
 # The Dagster instance (dagster.yaml, pipeline.instance): where its storage lives and how
 # many steps may use each database pool at once.
 ENV_DAGSTER_STORAGE_URL = "PIVOT_DAGSTER_STORAGE_URL"
@@ -64,6 +71,19 @@ def trade_source() -> str:
     if value not in TRADE_SOURCES:
         raise ValueError(f"{ENV_TRADE_SOURCE}={value!r}: choose one of {', '.join(TRADE_SOURCES)}")
     return value
+
+
+def dist_source() -> str:
+    """$PIVOT_DIST_SOURCE (synthetic | landed), default synthetic; anything else fails naming the choices."""
+    value = (os.environ.get(ENV_DIST_SOURCE) or DIST_SOURCES[0]).strip().lower()
+    if value not in DIST_SOURCES:
+        raise ValueError(f"{ENV_DIST_SOURCE}={value!r}: choose one of {', '.join(DIST_SOURCES)}")
+    return value
+
+
+def dist_landing_dir() -> Path:
+    """$PIVOT_LANDING_DIR/dist_perf_dw: one sub-folder per feed (firms/, advisors/, flows/, ...)."""
+    return landing_dir() / DIST_LANDING_FOLDER
 
 
 def default_clickhouse_url() -> str:

@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_dates (
 CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_regions (
     region_id           INTEGER  PRIMARY KEY,
     region_code         TEXT     NOT NULL UNIQUE,
-    region_name         TEXT     NOT NULL
+    region_name         TEXT     NOT NULL,
+    is_unassigned       BOOLEAN  NOT NULL DEFAULT false   -- Kimball's unknown member (landed data only)
 );
+ALTER TABLE dist_perf_dw.dim_regions ADD COLUMN IF NOT EXISTS is_unassigned BOOLEAN NOT NULL DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_channels (
     channel_id          INTEGER  PRIMARY KEY,
@@ -62,8 +64,10 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_territories (
     territory_id        INTEGER  PRIMARY KEY,
     territory_code      TEXT     NOT NULL UNIQUE,
     territory_name      TEXT     NOT NULL,
-    region_id           INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_regions (region_id)
+    region_id           INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_regions (region_id),
+    is_unassigned       BOOLEAN  NOT NULL DEFAULT false   -- where flows of an advisor without a known territory go
 );
+ALTER TABLE dist_perf_dw.dim_territories ADD COLUMN IF NOT EXISTS is_unassigned BOOLEAN NOT NULL DEFAULT false;
 
 CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_advisors (
     advisor_id          INTEGER  PRIMARY KEY,
@@ -74,8 +78,10 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_advisors (
     career_start_date   DATE     NOT NULL,           -- tenure in the industry
     firm_start_date     DATE     NOT NULL,           -- tenure at the current firm
     segment             TEXT     NOT NULL,           -- 'Top producer' | 'Core' | 'Emerging'
-    is_active           BOOLEAN  NOT NULL
+    is_active           BOOLEAN  NOT NULL,
+    is_inferred         BOOLEAN  NOT NULL DEFAULT false  -- created from a flow before a master named it
 );
+ALTER TABLE dist_perf_dw.dim_advisors ADD COLUMN IF NOT EXISTS is_inferred BOOLEAN NOT NULL DEFAULT false;
 CREATE INDEX IF NOT EXISTS ix_dim_advisors_firm_id ON dist_perf_dw.dim_advisors (firm_id);
 CREATE INDEX IF NOT EXISTS ix_dim_advisors_territory_id ON dist_perf_dw.dim_advisors (territory_id);
 
@@ -101,8 +107,10 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_products (
     vehicle_type_id      INTEGER       NOT NULL REFERENCES dist_perf_dw.dim_vehicle_types (vehicle_type_id),
     management_fee_rate  NUMERIC(7,6)  NOT NULL CHECK (management_fee_rate >= 0),   -- annual, 0.0065 = 65 bps
     inception_date       DATE          NOT NULL,
-    is_active            BOOLEAN       NOT NULL
+    is_active            BOOLEAN       NOT NULL,
+    cusip                TEXT          UNIQUE CHECK (length(cusip) = 9)   -- the natural key of landed products
 );
+ALTER TABLE dist_perf_dw.dim_products ADD COLUMN IF NOT EXISTS cusip TEXT UNIQUE CHECK (length(cusip) = 9);
 
 CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_wholesalers (
     wholesaler_id       INTEGER        PRIMARY KEY,
@@ -112,7 +120,27 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_wholesalers (
     team_name           TEXT           NOT NULL,
     hire_date           DATE           NOT NULL,
     annual_base_salary  NUMERIC(12,2)  NOT NULL,
-    incentive_rate      NUMERIC(7,6)   NOT NULL      -- paid on positive monthly net flows
+    incentive_rate      NUMERIC(7,6)   NOT NULL,     -- paid on positive monthly net flows
+    is_unassigned       BOOLEAN        NOT NULL DEFAULT false   -- credited with flows of unassigned territories
+);
+ALTER TABLE dist_perf_dw.dim_wholesalers ADD COLUMN IF NOT EXISTS is_unassigned BOOLEAN NOT NULL DEFAULT false;
+
+-- Effective-dated assignments (landed data): who was where from which day. The dimension row holds
+-- the member's current state under a key that never changes; a fact takes the assignment in force on
+-- its date, so a move never rewrites history (DESIGN decision 11).
+CREATE TABLE IF NOT EXISTS dist_perf_dw.advisor_assignments (
+    advisor_id          INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_advisors (advisor_id),
+    effective_date      DATE     NOT NULL,
+    firm_id             INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_firms (firm_id),
+    territory_id        INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_territories (territory_id),
+    PRIMARY KEY (advisor_id, effective_date)
+);
+
+CREATE TABLE IF NOT EXISTS dist_perf_dw.wholesaler_assignments (
+    wholesaler_id       INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_wholesalers (wholesaler_id),
+    effective_date      DATE     NOT NULL,
+    territory_id        INTEGER  NOT NULL REFERENCES dist_perf_dw.dim_territories (territory_id),
+    PRIMARY KEY (wholesaler_id, effective_date)
 );
 
 CREATE TABLE IF NOT EXISTS dist_perf_dw.dim_expense_categories (

@@ -19,8 +19,14 @@ CREATE TABLE IF NOT EXISTS dist_perf_dw.fact_aum_flows (
     net_amount           NUMERIC(18,2)  NOT NULL,      -- amount signed by the transaction type's direction
     -- The purchase a redemption redeems, or the other leg of an exchange. Not a
     -- foreign key on purpose: days load independently and in any order.
-    related_flow_id      BIGINT
+    related_flow_id      BIGINT,
+    -- The transfer agent's id of a landed flow (NULL for generated flows): unique across all dates.
+    source_transaction_id TEXT
 );
+ALTER TABLE dist_perf_dw.fact_aum_flows ADD COLUMN IF NOT EXISTS source_transaction_id TEXT;
+-- Partial: generated flows (NULL) cost the index nothing on load.
+CREATE UNIQUE INDEX IF NOT EXISTS ux_fact_aum_flows_source_transaction_id
+    ON dist_perf_dw.fact_aum_flows (source_transaction_id) WHERE source_transaction_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ix_fact_aum_flows_flow_date ON dist_perf_dw.fact_aum_flows (flow_date);
 CREATE INDEX IF NOT EXISTS ix_fact_aum_flows_advisor_id ON dist_perf_dw.fact_aum_flows (advisor_id);
 

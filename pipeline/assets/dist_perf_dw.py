@@ -25,6 +25,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from pipeline.assets.dist_perf_dw_landed import DistSourceConfig, load_landed_dimension
 from pipeline.assets.metadata import OWNERS, row_counts, table_definition_metadata
 from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
 from pipeline.dist_perf_dw import tables
@@ -96,9 +97,15 @@ def _dimension_asset(table: str) -> dg.AssetsDefinition:
         **_table(table, "dimension"),
         deps=[table_key(reference) for reference in tables.references(table)],
     )
-    def _dimension(postgres: PostgresResource, generation: GenerationSettings) -> dg.MaterializeResult:
+    @refusals_fail_at_once
+    def _dimension(
+        config: DistSourceConfig, postgres: PostgresResource, generation: GenerationSettings
+    ) -> dg.MaterializeResult:
         started = time.perf_counter()
         postgres.ensure_schema()
+        if config.source == "landed":
+            metadata = load_landed_dimension(table, postgres)
+            return dg.MaterializeResult(metadata={**metadata, "total_seconds": _seconds(time.perf_counter() - started)})
         frame = generate_dimensions(generation.seed)[table]
         result = postgres.reload_dimension(table, frame)
         return dg.MaterializeResult(

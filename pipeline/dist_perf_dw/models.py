@@ -20,7 +20,7 @@ string, so classes can be declared in any order:
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, MetaData, Numeric, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, MetaData, Numeric, Text, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SCHEMA = "dist_perf_dw"
@@ -79,6 +79,10 @@ class DimRegions(Base):
     region_id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="Surrogate key of the region.")
     region_code: Mapped[str] = mapped_column(Text, unique=True, doc="Short unique code of the region.")
     region_name: Mapped[str] = mapped_column(Text, doc="Name of the region.")
+    is_unassigned: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(),
+        doc="Kimball's unknown member ('Unassigned'), the region of the Unassigned territory (landed data only).",
+    )
 
 
 class DimChannels(Base):
@@ -144,6 +148,10 @@ class DimTerritories(Base):
     region_id: Mapped[int] = mapped_column(
         Integer, _fk("dim_regions.region_id"), doc="The region the territory belongs to."
     )
+    is_unassigned: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(),
+        doc="Kimball's unknown member ('Unassigned'): flows of an advisor whose territory is not known yet.",
+    )
 
     region: Mapped["DimRegions"] = relationship("DimRegions")
 
@@ -174,6 +182,11 @@ class DimAdvisors(Base):
     )
     segment: Mapped[str] = mapped_column(Text, doc="'Top producer', 'Core' or 'Emerging'.")
     is_active: Mapped[bool] = mapped_column(Boolean, doc="The advisor still sells our products.")
+    is_inferred: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(),
+        doc="Created from a flow or position before any master named the advisor ('Unknown advisor <CRD>'); "
+        "completed in place, under the same key, when a master brings the CRD.",
+    )
 
     firm: Mapped["DimFirms"] = relationship("DimFirms")
     territory: Mapped["DimTerritories"] = relationship("DimTerritories")
@@ -227,6 +240,9 @@ class DimProducts(Base):
     )
     inception_date: Mapped[dt.date] = mapped_column(Date, doc="Day the product launched.")
     is_active: Mapped[bool] = mapped_column(Boolean, doc="The product is still offered.")
+    cusip: Mapped[str | None] = mapped_column(
+        Text, unique=True, doc="The product's nine-character CUSIP: the natural key of landed products."
+    )
 
     asset_class: Mapped["DimAssetClasses"] = relationship("DimAssetClasses")
     vehicle_type: Mapped["DimVehicleTypes"] = relationship("DimVehicleTypes")
@@ -249,7 +265,53 @@ class DimWholesalers(Base):
     incentive_rate: Mapped[Decimal] = mapped_column(
         Numeric(7, 6), doc="Incentive paid on positive monthly net flows, as a fraction."
     )
+    is_unassigned: Mapped[bool] = mapped_column(
+        Boolean, server_default=false(),
+        doc="Kimball's unknown member ('Unassigned'): credited with the flows of the Unassigned territory.",
+    )
 
+    territory: Mapped["DimTerritories"] = relationship("DimTerritories")
+
+
+class AdvisorAssignments(Base):
+    """Effective-dated assignments of an advisor to a firm and a territory (landed data): a flow takes the
+    one in force on its date, so a move never rewrites earlier flows."""
+
+    __tablename__ = "advisor_assignments"
+
+    advisor_id: Mapped[int] = mapped_column(
+        Integer, _fk("dim_advisors.advisor_id"), primary_key=True, doc="The advisor."
+    )
+    effective_date: Mapped[dt.date] = mapped_column(
+        Date, primary_key=True, doc="First day of the assignment (the master's firm_start_date)."
+    )
+    firm_id: Mapped[int] = mapped_column(Integer, _fk("dim_firms.firm_id"), doc="The firm from that day.")
+    territory_id: Mapped[int] = mapped_column(
+        Integer, _fk("dim_territories.territory_id"), doc="The territory from that day."
+    )
+
+    advisor: Mapped["DimAdvisors"] = relationship("DimAdvisors")
+    firm: Mapped["DimFirms"] = relationship("DimFirms")
+    territory: Mapped["DimTerritories"] = relationship("DimTerritories")
+
+
+class WholesalerAssignments(Base):
+    """Effective-dated territory assignments of a wholesaler (landed data): a flow is credited to the
+    wholesaler covering its advisor's territory on its date."""
+
+    __tablename__ = "wholesaler_assignments"
+
+    wholesaler_id: Mapped[int] = mapped_column(
+        Integer, _fk("dim_wholesalers.wholesaler_id"), primary_key=True, doc="The wholesaler."
+    )
+    effective_date: Mapped[dt.date] = mapped_column(
+        Date, primary_key=True, doc="First day of the assignment (territory_start_date, else hire_date)."
+    )
+    territory_id: Mapped[int] = mapped_column(
+        Integer, _fk("dim_territories.territory_id"), doc="The territory covered from that day."
+    )
+
+    wholesaler: Mapped["DimWholesalers"] = relationship("DimWholesalers")
     territory: Mapped["DimTerritories"] = relationship("DimTerritories")
 
 
@@ -313,6 +375,10 @@ class FactAUMFlow(Base):
     __table_args__ = (
         Index("ix_fact_aum_flows_flow_date", "flow_date"),
         Index("ix_fact_aum_flows_advisor_id", "advisor_id"),
+        Index(
+            "ux_fact_aum_flows_source_transaction_id", "source_transaction_id", unique=True,
+            postgresql_where=text("source_transaction_id IS NOT NULL"),
+        ),
     )
 
     flow_id: Mapped[int] = mapped_column(
@@ -341,6 +407,9 @@ class FactAUMFlow(Base):
     )
     related_flow_id: Mapped[int | None] = mapped_column(
         BigInteger, doc="The purchase a redemption redeems, or the other leg of an exchange (not a foreign key)."
+    )
+    source_transaction_id: Mapped[str | None] = mapped_column(
+        Text, doc="The transfer agent's transaction id of a landed flow (unique across dates); empty if generated."
     )
 
     calendar_day: Mapped["DimDates"] = relationship("DimDates")

@@ -19,6 +19,9 @@ from pipeline.dist_perf_dw.models import TABLE_TO_CLASS, Base
 TABLES: list[sa.Table] = list(Base.metadata.sorted_tables)
 DIMENSION_TABLES: list[str] = [table.name for table in TABLES if table.name.startswith("dim_")]
 FACT_TABLES: list[str] = [table.name for table in TABLES if table.name.startswith("fact_")]
+# Effective-dated assignments (advisor -> firm and territory, wholesaler -> territory): written with
+# their dimension by landed loads (pipeline.dist_perf_dw.landed), empty for generated data.
+ASSIGNMENT_TABLES: list[str] = [table.name for table in TABLES if table.name.endswith("_assignments")]
 
 _BY_NAME = {table.name: table for table in TABLES}
 _POSTGRESQL = postgresql.dialect()

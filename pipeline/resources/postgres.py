@@ -9,6 +9,7 @@ steps of a load (COPY as CSV, the set-wise foreign-key proof) are in
 import dataclasses
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -245,50 +246,29 @@ class PostgresResource(dg.ConfigurableResource):
         changed rows, delete rows that are gone. Rows still referenced by facts
         cannot be deleted (the foreign keys refuse), which is the point.
         Unchanged rows are not rewritten, so a rerun writes nothing."""
-        target = sql.Identifier(SCHEMA, table)
-        staging = sql.Identifier(f"staging_{table}")
         started = time.perf_counter()
         with self.get_engine().begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
-            key = primary_key(cursor, table)
-            columns = list(frame.columns)
-            cursor.execute(
-                sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(staging, target)
-            )
-            copy_csv(cursor, staging, frame)
-            column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
-            non_key = [c for c in columns if c not in key]
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {target} AS t ({columns}) SELECT {columns} FROM {staging} "
-                    "ON CONFLICT ({key}) DO UPDATE SET {assignments} "
-                    "WHERE ({old}) IS DISTINCT FROM ({new})"
-                ).format(
-                    target=target,
-                    columns=column_list,
-                    staging=staging,
-                    key=sql.SQL(", ").join(map(sql.Identifier, key)),
-                    assignments=sql.SQL(", ").join(
-                        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in non_key
-                    ),
-                    old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in non_key),
-                    new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in non_key),
-                )
-            )
-            rows_written = cursor.rowcount
-            cursor.execute(
-                sql.SQL(
-                    "DELETE FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {match})"
-                ).format(
-                    target=target,
-                    staging=staging,
-                    match=sql.SQL(" AND ").join(
-                        sql.SQL("s.{} = t.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in key
-                    ),
-                )
-            )
-            rows_deleted = cursor.rowcount
+            rows_written, rows_deleted = _upsert(cursor, table, frame, delete_missing=True)
         return LoadResult(table, rows_deleted, rows_written, time.perf_counter() - started)
+
+    def merge_members(
+        self, read: Sequence[str], merge: Callable[[dict[str, pl.DataFrame]], dict[str, pl.DataFrame]]
+    ) -> list[LoadResult]:
+        """Read `read` tables, let `merge` (pure) say what they must hold, and upsert that, in one
+        transaction under one advisory lock shared by every landed load that adds members (masters and
+        inferred advisors), so no member is added between the read and the write. Never deletes: a
+        landed member stays once loaded. Each result's rows_loaded counts the rows written."""
+        results = []
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            lock_members(cursor)
+            frames = {table: read_table_frame(cursor, table) for table in read}
+            for table, frame in merge(frames).items():
+                started = time.perf_counter()
+                rows_written, _ = _upsert(cursor, table, frame, delete_missing=False)
+                results.append(LoadResult(table, 0, rows_written, time.perf_counter() - started))
+        return results
 
     # ------------------------------------------------------------------ reads
 
@@ -296,6 +276,13 @@ class PostgresResource(dg.ConfigurableResource):
         with self.get_engine().connect() as connection:
             result = connection.execute(sa.text(query), params or {})
             return pl.DataFrame([dict(row._mapping) for row in result], infer_schema_length=None)
+
+    def read_tables(self, names: Sequence[str]) -> dict[str, pl.DataFrame]:
+        """Whole tables as Polars frames in their tables.polars_schema, read in one snapshot."""
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return {name: read_table_frame(cursor, name) for name in names}
 
     def table_rows(self, table: str) -> int:
         """Rows in the whole table: an exact count(*), cheap at this warehouse's sizes."""
@@ -320,6 +307,72 @@ class PostgresResource(dg.ConfigurableResource):
                 f"{', '.join(fk.columns)} -> {fk.referenced_table}": count
                 for fk, count in orphans(cursor, table, foreign_keys(cursor, table), where, params)
             }
+
+
+def lock_members(cursor) -> None:
+    """The transaction-wide lock every landed load that adds dimension members takes."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('dist_perf_dw landed members'))")
+
+
+def read_table_frame(cursor, table: str) -> pl.DataFrame:
+    """A whole table as a Polars frame in tables.polars_schema (NUMERIC as Float64)."""
+    from pipeline.dist_perf_dw.tables import polars_schema  # noqa: PLC0415 - the ORM only where needed
+
+    schema = polars_schema(table)
+    cursor.execute(
+        sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in schema), sql.Identifier(SCHEMA, table)
+        )
+    )
+    rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+
+
+def _upsert(cursor, table: str, frame: pl.DataFrame, *, delete_missing: bool) -> tuple[int, int]:
+    """Upsert `frame` into `table` by its primary key (unchanged rows not rewritten); with
+    `delete_missing`, delete the rows the frame does not hold. Returns (rows written, rows deleted)."""
+    target = sql.Identifier(SCHEMA, table)
+    staging = sql.Identifier(f"staging_{table}")
+    key = primary_key(cursor, table)
+    columns = list(frame.columns)
+    cursor.execute(
+        sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(staging, target)
+    )
+    copy_csv(cursor, staging, frame)
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    non_key = [c for c in columns if c not in key]
+    cursor.execute(
+        sql.SQL(
+            "INSERT INTO {target} AS t ({columns}) SELECT {columns} FROM {staging} "
+            "ON CONFLICT ({key}) DO UPDATE SET {assignments} "
+            "WHERE ({old}) IS DISTINCT FROM ({new})"
+        ).format(
+            target=target,
+            columns=column_list,
+            staging=staging,
+            key=sql.SQL(", ").join(map(sql.Identifier, key)),
+            assignments=sql.SQL(", ").join(
+                sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in non_key
+            ),
+            old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in non_key),
+            new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in non_key),
+        )
+    )
+    rows_written = cursor.rowcount
+    if not delete_missing:
+        return rows_written, 0
+    cursor.execute(
+        sql.SQL(
+            "DELETE FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {staging} AS s WHERE {match})"
+        ).format(
+            target=target,
+            staging=staging,
+            match=sql.SQL(" AND ").join(
+                sql.SQL("s.{} = t.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in key
+            ),
+        )
+    )
+    return rows_written, cursor.rowcount
 
 
 def _refuse_rows_outside(table: str, date_column: str, partition_start, partition_end, frame: pl.DataFrame) -> None:

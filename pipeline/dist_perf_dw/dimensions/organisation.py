@@ -26,6 +26,7 @@ def regions() -> pl.DataFrame:
             "region_id": ids(len(REGIONS)),
             "region_code": [code for code, *_ in REGIONS],
             "region_name": [name for _, name, *_ in REGIONS],
+            "is_unassigned": [False] * len(REGIONS),
         }
     )
 
@@ -64,6 +65,7 @@ def territories() -> pl.DataFrame:
             "territory_code": [t[0] for t in rows],
             "territory_name": [t[1] for t in rows],
             "region_id": pl.Series([t[2] for t in rows], dtype=pl.Int32),
+            "is_unassigned": [False] * len(rows),
         }
     )
 
@@ -145,6 +147,7 @@ def advisors(
             "firm_start_date": firm_start,
             "segment": segment.tolist(),
             "is_active": rng.random(ADVISOR_COUNT) > 0.02,
+            "is_inferred": [False] * ADVISOR_COUNT,
         }
     )
     return frame, weight
@@ -168,6 +171,7 @@ def wholesalers(rng: np.random.Generator, advisors: pl.DataFrame, territories: p
             "hire_date": random_dates(rng, dt.date(2008, 1, 1), dt.date(2023, 6, 30), count),
             "annual_base_salary": np.round(rng.uniform(110_000, 165_000, count) / 500) * 500,
             "incentive_rate": np.round(rng.uniform(0.0006, 0.0012, count), 5),
+            "is_unassigned": [False] * count,
         }
     )
 

@@ -11,6 +11,30 @@ from pipeline.dist_perf_dw.vocabulary import ASSET_CLASSES, PRODUCT_BRAND, PRODU
 
 # Vehicles listed under a ticker (SMAs and CITs have none).
 TICKERED_VEHICLES = ("MF", "ETF", "INTERVAL")
+# The issuer part of the synthetic products' CUSIPs (not drawn from the seed's stream: adding the
+# column changed no other value).
+SYNTHETIC_CUSIP_ISSUER = "86"
+
+
+def cusip_check_digit(first_eight: str) -> str:
+    """The ninth character of a CUSIP: the modulus-10 "double-add-double" over its first eight."""
+    total = 0
+    for position, character in enumerate(first_eight.upper()):
+        if character.isdigit():
+            value = int(character)
+        elif character.isalpha():
+            value = ord(character) - ord("A") + 10
+        else:
+            value = {"*": 36, "@": 37, "#": 38}[character]
+        if position % 2:
+            value *= 2
+        total += value // 10 + value % 10
+    return str((10 - total % 10) % 10)
+
+
+def synthetic_cusip(index: int) -> str:
+    stem = f"{SYNTHETIC_CUSIP_ISSUER}{index:04d}10"
+    return stem + cusip_check_digit(stem)
 
 
 def asset_classes() -> pl.DataFrame:
@@ -76,5 +100,6 @@ def products(rng: np.random.Generator) -> pl.DataFrame:
             "management_fee_rate": [p[4] for p in rows],
             "inception_date": random_dates(rng, dt.date(1995, 1, 1), dt.date(2021, 12, 31), len(rows)),
             "is_active": [True] * len(rows),
+            "cusip": [synthetic_cusip(index + 1) for index in range(len(rows))],
         }
     )

@@ -196,5 +196,6 @@ def generate_aum_flows(seed: int, day: dt.date, scale: float = 1.0) -> pl.DataFr
     if len(flows) >= FLOW_IDS_PER_DAY:
         raise ValueError(f"{len(flows)} flows on {day} do not fit the flow_id scheme; lower the scale")
     return flows.with_columns(
-        flow_id=pl.int_range(first_id, first_id + len(flows), dtype=pl.Int64)
+        flow_id=pl.int_range(first_id, first_id + len(flows), dtype=pl.Int64),
+        source_transaction_id=pl.lit(None, dtype=pl.String),
     ).select(FLOW_COLUMNS)
