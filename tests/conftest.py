@@ -10,7 +10,7 @@ from pipeline.settings import ENV_LANDED_SETTLE_SECONDS, ENV_LANDING_DIR
 # the last 10 s) is off for them, and on in the tests of that rule, which set it themselves.
 os.environ.setdefault(ENV_LANDED_SETTLE_SECONDS, "0")
 
-pytest_plugins = ["tests.fixtures_clickhouse", "tests.fixtures_postgres"]
+pytest_plugins = ["tests.fixtures_clickhouse", "tests.fixtures_postgres", "tests.web_fixtures"]
 
 
 @pytest.fixture(autouse=True)
