@@ -1,6 +1,8 @@
 """Shared fixtures. Each warehouse keeps its fixtures in its own plugin module."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +11,9 @@ from pipeline.settings import ENV_LANDED_SETTLE_SECONDS, ENV_LANDING_DIR
 # Tests write a landed file and load it at once: the settle window (a load refuses a file changed in
 # the last 10 s) is off for them, and on in the tests of that rule, which set it themselves.
 os.environ.setdefault(ENV_LANDED_SETTLE_SECONDS, "0")
+# Hypothesis keeps its example database (failures replayed on the next run) out of the repository,
+# which the suite leaves as it found it; read when the first property test runs, after this.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "pivot-pipeline-hypothesis"))
 
 pytest_plugins = ["tests.fixtures_clickhouse", "tests.fixtures_postgres", "tests.web_fixtures"]
 

@@ -33,7 +33,6 @@ pytestmark = pytest.mark.slow
 PYTHON = sys.executable
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 SMALL_TRADES = {"ops": {"pivot__trades_1d": {"config": {"trades_per_day": 200}}}}
-ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 
 
 def _free_port() -> int:
@@ -387,8 +386,6 @@ def drive_ui_materialization(base_url: str, user_data_dir: Path, screenshot: Pat
 
 @pytest.mark.browser
 def test_ui_materializes_a_partition_in_a_real_browser(server, tmp_path):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
     def find_run() -> str:
         with server.instance() as instance:
             deadline = time.monotonic() + 300
@@ -404,10 +401,10 @@ def test_ui_materializes_a_partition_in_a_real_browser(server, tmp_path):
         raise AssertionError(f"the UI launched no run that finished: {runs}")
 
     run_id = drive_ui_materialization(
-        server.url, tmp_path / "chromium-profile", ARTIFACTS / "ui_materialization.png", find_run
+        server.url, tmp_path / "chromium-profile", tmp_path / "ui_materialization.png", find_run
     )
     with server.instance() as instance:
         assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
         event = instance.get_latest_materialization_event(dg.AssetKey.from_user_string(UI_ASSET))
         assert event.run_id == run_id and event.asset_materialization.metadata["dagster/row_count"].value > 0
-    assert (ARTIFACTS / "ui_materialization.png").stat().st_size > 10_000
+    assert (tmp_path / "ui_materialization.png").stat().st_size > 10_000
