@@ -5,8 +5,9 @@ What is simulated: each shard is a database `<db>_shard_<n>` of one chDB store; 
 (`Replicated*MergeTree` -> `*MergeTree`, no `ON CLUSTER`, `Distributed` -> a `Merge` table over the
 shard databases) and everything else as generated (the columns, partition keys, the views that read
 a date at its completed version, the markers table). Rows reach a shard's staging by the sharding
-key, as a Distributed INSERT would route them (`key % shards`). Not simulated: replication,
-Keeper, network failures, several initiators.
+key, as a Distributed INSERT would route them (`key % shards`), by the loads' own routing
+(pipeline/resources/clickhouse_cluster.py). Not simulated: replication, Keeper, network failures,
+several initiators, finding the shards in system.clusters, the shards' own clients.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import re
 
 import polars as pl
 
-from pipeline.pivot.clickhouse_ddl import LOCAL_SUFFIX, VERSIONED_TABLES, cluster_statements
-from pipeline.resources.clickhouse import ClickHouseResource, quote_identifier
+from pipeline.pivot.clickhouse_ddl import LOCAL_SUFFIX, cluster_statements, quote_identifier
+from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.clickhouse_cluster import ShardedClickHouse
 
 CLUSTER = "simulated"
 _REPLICATED = re.compile(r"Replicated(\w*MergeTree)\('[^']*', '[^']*'\)")
@@ -39,12 +41,19 @@ def simulated_statements(database: str, shards: int) -> list[str]:
     return out
 
 
-class SimulatedCluster:
-    """A `cluster_swap.ShardedStore` over one embedded store: shard n is database `<db>_shard_<n+1>`."""
+class SimulatedCluster(ShardedClickHouse):
+    """The loads' own `ShardedClickHouse` (routing, per-shard staging, the swap) over one embedded store:
+    shard n is database `<db>_shard_<n+1>`, reached by a ClickHouseResource on that database, where a
+    real cluster has a client per shard; the coordinator reads the staged day through a Merge table
+    where a real one has a Distributed table."""
 
     def __init__(self, resource: ClickHouseResource, shard_count: int = 2):
-        self.resource, self.shard_count, self.database = resource, shard_count, resource.database
-        self.sharding_key = VERSIONED_TABLES["trades_1d"]
+        self.resource, self.database = resource, resource.database
+        shards = [
+            ClickHouseResource(url=resource.url, database=f"{resource.database}_shard_{n}")
+            for n in range(1, shard_count + 1)
+        ]
+        super().__init__(resource, shards, [1] * shard_count, CLUSTER)
 
     def create(self) -> None:
         for statement in simulated_statements(self.database, self.shard_count):
@@ -55,40 +64,32 @@ class SimulatedCluster:
             self.resource.command(f"DROP DATABASE IF EXISTS {quote_identifier(name)}")
 
     def shard_database(self, shard: int) -> str:
-        return f"{self.database}_shard_{shard + 1}"
+        return self.shards[shard].database
 
-    def _on_shard(self, shard: int, sql: str) -> str:
-        return re.sub(r"\bpivot\.", f"{self.shard_database(shard)}.", sql)
-
-    def shard_command(self, shard, sql, parameters=None, settings=None):
-        return self.resource.command(self._on_shard(shard, sql), parameters=parameters, settings=settings)
-
-    def shard_rows(self, shard, sql, parameters=None):
-        return self.resource.query_rows(self._on_shard(shard, sql), parameters=parameters)
-
-    def command(self, sql, parameters=None, settings=None):
-        return self.resource.command(sql, parameters=parameters, settings=settings)
-
-    def query_rows(self, sql, parameters=None):
-        return self.resource.query_rows(sql, parameters=parameters)
+    def union_statement(self, union: str, staging: str) -> str:
+        return (
+            f"CREATE TABLE {self.resource.table(union)} AS {self.shards[0].table(staging)} "
+            f"ENGINE = Merge(REGEXP('^{self.database}_shard_[0-9]+$'), '^{staging}$')"
+        )
 
     def fact_fill(self, frame: pl.DataFrame):
-        """`fill` for a day of the fact: the rows routed to each shard by the sharding key, as the
-        Distributed table over the staging tables routes an INSERT."""
-        routing = f"route_{id(frame)}"
+        """`fill` for a day of the fact: the rows routed to each shard's staging by the loads' routing."""
+        return self.day_fill([frame])
 
-        def fill(staging: str, version: int) -> None:
-            local = f"{self.shard_database(0)}.trades_1d_local"
-            self.resource.command(f"CREATE TABLE {self.resource.table(routing)} AS {local}")
-            try:
-                self.resource.insert_arrow(routing, self.resource.to_arrow(frame.with_columns(load_version=version)))
-                for shard in range(self.shard_count):
-                    self.shard_command(
-                        shard,
-                        f"INSERT INTO pivot.{staging} SELECT * FROM {self.resource.table(routing)} "
-                        f"WHERE {self.sharding_key} % {self.shard_count} = {shard}",
-                    )
-            finally:
-                self.resource.command(f"DROP TABLE IF EXISTS {self.resource.table(routing)}")
 
-        return fill
+class SimulatedClusterResource(ClickHouseResource):
+    """The ClickHouse resource with `cluster` set, on the simulated cluster: `apply_ddl` creates it (the
+    generated cluster DDL as `simulated_statements` adapts it), and the loads go to `SimulatedCluster`
+    where on a real cluster they go to the shards `system.clusters` lists. Everything else (the
+    assets, the day load, the reference tables' writes, the reads through the views) is the resource's own."""
+
+    shard_count: int = 2
+
+    def ddl(self) -> list[str]:
+        return simulated_statements(self.database, self.shard_count)
+
+    def sharded(self) -> SimulatedCluster:
+        return SimulatedCluster(self, self.shard_count)
+
+    def drop(self) -> None:
+        self.sharded().drop()

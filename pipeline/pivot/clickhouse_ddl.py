@@ -37,8 +37,10 @@ from pathlib import Path
 DDL_DIR = Path(__file__).resolve().parents[2] / "ddl" / "clickhouse"
 
 REFERENCE_TABLES = ("instruments", "constituents", "fx_rates")
+# The fact's rows go to shards by their account (the loads route them by the same key: clickhouse_cluster.py).
+SHARDING_COLUMN = "account_id"
 # Tables loaded a day at a time by the cluster swap: name -> sharding key of its Distributed table.
-VERSIONED_TABLES = {"trades_1d": "cityHash64(account_id)", "trades_1d_rollup": None}
+VERSIONED_TABLES = {"trades_1d": f"cityHash64({SHARDING_COLUMN})", "trades_1d_rollup": None}
 DAY_VERSIONS = "day_versions"
 VERSION_COLUMN = "load_version"
 LOCAL_SUFFIX = "_local"
@@ -185,8 +187,9 @@ def cluster_statements(cluster: str, database: str = "pivot") -> list[str]:
 
 
 def staging_engine(table: str) -> str:
-    """The ENGINE clause of a shard's staging table for versioned `table`: its local table's, not
-    replicated (staging lives on the one replica that swaps it in; REPLACE PARTITION accepts it)."""
+    """The ENGINE clause of a staging table for `table`, not replicated (staging lives on the one replica
+    that swaps it in; REPLACE PARTITION accepts it): for a versioned table its local table's, partitioned
+    by (trade_date, load_version); for a reference table the source's engine as written."""
     for statement in source_statements():
         match = _CREATE_TABLE.match(statement)
         if match and match.group(1) == table:

@@ -111,15 +111,17 @@ def swap_day(store: ShardedStore, table: str, day: date, fill: Callable[[str, in
     return DaySwap(table, day, version, shard_rows)
 
 
-def rollup_fill(store: ShardedStore, day: date, fact_version: int) -> Callable[[str, int], None]:
+def rollup_fill(
+    store: ShardedStore, day: date, fact_version: int, select_sql: str = ROLLUP_REBUILD
+) -> Callable[[str, int], None]:
     """`fill` for the rollup: each shard aggregates its own fact rows of `day` at the fact's completed
-    version (the one rollup SQL of queries.py, pointed at the shard's local table)."""
-    select = ROLLUP_REBUILD.replace(
+    version (`select_sql`, the one rollup SQL of queries.py, pointed at the shard's local table)."""
+    select = select_sql.replace(
         "FROM pivot.trades_1d\nWHERE trade_date = {day:Date}",
         f"FROM pivot.trades_1d{LOCAL_SUFFIX}\nWHERE trade_date = {{day:Date}} AND {VERSION_COLUMN} = {{fact:UInt64}}",
     )
-    if select == ROLLUP_REBUILD:
-        raise ValueError("queries.ROLLUP_REBUILD no longer reads one date of pivot.trades_1d")
+    if select == select_sql:
+        raise ValueError("the rollup's SELECT no longer reads one date of pivot.trades_1d")
 
     def fill(staging: str, version: int) -> None:
         for shard in range(store.shard_count):

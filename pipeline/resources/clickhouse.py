@@ -32,8 +32,17 @@ from pipeline.pivot.clickhouse_ddl import (
     ENV_LOADER_PASSWORD,
     ENV_READER_PASSWORD,
     ddl_statements,
+    quote_identifier,
     render,
     split_statements,
+    staging_engine,
+)
+from pipeline.resources.clickhouse_cluster import (
+    CLUSTER_READ_SETTINGS,
+    CLUSTER_REPLICAS,
+    ShardedClickHouse,
+    pick_replicas,
+    url_on_host,
 )
 from pipeline.resources.urls import authority_problem, redact_url, userinfo_value
 from pipeline.settings import ENV_CLICKHOUSE_CLUSTER, ENV_CLICKHOUSE_URL, REPO_ROOT
@@ -48,7 +57,6 @@ STAGING_MARKER = "__staging_"
 INSERT_SETTINGS = {"async_insert": 0, "insert_deduplicate": 0, "min_insert_block_size_bytes": 96 * 1024 * 1024}
 
 _PIVOT_REFERENCE = re.compile(r"\bpivot\.")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 _clients: dict[str, Client] = {}
 _clients_lock = threading.Lock()
@@ -58,13 +66,6 @@ _ddl_pending: set[tuple[str, str]] = set()  # (url, database): the DDL is per da
 
 class ClickHouseUnavailableError(RuntimeError):
     """The ClickHouse store cannot be opened or reached; the message says what to fix."""
-
-
-def quote_identifier(name: str) -> str:
-    """Refuse anything that is not a plain identifier: names come from config and must not carry SQL."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"{name!r} is not a plain identifier (letters, digits and _, not starting with a digit).")
-    return f"`{name}`"
 
 
 def _validate_url(url: str) -> str:
@@ -163,7 +164,9 @@ class ClickHouseResource(dg.ConfigurableResource):
     url: str = Field(description="chdb:///<dir> for the embedded engine, or http(s)://user:password@host:port.")
     database: str = Field(default="pivot", description="Database holding the pivot tables.")
     cluster: str = Field(
-        default="", description="A ClickHouse cluster name: apply the cluster form of the DDL (empty: one server)."
+        default="",
+        description="A ClickHouse cluster name: apply the cluster form of the DDL and load through the cluster "
+        "swap (empty: one server).",
     )
 
     # An EnvVar is resolved only when a run starts; get_client() validates the resolved value then.
@@ -235,10 +238,25 @@ class ClickHouseResource(dg.ConfigurableResource):
         return self.get_client().command(self.localize(sql), parameters=parameters, settings=settings)
 
     def query_polars(self, sql: str, parameters: dict | None = None) -> pl.DataFrame:
-        return pl.from_arrow(self.get_client().query_arrow(self.localize(sql), parameters=parameters))
+        client, settings = self.get_client(), self._read_settings()
+        return pl.from_arrow(client.query_arrow(self.localize(sql), parameters=parameters, settings=settings))
 
     def query_rows(self, sql: str, parameters: dict | None = None) -> list[tuple]:
-        return self.get_client().query(self.localize(sql), parameters=parameters).result_rows
+        client, settings = self.get_client(), self._read_settings()
+        return client.query(self.localize(sql), parameters=parameters, settings=settings).result_rows
+
+    def _read_settings(self) -> dict | None:
+        return CLUSTER_READ_SETTINGS if self.cluster else None
+
+    def sharded(self) -> ShardedClickHouse:
+        """The cluster's shards, one replica each, as this node's system.clusters lists them
+        (pipeline/resources/clickhouse_cluster.py); this node serves its own shard."""
+        replicas = pick_replicas(self.cluster, self.query_rows(CLUSTER_REPLICAS, {"cluster": self.cluster}))
+        shards = [
+            self if r.is_local else ClickHouseResource(url=url_on_host(self.url, r.host), database=self.database)
+            for r in replicas
+        ]
+        return ShardedClickHouse(self, shards, [r.weight for r in replicas], self.cluster)
 
     def ddl(self) -> list[str]:
         """The statements apply_ddl runs (pipeline/pivot/clickhouse_ddl.py): the tables of ddl/clickhouse, in
@@ -285,14 +303,12 @@ class ClickHouseResource(dg.ConfigurableResource):
             self.get_client().insert_arrow(f"{self.database}.{table}", data, settings=INSERT_SETTINGS)
 
     @contextmanager
-    def _staging_table(self, table: str, computed: Mapping[str, str] | None = None) -> Iterator[str]:
-        if self.cluster:
-            raise NotImplementedError(
-                f"PIVOT_CLICKHOUSE_CLUSTER={self.cluster}: loads on a cluster swap a day shard by shard "
-                "(pipeline/pivot/cluster_swap.py, tested by simulation only) and are not wired into the assets yet."
-            )
+    def _staging_table(
+        self, table: str, computed: Mapping[str, str] | None = None, engine: str | None = None
+    ) -> Iterator[str]:
         staging = f"{table}{STAGING_MARKER}{uuid.uuid4().hex[:12]}"
-        self.command(f"CREATE TABLE {self.table(staging)} AS {self.table(table)}")
+        with_engine = f" ENGINE = {engine}" if engine else ""
+        self.command(f"CREATE TABLE {self.table(staging)} AS {self.table(table)}{with_engine}")
         try:
             if computed:
                 self.compute_on_insert(staging, computed)
@@ -386,7 +402,14 @@ class ClickHouseResource(dg.ConfigurableResource):
         rows (a DEFAULT of the staging table only: the table keeps its plain definition, and
         REPLACE PARTITION compares column names and types, not defaults). `before_swap` gets
         the staging table's qualified name and may raise to refuse the staged day.
+
+        On a cluster the day is staged on every shard and swapped in by the cluster swap
+        (`sharded`): readers see it once every shard holds it.
         """
+        if self.cluster:
+            return self.sharded().replace_partition(
+                table, partition_date, chunks, computed=computed, before_swap=before_swap
+            )
         with self._staging_table(table, computed) as staging:
             rows = self.insert_stream(staging, chunks)
             if before_swap:
@@ -395,7 +418,11 @@ class ClickHouseResource(dg.ConfigurableResource):
         return rows
 
     def rebuild_partition(self, table: str, partition_date: date, select_sql: str, parameters: dict) -> int:
-        """Fill one day of `table` from a SELECT over other tables, then swap it in."""
+        """Fill one day of `table` from a SELECT over other tables, then swap it in. On a cluster each
+        shard fills its part from its own rows of the fact at its completed version (`{day:Date}` the one
+        parameter)."""
+        if self.cluster:
+            return self.sharded().rebuild_partition(table, partition_date, select_sql)
         with self._staging_table(table) as staging:
             self.command(
                 f"INSERT INTO {self.table(staging)} {select_sql}", parameters=parameters, settings=INSERT_SETTINGS
@@ -406,6 +433,16 @@ class ClickHouseResource(dg.ConfigurableResource):
 
     def replace_table(self, table: str, frame: pl.DataFrame) -> int:
         """Replace a whole (small, unpartitioned) table atomically."""
+        if self.cluster:
+            # Written once, into this node's replica (one replica set spans every node): Keeper copies
+            # the new parts to every shard. EXCHANGE TABLES would swap one node's table names only.
+            with self._staging_table(table, engine=staging_engine(table)) as staging:
+                self.insert_arrow(staging, self.to_arrow(frame))
+                self.command(
+                    f"ALTER TABLE {self.table(table)} REPLACE PARTITION tuple() FROM {self.table(staging)}",
+                    settings={"allow_replace_partition_from_empty_source": 1},
+                )
+            return frame.height
         with self._staging_table(table) as staging:
             self.insert_arrow(staging, self.to_arrow(frame))
             self.command(f"EXCHANGE TABLES {self.table(table)} AND {self.table(staging)}")
