@@ -6,8 +6,10 @@ test_web_browser.py."""
 
 import datetime as dt
 import re
+import time
 from decimal import Decimal
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -187,6 +189,30 @@ def test_statements_per_request_are_bounded_whatever_the_rows(app, client, keys)
                 assert client.get(f"{path}{'&' if '?' in path else '?'}from={days[0]}&to={days[1]}").status_code == 200
             counts.append(len(counter.statements))
         assert counts[0] == counts[1] <= 8, (path, counts)
+
+
+def test_a_cached_page_is_served_until_the_warehouse_changes(reader, warehouse):
+    from pipeline.web import create_app
+
+    cached_app = create_app({"DIST_PERF_DW_URL": reader, "PAGE_CACHE_SECONDS": 60})
+    client, engine = cached_app.test_client(), cached_app.extensions["dist_perf_dw"].engine
+    path = f"/api/firms/{warehouse.hostile_crd}?from={RANGE['from']}&to={RANGE['to']}"
+    first = client.get(path)
+    assert first.headers["X-Page-Cache"] == "miss"
+    with StatementCounter(engine) as counter:
+        again = client.get(path)
+    assert again.headers["X-Page-Cache"] == "hit" and again.json == first.json
+    assert len(counter.statements) == 1  # the data version only
+    assert client.get(path.replace("/api", "")).headers["X-Page-Cache"] == "miss"  # HTML is its own entry
+    # A load (here one changed row, committed by a connection that then closes) shows on the next request.
+    with psycopg.connect(warehouse.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)) as c:
+        c.execute("UPDATE dist_perf_dw.dim_firms SET headquarters_state = 'ZZ' WHERE crd_number = %s",
+                  (warehouse.hostile_crd,))
+    deadline = time.monotonic() + 20
+    while (page := client.get(path)).headers["X-Page-Cache"] == "hit" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert page.json["firm"]["headquarters_state"] == "ZZ"
+    cached_app.extensions["dist_perf_dw"].dispose()
 
 
 def test_the_apps_role_cannot_write(app, warehouse):

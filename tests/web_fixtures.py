@@ -50,6 +50,7 @@ def reader(warehouse) -> sa.URL:
 def app(reader):
     from pipeline.web import create_app
 
-    app = create_app({"DIST_PERF_DW_URL": reader, "TESTING": True})
+    # No page cache: the tests count the statements each page issues (test_web.py tests the cache itself).
+    app = create_app({"DIST_PERF_DW_URL": reader, "TESTING": True, "PAGE_CACHE_SECONDS": 0})
     yield app
     app.extensions["dist_perf_dw"].dispose()

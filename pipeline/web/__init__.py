@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from pipeline.dist_perf_dw.models import DimAdvisors, DimChannels, DimFirms, DimProducts, DimTerritories, DimWholesalers
 from pipeline.resources.postgres import PostgresUnavailableError
 from pipeline.web import serialize
+from pipeline.web.cache import PageCache
 from pipeline.web.database import EXTENSION_KEY, Database, close_session
 from pipeline.web.dist_perf_dw import API_NAME, blueprint, wants_json
 from pipeline.web.params import BadParameter, UnknownKey
@@ -71,13 +72,17 @@ def _error(status: int, title: str, message: str, **extra):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """The app. `config` may set DIST_PERF_DW_URL (the read-only URL; default: see pipeline.web.database)
-    and DB_POOL_SIZE (connections kept, default 8: the server's threads)."""
+    """The app. `config` may set DIST_PERF_DW_URL (the read-only URL; default: see pipeline.web.database),
+    DB_POOL_SIZE (connections kept, default 8: the server's threads), PAGE_CACHE_SECONDS (how long a
+    rendered page may be served again while the data is unchanged, default 60; 0 = off, see
+    pipeline.web.cache) and PAGE_CACHE_ENTRIES (default 512)."""
     app = Flask(__name__)
     app.json = serialize.JSONProvider(app)
-    app.config.update(DIST_PERF_DW_URL=None, DB_POOL_SIZE=DEFAULT_POOL_SIZE)
+    app.config.update(DIST_PERF_DW_URL=None, DB_POOL_SIZE=DEFAULT_POOL_SIZE, PAGE_CACHE_SECONDS=60,
+                      PAGE_CACHE_ENTRIES=512)
     app.config.update(config or {})
     app.extensions[EXTENSION_KEY] = Database(app.config["DIST_PERF_DW_URL"], app.config["DB_POOL_SIZE"])
+    app.extensions["page_cache"] = PageCache(app.config["PAGE_CACHE_SECONDS"], app.config["PAGE_CACHE_ENTRIES"])
 
     app.register_blueprint(blueprint)
     app.register_blueprint(blueprint, url_prefix="/api", name=API_NAME)

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="default: %(default)s")
     parser.add_argument("--threads", type=int, default=8, help="request threads, and database connections kept "
                         "(default: %(default)s)")
+    parser.add_argument("--cache-seconds", type=float, default=60, help="serve a rendered page again for this long "
+                        "while the warehouse is unchanged; 0 = off (default: %(default)s)")
     args = parser.parse_args(argv)
 
     import waitress
@@ -30,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     except (PostgresUnavailableError, ValueError) as error:
         print(f"cannot start the web pages: {error}", file=sys.stderr)
         return 1
-    app = create_app({"DIST_PERF_DW_URL": url, "DB_POOL_SIZE": args.threads})
+    app = create_app({"DIST_PERF_DW_URL": url, "DB_POOL_SIZE": args.threads, "PAGE_CACHE_SECONDS": args.cache_seconds})
     print(f"dist_perf_dw pages on http://{args.host}:{args.port}/ (JSON under /api/), reading as "
           f"{redacted(url)}", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="pivot-pipeline",

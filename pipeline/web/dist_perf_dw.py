@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, render_template, request
 from pipeline.dist_perf_dw import queries as q
 from pipeline.settings import TRADING_TIMEZONE
 from pipeline.web import serialize
+from pipeline.web.cache import cached
 from pipeline.web.database import get_session
 from pipeline.web.params import UnknownKey, choice_param, date_range, int_param, key_param, path_key
 
@@ -46,6 +47,7 @@ def _found(page, kind: str, key_name: str, key: str):
 
 
 @blueprint.get("/")
+@cached
 def overview():
     days = _days()
     page = q.overview(get_session(), days)
@@ -54,6 +56,7 @@ def overview():
 
 
 @blueprint.get("/flows")
+@cached
 def flows():
     group = choice_param("group", q.FLOW_GROUPS, default="channel")
     days = _days()
@@ -64,6 +67,7 @@ def flows():
 
 
 @blueprint.get("/flows/list")
+@cached
 def flow_list():
     filters = q.FlowFilters(
         channel=key_param("channel"),
@@ -85,6 +89,7 @@ def flow_list():
 
 
 @blueprint.get("/firms/<crd>")
+@cached
 def firm(crd: str):
     crd = path_key("firm", "CRD number", crd)
     page = _found(q.firm_page(get_session(), crd, _days()), "firm", "CRD number", crd)
@@ -93,6 +98,7 @@ def firm(crd: str):
 
 
 @blueprint.get("/advisors/<crd>")
+@cached
 def advisor(crd: str):
     crd = path_key("advisor", "CRD number", crd)
     page = _found(q.advisor_page(get_session(), crd, _days()), "advisor", "CRD number", crd)
@@ -101,6 +107,7 @@ def advisor(crd: str):
 
 
 @blueprint.get("/products/<key>")
+@cached
 def product(key: str):
     key = path_key("product", "ticker or CUSIP", key)
     page = _found(q.product_page(get_session(), key, _days()), "product", "ticker or CUSIP", key)
@@ -109,6 +116,7 @@ def product(key: str):
 
 
 @blueprint.get("/wholesalers/<code>")
+@cached
 def wholesaler(code: str):
     code = path_key("wholesaler", "employee code", code)
     page = _found(q.wholesaler_page(get_session(), code, _days()), "wholesaler", "employee code", code)
