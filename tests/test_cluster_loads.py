@@ -16,8 +16,8 @@ import pytest
 
 from pipeline.assets import pivot, pivot_checks
 from pipeline.pivot import cluster_swap
-from pipeline.pivot.queries import EXPOSURE_TOTALS, SPEC_QUERIES, for_date
-from pipeline.resources.clickhouse_cluster import ClusterNotFoundError, pick_replicas, url_on_host
+from pipeline.pivot.queries import EXPOSURE_TOTALS, ROLLUP_REBUILD, SPEC_QUERIES, for_date
+from pipeline.resources.clickhouse_cluster import ClusterNotFoundError, ReplicaBehindError, pick_replicas, url_on_host
 from pipeline.resources.generation import GenerationSettings
 from tests.cluster_simulation import SimulatedCluster, SimulatedClusterResource
 
@@ -216,6 +216,29 @@ def test_a_refused_day_is_rolled_back_at_once(clickhouse):
             "SELECT name FROM system.tables WHERE database LIKE {db:String} AND name LIKE '%swap%'",
             {"db": simulated.database + "%"},
         )
+    finally:
+        simulated.drop()
+
+
+def test_the_rollup_is_not_built_from_a_replica_still_fetching_the_day(clickhouse):
+    simulated = SimulatedCluster(clickhouse, shard_count=2)
+    simulated.create()
+    try:
+        day = date(2024, 1, 16)
+        frame = pl.DataFrame(
+            {"trade_date": [day] * 100, "account_id": range(100), "notional": [1.0] * 100},
+            schema_overrides={"account_id": pl.UInt64},
+        )
+        fact = simulated.swap("trades_1d", day, simulated.day_fill([frame]))
+        # As if shard 2's chosen replica had not yet fetched the day that another replica swapped in.
+        simulated.shard_command(
+            1,
+            "ALTER TABLE pivot.trades_1d_local DROP PARTITION tuple({d:Date}, {v:UInt64})",
+            {"d": day, "v": fact.version},
+        )
+        with pytest.raises(ReplicaBehindError, match=r"hold \[\d+, 0\] rows"):
+            simulated.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD)
+        assert clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_rollup") == [(0,)]
     finally:
         simulated.drop()
 

@@ -54,6 +54,10 @@ class ClusterNotFoundError(RuntimeError):
     """The node the resource connects to does not know the cluster named by PIVOT_CLICKHOUSE_CLUSTER."""
 
 
+class ReplicaBehindError(RuntimeError):
+    """A shard's chosen replica does not hold all of the fact's completed day yet (replication lag)."""
+
+
 class Client(Protocol):
     """What a coordinator or a shard offers: `ClickHouseResource`'s statements, pointed at one node."""
 
@@ -156,8 +160,35 @@ class ShardedClickHouse:
         version (none completed: the day's rollup is empty), then swapped in."""
         if table == FACT or table not in VERSIONED_TABLES:
             raise ValueError(f"on a cluster only a table built from pivot.{FACT} is rebuilt, not {table}")
-        fact_version = completed_version(self, FACT, day) or 0  # versions start at 1: 0 selects no row
-        return self.swap(table, day, rollup_fill(self, day, fact_version, select_sql)).rows
+        fact_version = completed_version(self, FACT, day)
+        if fact_version is not None:
+            self.require_fact_rows(day, fact_version)
+        # Versions start at 1: 0 selects no row.
+        return self.swap(table, day, rollup_fill(self, day, fact_version or 0, select_sql)).rows
+
+    def require_fact_rows(self, day: date, version: int) -> None:
+        """Raise ReplicaBehindError unless every shard's replica holds exactly the rows its swap staged
+        (the `staged` marker): a replica other than the one that swapped the day in may still be
+        fetching it, and a rollup built from it would be short."""
+        [(staged,)] = self.query_rows(
+            "SELECT any(shard_rows) FROM pivot.day_versions WHERE table_name = {t:String} AND trade_date = {d:Date} "
+            "AND version = {v:UInt64} AND state = 'staged'",
+            parameters={"t": FACT, "d": day, "v": version},
+        )
+        held = [
+            self.shard_rows(
+                shard,
+                f"SELECT count() FROM pivot.{FACT}{LOCAL_SUFFIX} WHERE trade_date = {{d:Date}} "
+                f"AND {VERSION_COLUMN} = {{v:UInt64}}",
+                parameters={"d": day, "v": version},
+            )[0][0]
+            for shard in range(self.shard_count)
+        ]
+        if list(staged) != held:
+            raise ReplicaBehindError(
+                f"pivot.{FACT} of {day} (version {version}): the shards' replicas hold {held} rows, the swap "
+                f"staged {list(staged)}; a replica is still fetching the day (or the cluster changed): retry later."
+            )
 
     def swap(self, table: str, day: date, fill: Callable[[str, int], None]) -> DaySwap:
         """`cluster_swap.swap_day`, and a version whose staging failed (a refusal, an error: not a
