@@ -109,12 +109,12 @@ def test_two_files_defining_one_period_differently_reject_the_later(landing):
     "encoding, message",
     [
         ("utf-16", "not UTF-8 (it looks like UTF-16)"),
-        ("latin-1", "not UTF-8: byte"),
+        ("latin-1", "line 3: byte 107 of the file is b'\\xe9': not UTF-8"),
     ],
 )
 def test_a_file_not_in_utf8_is_rejected(landing, encoding, message):
     (landing / "enc.csv").write_bytes((HEADER + "PMET,GOLD,1.0,0.03,2024-02-01\n# Société\n").encode(encoding))
-    _rejected_once_and_nothing_changes(landing, "enc.csv", [message, "Save the file as UTF-8"])
+    _rejected_once_and_nothing_changes(landing, "enc.csv", [message, "save the file as UTF-8"])
 
 
 def test_an_empty_file_is_rejected(landing):

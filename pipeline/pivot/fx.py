@@ -31,7 +31,6 @@ so: `confirmed` true (true/yes/1) on its line, or `confirmed = true` in the fold
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,6 +39,9 @@ import numpy as np
 import polars as pl
 import pycountry
 
+from pipeline.landed_files.folders import LandedFileError, folder_settings
+from pipeline.landed_files.tables import LINE, read_table
+from pipeline.landed_files.values import iso_date, number, number_problem
 from pipeline.pivot.instruments import stable_hash
 from pipeline.pivot.landing import MAX_LANDING_FILE_BYTES, ValidatedFile, file_digest
 from pipeline.pivot.universe_lists import CURRENCIES
@@ -145,26 +147,15 @@ class FxFileResult(ValidatedFile):
 
 
 def _read_raw(path: Path, errors: list[str]) -> tuple[pl.DataFrame | None, str]:
-    """The file as strings, and what its rows are called in messages ("line" for CSV, "row" for Parquet)."""
-    if path.suffix.lower() == ".parquet":
-        try:
-            frame = pl.read_parquet(path)
-        except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
-            errors.append(f"not a readable Parquet file: {error}")
-            return None, "row"
-        return frame.with_columns(pl.all().cast(pl.String)).with_row_index("line", offset=1), "row"
-    content = path.read_bytes()
+    """The file as strings with each row's "line", and what its rows are called in messages
+    ("line" for CSV, "row" for Parquet and workbooks); None with the reason in `errors`."""
     try:
-        content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        errors.append(f"not UTF-8: byte {error.start} is {content[error.start : error.start + 1]!r}; save it as UTF-8")
+        table = read_table(path, folder_settings(path.parent))
+    except LandedFileError as error:
+        errors.extend(error.problems)
         return None, "line"
-    try:
-        frame = pl.read_csv(content, infer_schema=False)
-    except Exception as error:  # noqa: BLE001
-        errors.append(f"not a readable CSV file: {error}")
-        return None, "line"
-    return frame.with_row_index("line", offset=2), "line"
+    unit = table.where(0).split()[0]
+    return table.frame.rename({LINE: "line"}).with_columns(pl.col("line").cast(pl.Int64)), unit
 
 
 def validate_fx_file(path: Path) -> FxFileResult:
@@ -197,8 +188,8 @@ def validate_fx_file(path: Path) -> FxFileResult:
     if CONFIRMED_COLUMN not in raw.columns:
         raw = raw.with_columns(pl.lit(None, pl.String).alias(CONFIRMED_COLUMN))
     parsed = raw.with_columns(pl.col(FX_COLUMNS).str.strip_chars()).with_columns(
-        pl.col("rate_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
-        pl.col("rate_to_usd").cast(pl.Float64, strict=False).alias("rate_value"),
+        iso_date("rate_date", pl.String).alias("date_value"),
+        number("rate_to_usd", folder_settings(path.parent).number_format).alias("rate_value"),
         pl.when(pl.col(CONFIRMED_COLUMN).is_null())
         .then(False)
         .otherwise(
@@ -221,7 +212,13 @@ def validate_fx_file(path: Path) -> FxFileResult:
             errors.append(f"{where}: rate_date is not an ISO date (YYYY-MM-DD) (rate_date={rate_date!r})")
         if not is_iso_currency(currency):
             errors.append(f"{where}: {iso_currency_problem(currency)}")
-        if rate is None or not math.isfinite(rate) or rate <= 0:
+        if rate is None and rate_text:
+            number_format = folder_settings(path.parent).number_format
+            errors.append(
+                f"{where}: rate_to_usd must be a positive finite number (rate_to_usd={rate_text!r}): "
+                + number_problem(rate_text, number_format)
+            )
+        elif rate is None or not math.isfinite(rate) or rate <= 0:
             errors.append(f"{where}: rate_to_usd must be a positive finite number (rate_to_usd={rate_text!r})")
         elif currency == REPORTING_CURRENCY and rate != 1.0:
             errors.append(f"{where}: USD is the reporting currency, its rate_to_usd is 1 (rate_to_usd={rate_text!r})")
@@ -247,19 +244,12 @@ def validate_fx_file(path: Path) -> FxFileResult:
 
 
 def folder_confirms_every_rate(directory: Path) -> bool:
-    """`confirmed = true` in the folder's `_format.toml`: every rate in it is meant as it is.
-
-    Only this key is read here (stdlib tomllib); the shared landed-file layer reads the others."""
-    path = Path(directory) / SETTINGS_FILE
-    if not path.is_file():
-        return False
+    """`confirmed = true` in the folder's `_format.toml` (pipeline.landed_files.folders): every rate in
+    it is meant as it is."""
     try:
-        confirmed = tomllib.loads(path.read_text(encoding="utf-8")).get(CONFIRMED_COLUMN, False)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InvalidFxFileError(f"fx/{SETTINGS_FILE}: not a readable TOML settings file ({error})") from error
-    if not isinstance(confirmed, bool):
-        raise InvalidFxFileError(f"fx/{SETTINGS_FILE}: confirmed = {confirmed!r}: write true or false")
-    return confirmed
+        return folder_settings(directory).confirmed
+    except LandedFileError as error:
+        raise InvalidFxFileError(f"fx/{error.summary()}") from error
 
 
 def _implausible_rates(results: list[FxFileResult], seed: int) -> None:

@@ -29,6 +29,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.landed_files.folders import LandedFileError, folder_settings
+from pipeline.landed_files.tables import LINE, read_table
+from pipeline.landed_files.values import iso_date, number, number_problem
 from pipeline.pivot.constituents import MAP_OPEN_ENDED_EXPIRY
 from pipeline.settings import FIRST_TRADE_DATE
 
@@ -142,26 +145,18 @@ def _read_table(path: Path, errors: list[str]) -> pl.DataFrame | None:
             f"{','.join(LANDING_COLUMNS)} and one row per constituent, or remove the file"
         )
         return None
-    content = path.read_bytes()
     try:
-        content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        hint = " (it looks like UTF-16)" if content[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        errors.append(
-            f"not UTF-8{hint}: byte {error.start} is {content[error.start : error.start + 1]!r}. "
-            "Save the file as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8`, or 'CSV UTF-8' in a spreadsheet)"
-        )
+        table = read_table(path, folder_settings(path.parent))
+    except LandedFileError as error:
+        errors.extend(error.problems)
         return None
-    try:
-        raw = pl.read_csv(content, infer_schema=False)
-    except Exception as error:  # noqa: BLE001 - any unreadable file is reported, never raised
-        errors.append(f"not a readable CSV file: {error}")
-        return None
-    if raw.columns != LANDING_COLUMNS:
-        missing = [c for c in LANDING_COLUMNS if c not in raw.columns]
-        extra = [c for c in raw.columns if c not in LANDING_COLUMNS]
+    raw = table.frame.rename({LINE: "line"}).with_columns(pl.col("line").cast(pl.Int64))
+    columns = [c for c in raw.columns if c != "line"]
+    if columns != LANDING_COLUMNS:
+        missing = [c for c in LANDING_COLUMNS if c not in columns]
+        extra = [c for c in columns if c not in LANDING_COLUMNS]
         errors.append(
-            f"wrong columns {raw.columns}: expected exactly {LANDING_COLUMNS} in this order"
+            f"wrong columns {columns}: expected exactly {LANDING_COLUMNS} in this order"
             + (f"; missing {missing}" if missing else "")
             + (f"; unexpected {extra}" if extra else "")
         )
@@ -211,11 +206,12 @@ VALUE_RULES = [
 
 
 def _value_errors(parsed: pl.DataFrame) -> list[str]:
-    return [
-        f"line {line}: {what} ({column}={value!r})"
-        for condition, what, column in VALUE_RULES
-        for line, value in parsed.filter(condition).select("line", column).iter_rows()
-    ]
+    errors = []
+    for condition, what, column in VALUE_RULES:
+        for line, value in parsed.filter(condition).select("line", column).iter_rows():
+            why = f": {number_problem(value)}" if what.endswith("is not a number") and value else ""
+            errors.append(f"line {line}: {what} ({column}={value!r}){why}")
+    return errors
 
 
 def _symbol_errors(parsed: pl.DataFrame, instruments: pl.DataFrame) -> list[str]:
@@ -260,14 +256,11 @@ def validate_landing_file(path: Path, instruments: pl.DataFrame) -> LandingFileR
     raw = _read_table(path, result.errors)
     if raw is None:
         return result
-    parsed = (
-        raw.with_row_index("line", offset=2)
-        .with_columns(pl.col(LANDING_COLUMNS).str.strip_chars())
-        .with_columns(
-            pl.col("weight").cast(pl.Float64, strict=False).alias("weight_value"),
-            pl.col("shares_per_unit").cast(pl.Float64, strict=False).alias("shares_value"),
-            pl.col("effective_date").str.to_date("%Y-%m-%d", strict=False).alias("date_value"),
-        )
+    number_format = folder_settings(path.parent).number_format
+    parsed = raw.with_columns(pl.col(LANDING_COLUMNS).str.strip_chars()).with_columns(
+        number("weight", number_format).alias("weight_value"),
+        number("shares_per_unit", number_format).alias("shares_value"),
+        iso_date("effective_date", pl.String).alias("date_value"),
     )
     errors = [*_value_errors(parsed), *_symbol_errors(parsed, instruments), *_duplicate_errors(parsed)]
     # Weight sums are only meaningful once every row is valid.

@@ -27,17 +27,18 @@ import polars as pl
 
 from pipeline.landed_files.folders import (
     LandedFileError,
+    folder_settings,
     landed_files,
     listing,
-    require_complete_parquet,
     require_nonempty,
     unknown_column_problem,
 )
+from pipeline.landed_files.tables import LINE, read_table
 from pipeline.pivot.fx import is_iso_currency, iso_currency_problem
 from pipeline.pivot.instruments import INSTRUMENT_COLUMNS
 from pipeline.pivot.universe_lists import EXCHANGE_COUNTRY
 
-INSTRUMENT_FILE_SUFFIXES = (".parquet", ".csv")
+INSTRUMENT_FILE_SUFFIXES = (".parquet", ".csv", ".xlsx")
 REQUIRED_INSTRUMENT_COLUMNS = [
     "symbol",
     "name",
@@ -88,17 +89,8 @@ def read_instrument_file(path: Path) -> pl.DataFrame:
     """An instrument master file as pivot.instruments rows; raises LandedFileError naming every problem."""
     path = Path(path)
     require_nonempty(path, f"write a header row ({','.join(REQUIRED_INSTRUMENT_COLUMNS)}) and one row per instrument")
-    is_csv = path.name.lower().endswith(".csv")
-    try:
-        if is_csv:
-            raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
-        else:
-            require_complete_parquet(path)
-            raw = pl.read_parquet(path)
-    except pl.exceptions.PolarsError as error:
-        raise LandedFileError(path, f"not a readable {'CSV' if is_csv else 'Parquet'} file: {error}") from error
-    raw = raw.rename({c: c.lstrip("\ufeff") for c in raw.columns})
-
+    table = read_table(path, folder_settings(path.parent))
+    raw = table.frame.drop(LINE)
     problems = []
     missing = [c for c in REQUIRED_INSTRUMENT_COLUMNS if c not in raw.columns]
     if missing:
@@ -111,8 +103,10 @@ def read_instrument_file(path: Path) -> pl.DataFrame:
     if problems:
         raise LandedFileError(path, problems)
 
+    lines = table.frame[LINE]
+
     def where(row: int) -> str:
-        return f"line {row + 2}" if is_csv else f"row {row + 1}"
+        return table.where(lines[row])
 
     text = raw.with_row_index("__row").with_columns(
         [pl.col(c).cast(pl.String).str.strip_chars() for c in raw.columns if c != "is_composite"],
