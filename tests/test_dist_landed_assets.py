@@ -4,6 +4,7 @@ project's PostgreSQL: masters merged with stable keys and effective-dated assign
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import dagster as dg
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pipeline.assets import dist_perf_dw
-from pipeline.dist_perf_dw.models import AdvisorAssignments, DimAdvisors, DimProducts
+from pipeline.dist_perf_dw.models import AdvisorAssignments, DimAdvisors, DimProducts, FactAUMFlow
 from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
 from pipeline.resources.generation import GenerationSettings
 from tests.dist_landed_files import (
@@ -19,11 +20,14 @@ from tests.dist_landed_files import (
     ADVISORS,
     FIRM_HEADER,
     FIRMS,
+    FLOW_HEADER,
     PRODUCT_HEADER,
     PRODUCTS,
     WHOLESALER_HEADER,
     WHOLESALERS,
+    cusip,
     write_csv,
+    write_parquet,
     write_xlsx,
 )
 
@@ -122,3 +126,160 @@ def test_a_refused_master_fails_the_run_naming_file_line_and_value_and_changes_n
     assert "advisors_2025-04-01.csv: line 2 ('999'): no firm with CRD 999 in dim_firms or firms/" in failure(result)
     after = postgres.read_frame("SELECT * FROM dist_perf_dw.dim_advisors ORDER BY advisor_id")
     assert after.equals(before)
+
+
+# --------------------------------------------------------------------------- flows
+
+SLCGX, SMA = PRODUCTS[0][0], PRODUCTS[1][0]
+FRIDAY, MONDAY = "2025-03-14", "2025-03-17"  # Ann moves to Beacon / SE2 on the Monday
+FRIDAY_FLOWS = [
+    ("TA-1001", FRIDAY, "PURCHASE", 5000001, 101, SLCGX, 1_250_000.0, None),
+    ("TA-1002", FRIDAY, "PURCHASE", 5000002, 303, SMA, 80_000.0, None),
+    ("TA-1003", FRIDAY, "PURCHASE", 5000009, 303, SLCGX, 15_000.5, None),  # an advisor the CRM does not know yet
+]
+MONDAY_FLOWS = [
+    ("TA-2001", MONDAY, "PURCHASE", "5000001", "202", SLCGX, "300000.00", None),
+    ("TA-2002", MONDAY, "REDEMPTION", "5000001", "101", SLCGX, "50000.00", None),  # the record says Atlas
+]
+
+
+def flows_config(source="landed") -> dict:
+    return {"ops": {"dist_perf_dw__fact_aum_flows": {"config": {"source": source}}}}
+
+
+def load_flows(instance, postgres, partition=None, expect_success=True, **kwargs):
+    return dg.materialize(
+        ALL_ASSETS, selection=[dist_perf_dw.table_key("fact_aum_flows")],
+        resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance,
+        run_config=flows_config(), partition_key=partition, raise_on_error=expect_success, **kwargs,
+    )
+
+
+def flows_of(postgres, day) -> list[tuple]:
+    return postgres.read_frame(
+        "SELECT f.source_transaction_id, a.crd_number, fi.crd_number AS firm, w.employee_code, f.net_amount "
+        "FROM dist_perf_dw.fact_aum_flows f JOIN dist_perf_dw.dim_advisors a USING (advisor_id) "
+        "JOIN dist_perf_dw.dim_firms fi ON fi.firm_id = f.firm_id "
+        "JOIN dist_perf_dw.dim_wholesalers w ON w.wholesaler_id = f.wholesaler_id "
+        "WHERE f.flow_date = :day ORDER BY 1", {"day": dt.date.fromisoformat(day)},
+    ).rows()
+
+
+@pytest.fixture
+def with_flows(dist_landing, instance, postgres):
+    land_masters(dist_landing)
+    materialize(instance, postgres, DIMENSION_TABLES)
+    write_csv(dist_landing / "flows" / f"ta_flows_{FRIDAY}.csv", FLOW_HEADER, FRIDAY_FLOWS)
+    write_parquet(dist_landing / "flows" / "ta_flows_week_12.parquet", FLOW_HEADER, MONDAY_FLOWS)
+    return dist_landing
+
+
+def test_flows_keep_the_attribution_in_force_on_their_date_and_late_advisors_are_completed(
+    with_flows, instance, postgres
+):
+    friday = load_flows(instance, postgres, FRIDAY)
+    monday = load_flows(instance, postgres, MONDAY)
+    assert flows_of(postgres, FRIDAY) == [
+        ("TA-1001", "5000001", "101", "W100", Decimal("1250000.00")),  # before the move: Atlas, NE1's wholesaler
+        ("TA-1002", "5000002", "303", "W300", Decimal("80000.00")),
+        ("TA-1003", "5000009", "303", "UNASSIGNED", Decimal("15000.50")),
+    ]
+    assert flows_of(postgres, MONDAY) == [
+        ("TA-2001", "5000001", "202", "W200", Decimal("300000.00")),  # after the move: Beacon, SE2's wholesaler
+        ("TA-2002", "5000001", "101", "W200", Decimal("-50000.00")),  # the record's firm wins, reported
+    ]
+    friday_metadata = _metadata(friday, "fact_aum_flows")
+    assert friday_metadata["inferred_advisors_created"].value == ["5000009"]
+    assert friday_metadata["flows_to_unassigned"].value == 1
+    assert f"ta_flows_{FRIDAY}.csv (3)" in friday_metadata["landed_dates"].value
+    assert "sha256" in friday_metadata["source_files"].value
+    monday_metadata = _metadata(monday, "fact_aum_flows")
+    assert monday_metadata["record_firm_differs"].value == 1
+    assert "TA-2002 names firm 101, the master has advisor 5000001 at firm 202" in (
+        monday_metadata["record_firm_differs_examples"].value[0])
+    # Reports by firm add up to the flows across the move; the ORM answers both questions.
+    by_firm = postgres.read_frame(
+        "SELECT fi.firm_name, sum(f.net_amount) AS net FROM dist_perf_dw.fact_aum_flows f "
+        "JOIN dist_perf_dw.dim_firms fi USING (firm_id) GROUP BY 1 ORDER BY 1").rows()
+    assert by_firm == [("Atlas Securities", Decimal("1200000.00")), ("Beacon Wealth Advisors", Decimal("300000.00")),
+                       ("Cedar Financial", Decimal("95000.50"))]
+    with Session(postgres.get_engine()) as session:
+        first = session.query(FactAUMFlow).filter_by(source_transaction_id="TA-1001").one()
+        assert (first.firm.firm_name, first.advisor.firm.firm_name) == ("Atlas Securities", "Beacon Wealth Advisors")
+        late = session.query(DimAdvisors).filter_by(crd_number="5000009").one()
+        assert (late.advisor_name, late.is_inferred, late.territory.territory_name) == (
+            "Unknown advisor 5000009", True, "Unassigned")
+        late_key = late.advisor_id
+
+    # The CRM catches up: the same key is completed in place, and the dates credited to Unassigned are named.
+    write_csv(with_flows / "advisors" / "advisors_2025-03-21.csv", ADVISOR_HEADER,
+              [(5000009, "Dee Ortiz", 303, "MW1", dt.date(2012, 1, 3), dt.date(2019, 5, 6), "Emerging", True)])
+    completed = materialize(instance, postgres, ["dim_advisors"])
+    assert _metadata(completed, "dim_advisors")["inferred_completed"].value == ["5000009"]
+    assert _metadata(completed, "dim_advisors")["dates_to_reload"].value == [FRIDAY]
+    reloaded = _metadata(load_flows(instance, postgres, FRIDAY), "fact_aum_flows")
+    assert flows_of(postgres, FRIDAY)[2] == ("TA-1003", "5000009", "303", "W300", Decimal("15000.50"))
+    assert (reloaded["restated"].value, reloaded["rows_before"].value) == (True, 3)
+    assert reloaded["net_flows_before_usd"].value == reloaded["net_flows_usd"].value == 1_345_000.5
+    with Session(postgres.get_engine()) as session:
+        dee = session.query(DimAdvisors).filter_by(crd_number="5000009").one()
+        assert (dee.advisor_id, dee.advisor_name, dee.is_inferred) == (late_key, "Dee Ortiz", False)
+
+
+def _day(postgres, day):
+    return postgres.read_frame(
+        "SELECT * FROM dist_perf_dw.fact_aum_flows WHERE flow_date = :day ORDER BY flow_id",
+        {"day": dt.date.fromisoformat(day)})
+
+
+def test_every_refusal_names_what_to_fix_and_leaves_the_loaded_date_as_it_was(with_flows, instance, postgres):
+    load_flows(instance, postgres, FRIDAY)
+    loaded = _day(postgres, FRIDAY)
+    folder = with_flows / "flows"
+    good = folder / f"ta_flows_{FRIDAY}.csv"
+    cases = {
+        "unknown CUSIP": ([("TA-1001", FRIDAY, "PURCHASE", 5000001, 101, cusip("99999910"), 10.0, None)],
+                          f"ta_flows_{FRIDAY}.csv: line 2 ('{cusip('99999910')}'): no product with this CUSIP"),
+        "unknown firm": ([("TA-1001", FRIDAY, "PURCHASE", 5000001, 777, SLCGX, 10.0, None)],
+                         "line 2 ('777'): no firm with this CRD in dim_firms"),
+        "negative amount": ([("TA-1001", FRIDAY, "PURCHASE", 5000001, 101, SLCGX, -10.0, None)],
+                            "line 2 ('-10.0'): amount must be positive USD"),
+        "unknown code": ([("TA-1001", FRIDAY, "BUY", 5000001, 101, SLCGX, 10.0, None)],
+                         "line 2 ('BUY'): unknown transaction_code: use one of PURCHASE"),
+        "another date": ([("TA-1001", "2025-03-13", "PURCHASE", 5000001, 101, SLCGX, 10.0, None)],
+                         f"line 2 ('2025-03-13'): the file's name says it holds {FRIDAY}"),
+    }
+    for name, (rows, message) in cases.items():
+        write_csv(good, FLOW_HEADER, rows)
+        result = load_flows(instance, postgres, FRIDAY, expect_success=False)
+        assert not result.success, name
+        assert message in failure(result), (name, failure(result))
+        assert _day(postgres, FRIDAY).equals(loaded), name
+
+    write_csv(good, FLOW_HEADER, FRIDAY_FLOWS)
+    write_csv(folder / "ta_flows_late_batch.csv.gz", FLOW_HEADER, [FRIDAY_FLOWS[1]], gz=True)
+    result = load_flows(instance, postgres, FRIDAY, expect_success=False)
+    assert (f"transaction_id 'TA-1002' on {FRIDAY} is in ta_flows_{FRIDAY}.csv line 3 and "
+            "ta_flows_late_batch.csv.gz line 2") in failure(result)
+    (folder / "ta_flows_late_batch.csv.gz").unlink()
+
+    write_csv(folder / "missing_column.csv", FLOW_HEADER[:-2], [r[:-2] for r in FRIDAY_FLOWS])
+    result = load_flows(instance, postgres, FRIDAY, expect_success=False)
+    assert "missing_column.csv: missing required column(s) amount" in failure(result)
+    (folder / "missing_column.csv").unlink()
+
+    result = load_flows(instance, postgres, "2025-03-18", expect_success=False)
+    assert f"no landed flows for 2025-03-18 in {folder}" in failure(result)
+    assert _day(postgres, FRIDAY).equals(loaded)
+
+    write_csv(folder / f"ta_flows_{MONDAY}.csv", FLOW_HEADER, [("TA-1001", MONDAY, "PURCHASE", 5000001, 202, SLCGX,
+                                                                  10.0, None)])
+    result = load_flows(instance, postgres, MONDAY, expect_success=False)
+    assert f"transaction_id 'TA-1001' is already loaded on {FRIDAY}" in failure(result)
+    assert _day(postgres, MONDAY).is_empty()
+    (folder / f"ta_flows_{MONDAY}.csv").unlink()
+
+    # A weekend loads empty; a header-only file named with a business day declares it empty.
+    assert load_flows(instance, postgres, "2025-03-15").success
+    write_csv(folder / "ta_flows_2025-03-18.csv", FLOW_HEADER, [])
+    assert load_flows(instance, postgres, "2025-03-18").success and _day(postgres, "2025-03-18").is_empty()

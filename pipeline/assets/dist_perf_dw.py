@@ -25,7 +25,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipeline.assets.dist_perf_dw_landed import DistSourceConfig, load_landed_dimension
+from pipeline.assets.dist_perf_dw_landed import LANDED_FACTS, DistSourceConfig, load_landed_dimension
 from pipeline.assets.metadata import OWNERS, row_counts, table_definition_metadata
 from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
 from pipeline.dist_perf_dw import tables
@@ -72,7 +72,7 @@ def _catalog_metadata(table: str) -> dict:
     )
 
 
-class RevenueConfig(dg.Config):
+class RevenueConfig(DistSourceConfig):
     as_of_date: str = Field(
         default="",
         description="YYYY-MM-DD the estimate flag is judged on (a month is final from its close date); "
@@ -238,20 +238,30 @@ def _load_fact(
     postgres: PostgresResource,
     generation: GenerationSettings,
     as_of: dt.date | None,
+    source: str = "synthetic",
 ) -> dg.MaterializeResult:
-    """Generate and replace each partition of the run (a range runs as one run), then report totals."""
+    """Generate (or read from the landed feeds) and replace each partition of the run (a range runs
+    as one run), then report totals."""
     started = time.perf_counter()
     postgres.ensure_schema()
     measures = sorted({column for total in spec.totals.values() for column in total.meta.root_names()})
-    results, frames = [], []
-    for key in context.partition_keys:
+    results, frames, landed_metadata = [], [], {}
+    if source == "landed":
+        if spec.table not in LANDED_FACTS:
+            raise ValueError(
+                f"{spec.table} cannot be loaded from landed feeds yet (issue 17: only fact_aum_flows is built); "
+                "run it with source: synthetic"
+            )
+        landed = LANDED_FACTS[spec.table](context.partition_keys, postgres)
+        results, frames, landed_metadata = landed.results, [f.select(measures) for f in landed.frames], landed.metadata
+    for key in context.partition_keys if source != "landed" else ():
         window = spec.partitions_def.time_window_for_partition_key(key)
         first_day, end = window.start.date(), window.end.date()
         frame = spec.generate(generation, first_day, as_of)
         results.append(postgres.replace_partition(spec.table, spec.date_column, first_day, end, frame))
         frames.append(frame.select(measures))
     totals = pl.concat(frames).select(**spec.totals)
-    metadata = _load_metadata(results, postgres.table_rows(spec.table), started, totals)
+    metadata = {**_load_metadata(results, postgres.table_rows(spec.table), started, totals), **landed_metadata}
     if as_of is not None:
         metadata["as_of_date"] = as_of.isoformat()
     return dg.MaterializeResult(metadata=metadata)
@@ -276,16 +286,19 @@ def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:
             postgres: PostgresResource,
             generation: GenerationSettings,
         ) -> dg.MaterializeResult:
-            return _load_fact(spec, context, postgres, generation, config.as_of())
+            return _load_fact(spec, context, postgres, generation, config.as_of(), config.source)
 
         return _judged
 
     @decorate
     @refusals_fail_at_once
     def _fact(
-        context: dg.AssetExecutionContext, postgres: PostgresResource, generation: GenerationSettings
+        context: dg.AssetExecutionContext,
+        config: DistSourceConfig,
+        postgres: PostgresResource,
+        generation: GenerationSettings,
     ) -> dg.MaterializeResult:
-        return _load_fact(spec, context, postgres, generation, None)
+        return _load_fact(spec, context, postgres, generation, None, config.source)
 
     return _fact
 

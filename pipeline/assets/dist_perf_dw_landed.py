@@ -4,15 +4,27 @@ and the PostgresResource. Every function returns the materialization's metadata.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
+import polars as pl
+import psycopg
 from pydantic import Field
 
 from pipeline.assets.metadata import row_counts
-from pipeline.dist_perf_dw.landed.feeds import feed_directory, feed_files
+from pipeline.dist_perf_dw.landed.feeds import FLOWS, feed_directory, feed_files
+from pipeline.dist_perf_dw.landed.flows import (
+    RESOLUTION_TABLES,
+    FlowDay,
+    flow_day,
+    read_flow_file,
+    read_transaction_code_mapping,
+    resolve_flows,
+)
 from pipeline.dist_perf_dw.landed.masters import MASTERS, read_master_folder
 from pipeline.dist_perf_dw.landed.members import (
     MASTER_READS,
@@ -22,8 +34,16 @@ from pipeline.dist_perf_dw.landed.members import (
     merge_master,
     vocabulary_dimensions,
 )
-from pipeline.landed_files.folders import FileState, content_digest, require_unchanged, settled_state
-from pipeline.resources.postgres import PostgresResource
+from pipeline.landed_files.folders import (
+    FileState,
+    LandedFileError,
+    content_digest,
+    date_in_name,
+    folder_settings,
+    require_unchanged,
+    settled_state,
+)
+from pipeline.resources.postgres import LoadResult, PostgresResource
 from pipeline.settings import DIST_LANDING_FOLDER, ENV_DIST_SOURCE, dist_landing_dir, dist_source, landed_settle_seconds
 
 SOURCE_KEY = "dist_perf_dw/source"
@@ -111,3 +131,125 @@ def unassigned_dates(postgres: PostgresResource, crd_numbers: Sequence[str]) -> 
         {"crds": list(crd_numbers), "unassigned": UNASSIGNED_ID},
     )
     return [day.isoformat() for day in frame["flow_date"]] if frame.height else []
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass
+class LandedFactLoad:
+    """What a landed fact load did: one LoadResult and loaded frame per partition, and its metadata."""
+
+    results: list[LoadResult]
+    frames: list[pl.DataFrame]
+    metadata: dict
+
+
+def _flow_totals(postgres: PostgresResource, day: dt.date) -> tuple[int, float]:
+    frame = postgres.read_frame(
+        "SELECT count(*) AS n, coalesce(sum(net_amount), 0) AS net FROM dist_perf_dw.fact_aum_flows "
+        "WHERE flow_date = :day", {"day": day})
+    return int(frame["n"][0]), float(frame["net"][0])
+
+
+def _already_loaded_elsewhere(postgres: PostgresResource, day: dt.date, fact: pl.DataFrame) -> list[str]:
+    clashes = postgres.read_frame(
+        "SELECT source_transaction_id AS id, flow_date FROM dist_perf_dw.fact_aum_flows "
+        "WHERE source_transaction_id = ANY(:ids) AND flow_date <> :day ORDER BY 1 LIMIT 10",
+        {"ids": fact["source_transaction_id"].to_list(), "day": day},
+    )
+    return [f"transaction_id {tid!r} is already loaded on {other}" for tid, other in clashes.iter_rows()]
+
+
+def read_flow_days(days: Sequence[dt.date]) -> list[FlowDay]:
+    """Every date's flows checked before any date changes (a range run refuses whole)."""
+    landing = dist_landing_dir()
+    folder = feed_directory(landing, FLOWS)
+    if not folder.is_dir():
+        raise LandedFileError(folder, f"the folder {folder} does not exist: create it and land the transfer "
+                                      "agent's flow files there (or check PIVOT_LANDING_DIR)")
+    paths = feed_files(folder)
+    states = settled(paths)
+    mapping = read_transaction_code_mapping(landing)
+    settings = folder_settings(folder)
+    files = []
+    for path in paths:
+        try:
+            files.append(read_flow_file(path, mapping, settings))
+        except LandedFileError:
+            # A bad file blocks the dates it may hold: its name's date, or any when its name has none.
+            if date_in_name(path) is None or date_in_name(path) in days:
+                raise
+    still_unchanged(states)
+    return [flow_day(files, day, folder) for day in days]
+
+
+def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource) -> LandedFactLoad:
+    """fact_aum_flows of each date from flows/: checked and resolved for every date first (against the
+    dimensions as they are), then each date swapped in whole with its inferred advisors."""
+    days = [dt.date.fromisoformat(key) for key in partition_keys]
+    flow_days = read_flow_days(days)
+    snapshot = postgres.read_tables(RESOLUTION_TABLES)
+    for flows in flow_days:
+        resolve_flows(flows, snapshot)  # refuses an unknown firm or CUSIP before any date changes
+    results, frames, rows = [], [], []
+    for flows in flow_days:
+        reports, facts = [], []
+
+        def build(dims, flows=flows, reports=reports, facts=facts):
+            fact, new_advisors, report = resolve_flows(flows, dims)
+            reports.append(report)
+            facts.append(fact)
+            return {"dim_advisors": new_advisors}, fact
+
+        before = _flow_totals(postgres, flows.day)
+        try:
+            result = postgres.replace_partition_with_members(
+                "fact_aum_flows", "flow_date", flows.day, flows.day + dt.timedelta(days=1), RESOLUTION_TABLES, build
+            )
+        except psycopg.errors.UniqueViolation as error:
+            clashes = _already_loaded_elsewhere(postgres, flows.day, facts[-1]) or [str(error).splitlines()[0]]
+            raise LandedFileError(
+                flows.files[-1].path,
+                [*clashes, f"a transaction_id is unique across dates: remove it from the files of {flows.day} or of "
+                           "the other date (a corrected file replaces its old version under the same name)"],
+            ) from None
+        report = reports[-1]
+        results.append(result)
+        frames.append(facts[-1])
+        rows.append((flows, report, before, _flow_totals(postgres, flows.day)))
+    return LandedFactLoad(results, frames, _flows_metadata(rows))
+
+
+def _flows_metadata(rows) -> dict:
+    lines = [
+        "| date | files | rows | inferred advisors | to Unassigned | record's firm differs | net before | net after |",
+        "|---|---|---:|---|---:|---:|---:|---:|",
+    ]
+    for flows, report, before, after in rows:
+        files = ", ".join(f"{p.name} ({n:,})" for p, n in flows.rows_by_file.items()) or "none (weekend or holiday)"
+        lines.append(
+            f"| {flows.day} | {files} | {flows.rows.height:,} | {', '.join(report.inferred_advisors) or '-'} | "
+            f"{report.unassigned_flows:,} | {report.firm_disagreement_count:,} | {before[1]:,.2f} ({before[0]:,}) | "
+            f"{after[1]:,.2f} ({after[0]:,}) |"
+        )
+    all_files = {p: n for flows, *_ in rows for p, n in flows.rows_by_file.items()}
+    metadata = {
+        SOURCE_KEY: "landed",
+        "landed_dates": dg.MetadataValue.md("\n".join(lines)),
+        "source_files": files_metadata(all_files),
+        "inferred_advisors_created": dg.MetadataValue.json(
+            sorted({crd for _, report, *_ in rows for crd in report.inferred_advisors})
+        ),
+        "flows_to_unassigned": sum(r.unassigned_flows for _, r, *_ in rows),
+        "record_firm_differs": sum(r.firm_disagreement_count for _, r, *_ in rows),
+        "record_firm_differs_examples": dg.MetadataValue.json([e for _, r, *_ in rows for e in r.firm_disagreements]),
+    }
+    if len(rows) == 1:
+        _, _, before, after = rows[0]
+        metadata["restated"] = before[0] > 0
+        metadata["rows_before"], metadata["net_flows_before_usd"] = before[0], round(before[1], 2)
+    return metadata
+
+
+LANDED_FACTS = {"fact_aum_flows": load_landed_flows}

@@ -270,6 +270,38 @@ class PostgresResource(dg.ConfigurableResource):
                 results.append(LoadResult(table, 0, rows_written, time.perf_counter() - started))
         return results
 
+    def replace_partition_with_members(
+        self,
+        table: str,
+        date_column: str,
+        partition_start,
+        partition_end,
+        read: Sequence[str],
+        build: Callable[[dict[str, pl.DataFrame]], tuple[dict[str, pl.DataFrame], pl.DataFrame]],
+    ) -> LoadResult:
+        """replace_partition for rows that may need new dimension members (a landed date's inferred
+        advisors): in one transaction, under the partition's lock and the members' lock, read `read`,
+        let `build` (pure) return (members to add per table, the partition's rows), add the members,
+        then delete + COPY the partition with its foreign keys proven. Nothing is written unless all is."""
+        started = time.perf_counter()
+        window = (partition_start, partition_end)
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            lock_partition(cursor, table, partition_start)
+            lock_members(cursor)
+            members, frame = build({name: read_table_frame(cursor, name) for name in read})
+            _refuse_rows_outside(table, date_column, partition_start, partition_end, frame)
+            for member_table, rows in members.items():
+                if len(rows):
+                    _upsert(cursor, member_table, rows, delete_missing=False)
+            unproven = begin_set_wise_load(cursor, table, frame)
+            rows_deleted = delete_partition(cursor, table, date_column, window)
+            if len(frame):
+                copy_csv(cursor, sql.Identifier(SCHEMA, table), frame)
+            if unproven is not None:
+                end_set_wise_load(cursor, table, unproven, between(date_column), window)
+        return LoadResult(table, rows_deleted, len(frame), time.perf_counter() - started)
+
     # ------------------------------------------------------------------ reads
 
     def read_frame(self, query: str, params: dict | None = None) -> pl.DataFrame:
