@@ -16,8 +16,17 @@ import pytest
 
 from pipeline.assets import pivot, pivot_checks
 from pipeline.pivot import cluster_swap
+from pipeline.pivot.clickhouse_ddl import staging_engine
 from pipeline.pivot.queries import EXPOSURE_TOTALS, ROLLUP_REBUILD, SPEC_QUERIES, for_date
-from pipeline.resources.clickhouse_cluster import ClusterNotFoundError, ReplicaBehindError, pick_replicas, url_on_host
+from pipeline.resources.clickhouse import ClickHouseResource
+from pipeline.resources.clickhouse_cluster import (
+    CLUSTER_REPLICAS,
+    ClusterNotFoundError,
+    ReplicaBehindError,
+    ShardedClickHouse,
+    pick_replicas,
+    url_on_host,
+)
 from pipeline.resources.generation import GenerationSettings
 from tests.cluster_simulation import SimulatedCluster, SimulatedClusterResource
 
@@ -25,9 +34,10 @@ pytestmark = pytest.mark.slow
 
 DAY, KILLED_DAY = "2024-01-16", "2024-01-17"  # every venue holds a full session on both
 TRADES, FIRST_TRADES, NEW_TRADES = 600, 300, 200
-REFERENCE = [pivot.instruments, pivot.constituents, pivot.fx_rates]
+REFERENCE_CHECK = pivot_checks.constituent_weights_sum_to_one
+REFERENCE = [pivot.instruments, pivot.constituents, pivot.fx_rates, REFERENCE_CHECK]
 LOADS = [pivot.trades_1d, pivot.trades_1d_rollup]
-DAY_ASSETS = [*LOADS, *pivot_checks.pivot_checks]
+DAY_ASSETS = [*LOADS, *(check for check in pivot_checks.pivot_checks if check is not REFERENCE_CHECK)]
 _numbers = itertools.count(1)
 
 
@@ -43,11 +53,12 @@ def _materialize(resource, instance, selection, key=None, trades=TRADES):
         instance=instance,
         partition_key=key,
         run_config=config,
-        selection=[a for a in selection if isinstance(a, dg.AssetsDefinition)] if key else None,
     )
     assert result.success
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert not failed, failed
+    evaluations = result.get_asset_check_evaluations()
+    # The checks read through the views; with the checks selected, every one of them ran and passed.
+    assert len(evaluations) == len([c for c in selection if isinstance(c, dg.AssetChecksDefinition)])
+    assert all(e.passed for e in evaluations), [e for e in evaluations if not e.passed]
     return result
 
 
@@ -63,8 +74,8 @@ def stores(clickhouse_url, clickhouse_module):
         # The single store gets the very same reference rows (building them again would only cost time).
         for table in ("instruments", "constituents", "fx_rates"):
             clickhouse_module.replace_table(table, cluster.query_polars(f"SELECT * FROM pivot.{table}"))
-        for store in (clickhouse_module, cluster):
-            _materialize(store, instance, DAY_ASSETS, DAY)
+        _materialize(clickhouse_module, instance, LOADS, DAY)  # the single store's checks: test_pivot_assets.py
+        _materialize(cluster, instance, DAY_ASSETS, DAY)
         yield clickhouse_module, cluster, instance
     cluster.drop()
 
@@ -186,7 +197,7 @@ def test_a_kill_between_shards_is_never_seen_and_the_next_run_finishes_it(stores
         {"v": killed},
     )
     assert [s for (s,) in states] == ["started", "staged", "complete"]
-    _materialize(single, instance, DAY_ASSETS, KILLED_DAY, trades=NEW_TRADES)
+    _materialize(single, instance, LOADS, KILLED_DAY, trades=NEW_TRADES)
     assert _same(_totals(cluster, KILLED_DAY), _totals(single, KILLED_DAY))
     assert not _same(_totals(cluster, KILLED_DAY), before)
     assert _same(_totals(cluster, DAY), _totals(single, DAY))  # the other date untouched
@@ -241,6 +252,25 @@ def test_the_rollup_is_not_built_from_a_replica_still_fetching_the_day(clickhous
         assert clickhouse.query_rows("SELECT count() FROM pivot.trades_1d_rollup") == [(0,)]
     finally:
         simulated.drop()
+
+
+def test_what_only_a_real_cluster_runs_parses_and_a_node_without_the_cluster_is_refused(clickhouse):
+    on_cluster = ClickHouseResource(url=clickhouse.url, database=clickhouse.database, cluster="pivot")
+    # The statements the simulation replaces, in the engine's own parser.
+    real = ShardedClickHouse(on_cluster, [on_cluster, on_cluster], [1, 1], "pivot")
+    statements = [
+        real.union_statement("trades_1d_local__swap_v7__staging_union", "trades_1d_local__swap_v7"),
+        f"CREATE TABLE pivot.fx_rates__staging_x AS pivot.fx_rates ENGINE = {staging_engine('fx_rates')}",
+        "ALTER TABLE pivot.fx_rates REPLACE PARTITION tuple() FROM pivot.fx_rates__staging_x",
+        CLUSTER_REPLICAS,
+    ]
+    for statement in statements:
+        formatted = clickhouse.query_rows("SELECT formatQuery({sql:String})", {"sql": statement})[0][0]
+        assert formatted.split()[0] == statement.split()[0], statement
+    assert "ENGINE = Distributed(pivot, " in statements[0]
+    # The embedded engine has no cluster `pivot` in system.clusters: refused, naming the fix.
+    with pytest.raises(ClusterNotFoundError, match="no cluster 'pivot' in system.clusters"):
+        on_cluster.sharded()
 
 
 def test_one_replica_per_shard_is_picked_from_system_clusters():
