@@ -178,3 +178,20 @@ def test_other_dates_are_untouched_by_a_swap_and_its_recovery(cluster, monkeypat
     assert seen(cluster, OTHER_DAY) == (50, 50.0)
     recover(cluster, "trades_1d")
     assert seen(cluster, OTHER_DAY) == (50, 50.0) and seen(cluster) == (600, 1800.0)
+
+
+def test_a_staging_that_vanishes_after_staged_never_completes_a_short_day(cluster, monkeypatch):
+    first = swap_day(cluster, "trades_1d", DAY, cluster.fact_fill(day_rows(DAY, 1000, 2.0)))
+
+    def another_initiator_drops_shard_2s_staging(name: str) -> None:
+        if name == "cluster.trades_1d.before_shard_2":
+            [(version,)] = cluster.query_rows("SELECT max(version) FROM pivot.day_versions")
+            cluster.shard_command(1, f"DROP TABLE pivot.{cluster_swap.staging_name('trades_1d', version)}")
+
+    monkeypatch.setattr(cluster_swap, "failpoint", another_initiator_drops_shard_2s_staging)
+    with pytest.raises(cluster_swap.SwapIncompleteError, match="rolled back"):
+        swap_day(cluster, "trades_1d", DAY, cluster.fact_fill(day_rows(DAY, 600, 3.0)))
+    assert seen(cluster) == (1000, 2000.0)
+    assert partitions(cluster, 0) == partitions(cluster, 1) == {first.version}
+    latest = cluster.query_rows("SELECT toString(state) FROM pivot.day_versions ORDER BY version DESC, state DESC")
+    assert latest[0] == ("rolled_back",)

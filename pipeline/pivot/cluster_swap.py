@@ -20,6 +20,9 @@ staging (or the swapped partition) with exactly the staged rows — `REPLACE` is
 already done are simply done again — else **rolled back** (the version's partitions and staging are
 dropped, `rolled_back` marker). Before `staged` the staging may be partial: rolled back. Either way
 readers never saw version v before its `complete` marker, so nothing half-swapped was ever read.
+`complete` is written only once every shard holds exactly its staged rows at version v: a staging
+that vanished between `staged` and its shard's REPLACE (another initiator's recovery, a replica that
+lost it) rolls the version back (`SwapIncompleteError`) instead of completing a short day.
 
 Dagster-free and client-free: the store is anything with the methods of `ShardedStore`. In SQL
 given to `shard_command`/`shard_rows`, `pivot.` names that shard's database; elsewhere the
@@ -107,7 +110,7 @@ def swap_day(store: ShardedStore, table: str, day: date, fill: Callable[[str, in
     fill(staging, version)
     shard_rows = tuple(_count(store, shard, f"pivot.{staging}") for shard in range(store.shard_count))
     _mark(store, table, day, version, STAGED, shard_rows)
-    _finish(store, table, day, version)
+    _finish(store, table, day, version, shard_rows)
     return DaySwap(table, day, version, shard_rows)
 
 
@@ -148,15 +151,22 @@ def recover(store: ShardedStore, table: str, day: date | None = None) -> list[Re
     outcomes = []
     for trade_date, version, states, shard_rows in pending:
         if STAGED in states and _every_shard_can_finish(store, table, trade_date, version, shard_rows):
-            _finish(store, table, trade_date, version)
-            outcomes.append(Recovered(table, trade_date, version, "finished"))
+            try:
+                _finish(store, table, trade_date, version, shard_rows)
+                outcomes.append(Recovered(table, trade_date, version, "finished"))
+            except SwapIncompleteError:
+                outcomes.append(Recovered(table, trade_date, version, "rolled back"))
         else:
             _roll_back(store, table, trade_date, version)
             outcomes.append(Recovered(table, trade_date, version, "rolled back"))
     return outcomes
 
 
-def _finish(store: ShardedStore, table: str, day: date, version: int) -> None:
+class SwapIncompleteError(RuntimeError):
+    """After the swap a shard did not hold the rows staged for it: the version was rolled back."""
+
+
+def _finish(store: ShardedStore, table: str, day: date, version: int, shard_rows) -> None:
     staging = staging_name(table, version)
     for shard in range(store.shard_count):
         failpoint(f"cluster.{table}.before_shard_{shard + 1}")
@@ -168,6 +178,15 @@ def _finish(store: ShardedStore, table: str, day: date, version: int) -> None:
                 parameters={"d": day, "v": version},
                 settings=REPLACE_SETTINGS,
             )
+    # A shard whose staging vanished (another initiator rolled the version back, a replica lost it)
+    # was skipped above: complete only if every shard holds exactly the rows staged for it.
+    held = [_count(store, shard, f"pivot.{table}{LOCAL_SUFFIX}", day, version) for shard in range(store.shard_count)]
+    if held != list(shard_rows):
+        _roll_back(store, table, day, version)
+        raise SwapIncompleteError(
+            f"pivot.{table} of {day}, version {version}: the shards hold {held} rows after the swap, "
+            f"{list(shard_rows)} were staged; rolled back, the previous version stays: load the date again."
+        )
     failpoint(f"cluster.{table}.before_complete")
     _mark(store, table, day, version, COMPLETE)
     _clean(store, table, day, version)
