@@ -129,10 +129,10 @@ def _number_word(n: int) -> str:
 def _fresh_clone(root: Path) -> Path:
     """`git clone` of the repository's HEAD (what a newcomer gets), with the installed .venv linked.
 
-    The clone's pyproject.toml is dated to the .venv's install stamp of the same content, so the
-    clone's `make` finds the .venv installed: were it newer, `make demo` would `pip install -e .`
-    from the clone into the shared .venv, pointing its editable `pipeline` at a folder deleted
-    after the test."""
+    The clone's pyproject.toml is dated a second before the .venv's install stamp of the same
+    content, so the clone's `make` finds the .venv installed: were it newer (a fresh checkout, or
+    the same time read through a float), `make demo` would `pip install -e .` from the clone into
+    the shared .venv, pointing its editable `pipeline` at a folder deleted after the test."""
     clone = root / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True, capture_output=True)
     (clone / ".venv").symlink_to(REPO_ROOT / ".venv")
@@ -140,7 +140,8 @@ def _fresh_clone(root: Path) -> Path:
     stamp = REPO_ROOT / ".venv" / f".installed-{hashlib.md5(pyproject.read_bytes()).hexdigest()[:12]}"
     if not stamp.exists():
         pytest.fail(f".venv has no {stamp.name}: it was never installed from HEAD's pyproject.toml (`make install`)")
-    os.utime(pyproject, (stamp.stat().st_mtime, stamp.stat().st_mtime))
+    before_stamp = stamp.stat().st_mtime_ns - 1_000_000_000
+    os.utime(pyproject, ns=(before_stamp, before_stamp))
     return clone
 
 
