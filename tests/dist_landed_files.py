@@ -92,10 +92,12 @@ ADVISORS = [
 ]
 PRODUCTS = [
     (cusip("86000110"), "SLCGX", "Summit Large Cap Growth Fund", "EQ", "MF", "0.65%", D(2001, 1, 2), True),
-    (cusip("86000210"), None, "Summit Core Bond SMA", "FI", "SMA", 0.0035, D(2012, 1, 3), True),
+    (cusip("86000210"), None, "Summit Core Bond SMA", "FI", "SMA", "0.0035", D(2012, 1, 3), True),
 ]
 WHOLESALERS = [
-    ("W100", "Wes Hart", "NE1", "Northeast Team", D(2015, 1, 5), 120000.0, "0.0010", None),
+    ("W100", "Wes Hart", "NE1", "Northeast Team", D(2015, 1, 5), 120000.06, "0.0010", None),
     ("W200", "Sue Park", "SE2", "Southeast Team", D(2016, 4, 1), 130000.0, "0.09%", None),
     ("W300", "Max Ruiz", "MW1", "Midwest Team", D(2014, 2, 3), 125000.0, "0.0011", None),
 ]
+POSITION_HEADER = ["as_of_date", "advisor_crd_number", "firm_crd_number", "cusip", "market_value"]
+EXPENSE_HEADER = ["expense_id", "expense_date", "employee_code", "expense_type_code", "amount", "firm_crd_number"]

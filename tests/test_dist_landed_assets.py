@@ -18,9 +18,11 @@ from pipeline.resources.generation import GenerationSettings
 from tests.dist_landed_files import (
     ADVISOR_HEADER,
     ADVISORS,
+    EXPENSE_HEADER,
     FIRM_HEADER,
     FIRMS,
     FLOW_HEADER,
+    POSITION_HEADER,
     PRODUCT_HEADER,
     PRODUCTS,
     WHOLESALER_HEADER,
@@ -283,3 +285,92 @@ def test_every_refusal_names_what_to_fix_and_leaves_the_loaded_date_as_it_was(wi
     assert load_flows(instance, postgres, "2025-03-15").success
     write_csv(folder / "ta_flows_2025-03-18.csv", FLOW_HEADER, [])
     assert load_flows(instance, postgres, "2025-03-18").success and _day(postgres, "2025-03-18").is_empty()
+
+
+# --------------------------------------------------------------------------- revenue, retention, comp, expenses
+
+
+def load(instance, postgres, table, partition, expect_success=True, config=None):
+    return dg.materialize(
+        ALL_ASSETS, selection=[dist_perf_dw.table_key(table)],
+        resources={"postgres": postgres, "generation": GenerationSettings()}, instance=instance,
+        run_config={"ops": {f"dist_perf_dw__{table}": {"config": {"source": "landed", **(config or {})}}}},
+        partition_key=partition, raise_on_error=expect_success,
+    )
+
+
+def test_revenue_retention_comp_and_expenses_follow_the_landed_flows(with_flows, instance, postgres):
+    # Two purchases of one product on Friday, one redemption on Monday that relieves the first and part of the second.
+    write_csv(with_flows / "flows" / f"ta_flows_{FRIDAY}.csv", FLOW_HEADER, [
+        ("TA-1001", FRIDAY, "PURCHASE", 5000001, 101, SLCGX, 100_000.0, None),
+        ("TA-1004", FRIDAY, "PURCHASE", 5000001, 101, SLCGX, 60_000.0, None),
+    ])
+    write_parquet(with_flows / "flows" / "ta_flows_week_12.parquet", FLOW_HEADER,
+                  [("TA-2002", MONDAY, "REDEMPTION", "5000001", "202", SLCGX, "130,000.00", None)])
+    load_flows(instance, postgres, FRIDAY)
+    load_flows(instance, postgres, MONDAY)
+
+    retention = load(instance, postgres, "fact_retention_snapshots", "2025-04-13")
+    assert postgres.read_frame(
+        "SELECT f.source_transaction_id, r.age_days, r.redeemed_amount, r.retained_amount, r.retention_pct "
+        "FROM dist_perf_dw.fact_retention_snapshots r JOIN dist_perf_dw.fact_aum_flows f USING (flow_id) ORDER BY 1"
+    ).rows() == [("TA-1001", 30, Decimal("100000.00"), Decimal("0.00"), Decimal("0.00")),
+                 ("TA-1004", 30, Decimal("30000.00"), Decimal("30000.00"), Decimal("50.00"))]
+    assert _metadata(retention, "fact_retention_snapshots")["retention_pct"].value == 18.75
+
+    write_csv(with_flows / "positions" / f"positions_{FRIDAY}.csv", POSITION_HEADER, [
+        (FRIDAY, 5000001, 101, SLCGX, 1_000_000.0), (FRIDAY, 5000002, 303, SMA, 80_000.0),
+    ])
+    revenue = load(instance, postgres, "fact_revenue", "2025-03-15", config={"as_of_date": "2025-04-30"})
+    assert postgres.read_frame(
+        "SELECT a.crd_number, r.aum_amount, r.net_flow_amount, r.revenue_amount, r.is_estimate "
+        "FROM dist_perf_dw.fact_revenue r JOIN dist_perf_dw.dim_advisors a USING (advisor_id) ORDER BY 1"
+    ).rows() == [("5000001", Decimal("1000000.00"), Decimal("0.00"), Decimal("17.81"), False),
+                 ("5000002", Decimal("80000.00"), Decimal("0.00"), Decimal("0.77"), False)]
+    assert f"positions_{FRIDAY}.csv" in _metadata(revenue, "fact_revenue")["landed_dates"].value
+    load(instance, postgres, "fact_revenue", FRIDAY, config={"as_of_date": "2025-04-30"})
+    assert postgres.read_frame(
+        "SELECT aum_amount, net_flow_amount FROM dist_perf_dw.fact_revenue r JOIN dist_perf_dw.dim_advisors a "
+        "USING (advisor_id) WHERE revenue_date = :day AND a.crd_number = '5000001'",
+        {"day": dt.date.fromisoformat(FRIDAY)}).row(0) == (Decimal("840000.00"), Decimal("160000.00"))
+
+    # Compensation across Ann's move: Friday's purchases credit W100 (NE1), Monday's redemption W200 (SE2).
+    load(instance, postgres, "fact_wholesaler_comp", "2025-03-01")
+    assert postgres.read_frame(
+        "SELECT w.employee_code, c.base_salary_amount, c.gross_sales_amount, c.net_flow_amount, c.incentive_amount "
+        "FROM dist_perf_dw.fact_wholesaler_comp c JOIN dist_perf_dw.dim_wholesalers w USING (wholesaler_id) "
+        "ORDER BY 1"
+    ).rows() == [
+        ("UNASSIGNED", Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        ("W100", Decimal("10000.01"), Decimal("160000.00"), Decimal("160000.00"), Decimal("160.00")),
+        ("W200", Decimal("10833.33"), Decimal("0.00"), Decimal("-130000.00"), Decimal("0.00")),
+        ("W300", Decimal("10416.67"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+    ]
+
+    write_csv(with_flows / "expenses" / "expenses_march.csv", EXPENSE_HEADER, [
+        ("EXP-7", FRIDAY, "W300", "LODGING", "1,250.40", None), ("EXP-8", FRIDAY, "W100", "CLIENT_MEAL", 150.0, 101),
+    ])
+    load(instance, postgres, "fact_distribution_expense", FRIDAY)
+    assert postgres.read_frame(
+        "SELECT w.employee_code, t.territory_code, e.amount, e.firm_id IS NOT NULL AS client "
+        "FROM dist_perf_dw.fact_distribution_expense e JOIN dist_perf_dw.dim_wholesalers w USING (wholesaler_id) "
+        "JOIN dist_perf_dw.dim_territories t ON t.territory_id = e.territory_id ORDER BY 1"
+    ).rows() == [("W100", "NE1", Decimal("150.00"), True), ("W300", "MW1", Decimal("1250.40"), False)]
+    assert load(instance, postgres, "fact_distribution_expense", MONDAY).success  # no rows: loads empty
+
+    # Refusals leave the loaded dates as they were.
+    revenue_before = postgres.read_frame("SELECT * FROM dist_perf_dw.fact_revenue ORDER BY 1, 2, 3")
+    write_csv(with_flows / "positions" / f"positions_{FRIDAY}.csv", POSITION_HEADER,
+              [(FRIDAY, 5000001, 101, cusip("99999910"), 1.0)])
+    refused = load(instance, postgres, "fact_revenue", FRIDAY, expect_success=False)
+    assert f"positions_{FRIDAY}.csv: line 2 ('{cusip('99999910')}'): no product with this CUSIP" in failure(refused)
+    refused = load(instance, postgres, "fact_revenue", "2025-03-13", expect_success=False)
+    assert "no positions snapshot on or before 2025-03-13" in failure(refused)
+    assert postgres.read_frame("SELECT * FROM dist_perf_dw.fact_revenue ORDER BY 1, 2, 3").equals(revenue_before)
+    expenses_before = postgres.read_frame("SELECT * FROM dist_perf_dw.fact_distribution_expense ORDER BY 1")
+    write_csv(with_flows / "expenses" / "expenses_march.csv", EXPENSE_HEADER,
+              [("EXP-7", FRIDAY, "W999", "LODGING", 5.0, None)])
+    refused = load(instance, postgres, "fact_distribution_expense", FRIDAY, expect_success=False)
+    assert "expenses_march.csv: line 2 ('W999'): no wholesaler with this employee code" in failure(refused)
+    assert postgres.read_frame("SELECT * FROM dist_perf_dw.fact_distribution_expense ORDER BY 1").equals(
+        expenses_before)

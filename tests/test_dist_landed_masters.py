@@ -65,8 +65,8 @@ def test_masters_read_in_every_shape_they_arrive_in(landing):
     assert products["management_fee_rate"].to_list() == [0.0065, 0.0035]  # "0.65%" and 0.0035
     assert products["ticker"].to_list() == ["SLCGX", None]  # an SMA has no ticker
     wholesalers = _read(landing, "wholesalers").rows.sort("employee_code")
-    # '"120,000.00"' quoted with its thousands separator; '0.09%' a percent; no territory_start_date: hire_date.
-    assert wholesalers["annual_base_salary"].to_list() == [120_000.0, 130_000.0, 125_000.0]
+    # '"120,000.06"' quoted with its thousands separator; '0.09%' a percent; no territory_start_date: hire_date.
+    assert wholesalers["annual_base_salary"].to_list() == [120_000.06, 130_000.0, 125_000.0]
     assert wholesalers["incentive_rate"].to_list() == [0.001, 0.0009, 0.0011]
     assert wholesalers["territory_start_date"].to_list() == wholesalers["hire_date"].to_list()
 

@@ -247,12 +247,7 @@ def _load_fact(
     measures = sorted({column for total in spec.totals.values() for column in total.meta.root_names()})
     results, frames, landed_metadata = [], [], {}
     if source == "landed":
-        if spec.table not in LANDED_FACTS:
-            raise ValueError(
-                f"{spec.table} cannot be loaded from landed feeds yet (issue 17: only fact_aum_flows is built); "
-                "run it with source: synthetic"
-            )
-        landed = LANDED_FACTS[spec.table](context.partition_keys, postgres)
+        landed = LANDED_FACTS[spec.table](context.partition_keys, postgres, as_of)
         results, frames, landed_metadata = landed.results, [f.select(measures) for f in landed.frames], landed.metadata
     for key in context.partition_keys if source != "landed" else ():
         window = spec.partitions_def.time_window_for_partition_key(key)

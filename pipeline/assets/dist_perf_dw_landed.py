@@ -16,7 +16,20 @@ import psycopg
 from pydantic import Field
 
 from pipeline.assets.metadata import row_counts
-from pipeline.dist_perf_dw.landed.feeds import FLOWS, feed_directory, feed_files
+from pipeline.dist_perf_dw.calendar import month_days
+from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS
+from pipeline.dist_perf_dw.landed.facts import (
+    PURCHASE_TYPE_ID,
+    FactFile,
+    comp_rows,
+    expense_rows,
+    expenses_of,
+    positions_snapshot,
+    read_fact_file,
+    retention_rows,
+    revenue_rows,
+)
+from pipeline.dist_perf_dw.landed.feeds import EXPENSES, FLOWS, POSITIONS, feed_directory, feed_files
 from pipeline.dist_perf_dw.landed.flows import (
     RESOLUTION_TABLES,
     FlowDay,
@@ -184,7 +197,7 @@ def read_flow_days(days: Sequence[dt.date]) -> list[FlowDay]:
     return [flow_day(files, day, folder) for day in days]
 
 
-def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource) -> LandedFactLoad:
+def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
     """fact_aum_flows of each date from flows/: checked and resolved for every date first (against the
     dimensions as they are), then each date swapped in whole with its inferred advisors."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
@@ -252,4 +265,141 @@ def _flows_metadata(rows) -> dict:
     return metadata
 
 
-LANDED_FACTS = {"fact_aum_flows": load_landed_flows}
+def _query(postgres: PostgresResource, query: str, params: dict, schema: dict) -> pl.DataFrame:
+    frame = postgres.read_frame(query, params)
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
+def _fact_files(feed, days: Sequence[dt.date]) -> tuple[Path, list[FactFile]]:
+    """Every file of a positions or expenses folder read, settled and unchanged while read; a bad file
+    blocks the dates it may hold (its name's date; any, when its name has none)."""
+    folder = feed_directory(dist_landing_dir(), feed)
+    paths = feed_files(folder)
+    states = settled(paths)
+    settings = folder_settings(folder) if folder.is_dir() else None
+    files = []
+    for path in paths:
+        try:
+            files.append(read_fact_file(path, feed, settings))
+        except LandedFileError:
+            named = date_in_name(path)
+            if named is None or named in days or (feed is POSITIONS and named <= max(days)):
+                raise
+    still_unchanged(states)
+    return folder, files
+
+
+def _day_flows(postgres: PostgresResource, day: dt.date) -> pl.DataFrame:
+    return _query(postgres, "SELECT advisor_id, product_id, net_amount FROM dist_perf_dw.fact_aum_flows "
+                  "WHERE flow_date = :day", {"day": day},
+                  {"advisor_id": pl.Int32, "product_id": pl.Int32, "net_amount": pl.Float64})
+
+
+def _next_day(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1)
+
+
+def load_landed_revenue(partition_keys: Sequence[str], postgres: PostgresResource, as_of: dt.date) -> LandedFactLoad:
+    """fact_revenue of each date from the latest positions snapshot on or before it and the date's loaded
+    flows; every date checked first, then each swapped in whole with its inferred advisors."""
+    days = [dt.date.fromisoformat(key) for key in partition_keys]
+    folder, files = _fact_files(POSITIONS, days)
+    snapshots = {day: positions_snapshot(files, day, folder) for day in days}
+    flows = {day: _day_flows(postgres, day) for day in days}
+    dims = postgres.read_tables(RESOLUTION_TABLES)
+    for day in days:
+        revenue_rows(snapshots[day], day, dims, flows[day], as_of)
+    results, frames, lines, inferred = [], [], [], set()
+    for day in days:
+        built = []
+
+        def build(current, day=day, built=built):
+            revenue, new_advisors, report = revenue_rows(snapshots[day], day, current, flows[day], as_of)
+            built.append((revenue, report))
+            return {"dim_advisors": new_advisors}, revenue
+
+        results.append(postgres.replace_partition_with_members(
+            "fact_revenue", "revenue_date", day, _next_day(day), RESOLUTION_TABLES, build))
+        revenue, report = built[-1]
+        frames.append(revenue)
+        inferred |= set(report.inferred_advisors)
+        snapshot = snapshots[day]
+        lines.append(f"| {day} | {snapshot.day} | {', '.join(p.name for p in snapshot.rows_by_file) or '-'} | "
+                     f"{revenue.height:,} | {report.unassigned_rows:,} |")
+    table = ["| date | snapshot | files | rows | to Unassigned |", "|---|---|---|---:|---:|", *lines]
+    all_files = {p: n for snapshot in snapshots.values() for p, n in snapshot.rows_by_file.items()}
+    return LandedFactLoad(results, frames, {
+        SOURCE_KEY: "landed", "landed_dates": dg.MetadataValue.md("\n".join(table)),
+        "source_files": files_metadata(all_files), "inferred_advisors_created": dg.MetadataValue.json(sorted(inferred)),
+    })
+
+
+_RETENTION_FLOWS = """
+WITH pairs AS (
+    SELECT DISTINCT advisor_id, product_id FROM dist_perf_dw.fact_aum_flows
+    WHERE flow_date = ANY(:cohorts) AND transaction_type_id = :purchase
+)
+SELECT f.flow_id, f.flow_date, f.advisor_id, f.product_id, f.channel_id, f.wholesaler_id, f.transaction_type_id,
+       f.amount
+FROM dist_perf_dw.fact_aum_flows f JOIN pairs USING (advisor_id, product_id)
+WHERE f.flow_date <= :day
+"""
+
+
+def load_landed_retention(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+    """fact_retention_snapshots of each date from the loaded flows, redemptions relieving purchases FIFO."""
+    schema = {"flow_id": pl.Int64, "flow_date": pl.Date, "advisor_id": pl.Int32, "product_id": pl.Int32,
+              "channel_id": pl.Int32, "wholesaler_id": pl.Int32, "transaction_type_id": pl.Int32,
+              "amount": pl.Float64}
+    results, frames = [], []
+    for key in partition_keys:
+        day = dt.date.fromisoformat(key)
+        cohorts = [day - dt.timedelta(days=age) for age in RETENTION_AGES_DAYS]
+        flows = _query(postgres, _RETENTION_FLOWS, {"cohorts": cohorts, "purchase": PURCHASE_TYPE_ID, "day": day},
+                       schema)
+        frame = retention_rows(day, flows)
+        results.append(postgres.replace_partition("fact_retention_snapshots", "snapshot_date", day, _next_day(day),
+                                                  frame))
+        frames.append(frame)
+    return LandedFactLoad(results, frames, {SOURCE_KEY: "landed (from the loaded flows, FIFO)"})
+
+
+def load_landed_comp(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+    """fact_wholesaler_comp of each month from its loaded flows and the wholesaler master."""
+    dims = postgres.read_tables(["dim_wholesalers", "dim_transaction_types"])
+    schema = {"wholesaler_id": pl.Int32, "transaction_type_id": pl.Int32, "amount": pl.Float64,
+              "net_amount": pl.Float64}
+    results, frames = [], []
+    for key in partition_keys:
+        month = dt.date.fromisoformat(key)
+        end = _next_day(month_days(month)[-1])
+        flows = _query(postgres, "SELECT wholesaler_id, transaction_type_id, amount, net_amount FROM "
+                       "dist_perf_dw.fact_aum_flows WHERE flow_date >= :start AND flow_date < :end",
+                       {"start": month, "end": end}, schema)
+        frame = comp_rows(month, dims["dim_wholesalers"], dims["dim_transaction_types"], flows)
+        results.append(postgres.replace_partition("fact_wholesaler_comp", "comp_month", month, end, frame))
+        frames.append(frame)
+    return LandedFactLoad(results, frames, {SOURCE_KEY: "landed (from the loaded flows and the wholesaler master)"})
+
+
+def load_landed_expenses(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+    """fact_distribution_expense of each date from expenses/ (a date without rows loads empty)."""
+    days = [dt.date.fromisoformat(key) for key in partition_keys]
+    _, files = _fact_files(EXPENSES, days)
+    dims = postgres.read_tables(["dim_wholesalers", "dim_firms", "wholesaler_assignments"])
+    frames = [expense_rows(expenses_of(files, day), dims) for day in days]  # every date checked first
+    results = [postgres.replace_partition("fact_distribution_expense", "expense_date", day, _next_day(day), frame)
+               for day, frame in zip(days, frames)]
+    used = {p: n for day in days for p, n in expenses_of(files, day).rows_by_file.items()}
+    return LandedFactLoad(results, frames, {SOURCE_KEY: "landed", "source_files": files_metadata(used)})
+
+
+LANDED_FACTS = {
+    "fact_aum_flows": load_landed_flows,
+    "fact_revenue": load_landed_revenue,
+    "fact_retention_snapshots": load_landed_retention,
+    "fact_wholesaler_comp": load_landed_comp,
+    "fact_distribution_expense": load_landed_expenses,
+}
