@@ -52,3 +52,28 @@ def load_dist_perf_dw(
         postgres.replace_partition("fact_wholesaler_comp", comp.date_column, month, following, frame)
         loaded["fact_wholesaler_comp"] += frame.height
     return loaded
+
+
+def load_pivot_day(store: str, day: dt.date, trades_per_day: int, seed: int = DEFAULT_SEED) -> dict:
+    """An embedded pivot store (`store`: a directory) holding the reference data and one generated trade
+    date, loaded as the assets do; returns what the day holds per exposure type (USD notional)."""
+    from pipeline.pivot.constituents import build_constituents
+    from pipeline.pivot.day_load import load_trade_date, read_reference_data
+    from pipeline.pivot.fx import synthetic_rates
+    from pipeline.pivot.instruments import build_instruments
+    from pipeline.pivot.queries import EXPOSURE_TOTALS
+    from pipeline.resources.clickhouse import ClickHouseResource, close_all_clients
+
+    clickhouse = ClickHouseResource(url=f"chdb://{store}")
+    try:
+        clickhouse.apply_ddl()
+        clickhouse.replace_table("instruments", build_instruments(seed))
+        clickhouse.replace_table("constituents", build_constituents(seed))
+        # The rates around the day only (the day load reads its own date's): the whole horizon is 66k rows.
+        month = dt.timedelta(days=31)
+        clickhouse.replace_table("fx_rates", synthetic_rates(seed, day - month, day + month))
+        load_trade_date(clickhouse, day, read_reference_data(clickhouse), trades_per_day=trades_per_day, seed=seed)
+        totals = clickhouse.query_rows(EXPOSURE_TOTALS, {"day": day})
+        return {exposure_type: notional_usd for exposure_type, _, _, _, notional_usd, _ in totals}
+    finally:
+        close_all_clients()

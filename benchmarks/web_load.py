@@ -2,6 +2,7 @@
 
     python -m benchmarks.web_load                       # a loaded month at flow_scale 1, 16 clients, 30 s
     python -m benchmarks.web_load --flow-scale 10       # the same month at 10 x the flows
+    python -m benchmarks.web_load --cache-seconds 0     # every request computed (no page cache)
     python -m benchmarks.web_load --url http://127.0.0.1:8000 --clients 16 --seconds 30   # a running `make web`
 
 Without --url it loads a month (its business days, as the assets would) into a throwaway database on
@@ -146,6 +147,10 @@ def run_load(base: str, pages: list[tuple[str, str]], clients: int, seconds: flo
     return results
 
 
+def base_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -166,11 +171,14 @@ def wait_for(base: str, process: subprocess.Popen | None = None, timeout: float 
     raise TimeoutError(f"{base} did not answer within {timeout} s")
 
 
-def serve(env: dict, port: int, threads: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [PYTHON, "-m", "pipeline.web", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+def serve(env: dict, port: int, threads: int, cache_seconds: float, log_path: str) -> subprocess.Popen:
+    """The server, its output to a file (a pipe nobody reads would fill and stall it under load)."""
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            [PYTHON, "-m", "pipeline.web", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads),
+             "--cache-seconds", str(cache_seconds)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--max-requests", type=int, default=100_000)
     parser.add_argument("--threads", type=int, default=8, help="the server's threads (default: %(default)s)")
+    parser.add_argument("--cache-seconds", type=float, default=60,
+                        help="the server's page cache (default: %(default)s, as `make web`; 0 = off)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -211,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         env = dict(os.environ, PIVOT_POSTGRES_URL=url.render_as_string(hide_password=False))
         env.pop("PIVOT_WEB_POSTGRES_URL", None)
-        server = serve(env, port, args.threads)
-        base = f"http://127.0.0.1:{port}"
+        log_path = f"/tmp/web_load_{os.getpid()}_server.log"
+        server = serve(env, port, args.threads, args.cache_seconds, log_path)
+        print(f"server on {base_url(port)}, its log in {log_path}", flush=True)
+        base = base_url(port)
     try:
         wait_for(base, server)
         pages = page_mix(base, query)
@@ -226,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(admin, database)
     summary = results.summary() | {
         "clients": args.clients, "server_threads": args.threads, "month": args.month,
+        "page_cache_seconds": None if args.url else args.cache_seconds,
         "flow_scale": args.flow_scale, "flows_loaded": loaded.get("fact_aum_flows"),
     }
     print(json.dumps(summary, indent=2))

@@ -16,11 +16,12 @@ from werkzeug.exceptions import HTTPException
 
 from pipeline.dist_perf_dw.models import DimAdvisors, DimChannels, DimFirms, DimProducts, DimTerritories, DimWholesalers
 from pipeline.resources.postgres import PostgresUnavailableError
-from pipeline.web import serialize
+from pipeline.web import pivot, serialize
 from pipeline.web.cache import PageCache
 from pipeline.web.database import EXTENSION_KEY, Database, close_session
 from pipeline.web.dist_perf_dw import API_NAME, blueprint, wants_json
 from pipeline.web.params import BadParameter, UnknownKey
+from pipeline.web.pivot import BUSY, PivotStore, StoreBusy
 
 log = logging.getLogger(__name__)
 DEFAULT_POOL_SIZE = 8
@@ -75,17 +76,21 @@ def create_app(config: dict | None = None) -> Flask:
     """The app. `config` may set DIST_PERF_DW_URL (the read-only URL; default: see pipeline.web.database),
     DB_POOL_SIZE (connections kept, default 8: the server's threads), PAGE_CACHE_SECONDS (how long a
     rendered page may be served again while the data is unchanged, default 60; 0 = off, see
-    pipeline.web.cache) and PAGE_CACHE_ENTRIES (default 512)."""
+    pipeline.web.cache), PAGE_CACHE_ENTRIES (default 512) and PIVOT_CLICKHOUSE_URL (the pivot store the
+    /pivot/ pages read; default PIVOT_WEB_CLICKHOUSE_URL, else PIVOT_CLICKHOUSE_URL, else the embedded one)."""
     app = Flask(__name__)
     app.json = serialize.JSONProvider(app)
     app.config.update(DIST_PERF_DW_URL=None, DB_POOL_SIZE=DEFAULT_POOL_SIZE, PAGE_CACHE_SECONDS=60,
-                      PAGE_CACHE_ENTRIES=512)
+                      PAGE_CACHE_ENTRIES=512, PIVOT_CLICKHOUSE_URL=None)
     app.config.update(config or {})
     app.extensions[EXTENSION_KEY] = Database(app.config["DIST_PERF_DW_URL"], app.config["DB_POOL_SIZE"])
     app.extensions["page_cache"] = PageCache(app.config["PAGE_CACHE_SECONDS"], app.config["PAGE_CACHE_ENTRIES"])
 
     app.register_blueprint(blueprint)
     app.register_blueprint(blueprint, url_prefix="/api", name=API_NAME)
+    app.extensions[pivot.EXTENSION_KEY] = PivotStore(app.config["PIVOT_CLICKHOUSE_URL"])
+    app.register_blueprint(pivot.blueprint)
+    app.register_blueprint(pivot.blueprint, url_prefix="/api/pivot", name=pivot.API_NAME)
     app.teardown_appcontext(close_session)
 
     app.jinja_env.filters.update(usd=usd, pct=pct)
@@ -114,6 +119,13 @@ def create_app(config: dict | None = None) -> Flask:
         # The message SQLAlchemy builds has no parameters (hide_parameters) and no URL; logged for the operator.
         log.warning("dist_perf_dw unavailable: %s", str(getattr(error, "orig", error)).splitlines()[0])
         response = _error(503, "Service unavailable", UNAVAILABLE)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(StoreBusy)
+    def _store_busy(error: StoreBusy):
+        response = _error(503, "Service unavailable", BUSY if str(error) == BUSY else
+                          "The pivot warehouse cannot be reached right now; try again in a moment.")
         response.headers["Retry-After"] = "5"
         return response
 

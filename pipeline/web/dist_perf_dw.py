@@ -23,7 +23,7 @@ FLOW_PAGE_SIZE = 100
 
 
 def wants_json() -> bool:
-    if request.blueprint == API_NAME:
+    if request.blueprint and request.blueprint.endswith("_api"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
