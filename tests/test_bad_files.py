@@ -12,9 +12,11 @@ import pytest
 
 from pipeline.landed_files.folders import LandedFileError, folder_settings
 from pipeline.landed_files.values import NumberFormat, parse_number
+from pipeline.pivot.fx import InvalidFxFileError, build_fx_rates
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.landed.trade_checks import UsdBound, check_trade_file, read_trade_file
 from pipeline.pivot.landed.trades import NoLandedTradesError, open_trade_folder
+from pipeline.pivot.reference import require_ready_reference_folders
 from pipeline.settings import DEFAULT_SEED
 from tests.landed_files import base_trades, write_csv_rows, write_trades_csv
 
@@ -288,3 +290,34 @@ def test_a_file_changed_within_the_settle_window_is_refused_until_it_settles(fol
 def test_timestamps_in_utc_are_kept_to_the_millisecond(folder, trades):
     path = write_trades_csv(folder / "t.csv", trades.head(1))
     assert read_trade_file(path)["ts"][0] == trades["ts"][0].astimezone(UTC)
+
+
+def test_reference_folders_name_every_file_they_would_not_read_and_every_unsettled_file(tmp_path):
+    root = tmp_path / "landing"
+    (root / "instruments").mkdir(parents=True)
+    (root / "compositions").mkdir()
+    (root / "trades").mkdir()
+    (root / "instruments" / "master.tsv").write_text("symbol\tname\n")
+    (root / "compositions" / "archive").mkdir()
+    (root / "compositions" / "archive" / "old.csv").write_text("a\n")
+    (root / "notes.txt").write_text("not data\n")
+    with pytest.raises(LandedFileError) as caught:
+        require_ready_reference_folders(root, settle_seconds=0)
+    message = str(caught.value)
+    assert "master.tsv (not one of" in message and "archive/old.csv (a sub-folder" in message
+    assert "notes.txt" in message and "trades" not in message
+    for folder, pattern in [("instruments", "*.tsv"), ("compositions", "archive/*"), (".", "*.txt")]:
+        (root / folder / "_format.toml").write_text(f'ignore = ["{pattern}"]\n')
+    require_ready_reference_folders(root, settle_seconds=0)
+    (root / "instruments" / "master.csv").write_text("symbol\n")
+    with pytest.raises(LandedFileError) as caught:
+        require_ready_reference_folders(root, settle_seconds=10)
+    assert "master.csv: modified" in str(caught.value) and "settle window" in str(caught.value)
+
+
+def test_an_fx_folder_with_an_unread_file_refuses_the_rates(tmp_path):
+    (tmp_path / "fx").mkdir()
+    (tmp_path / "fx" / "rates.xlsx").write_bytes(b"PK")
+    with pytest.raises(InvalidFxFileError) as caught:
+        build_fx_rates(DEFAULT_SEED, DAY, DAY, tmp_path)
+    assert "rates.xlsx (not one of .csv, .parquet)" in str(caught.value)

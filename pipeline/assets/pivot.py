@@ -111,10 +111,10 @@ class TradesConfig(dg.Config):
 
 def _reference(generation: GenerationSettings) -> LandedReference:
     try:
-        return build_reference(generation.seed, landing_dir())
+        return build_reference(generation.seed, landing_dir(), landed_settle_seconds())
     except LandedFileError as error:
         raise dg.Failure(
-            f"instrument master file refused, pivot.instruments and pivot.constituents left as they were: {error}",
+            f"landed reference files refused, pivot.instruments and pivot.constituents left as they were: {error}",
             allow_retries=False,
         ) from error
 
@@ -238,7 +238,9 @@ def fx_rates(context: dg.AssetExecutionContext, generation: GenerationSettings, 
     $PIVOT_LANDING_DIR/fx/ for the dates they cover. An invalid file fails the load and changes nothing."""
     start = date.fromisoformat(FIRST_TRADE_DATE)
     try:
-        frame, landed = build_fx_rates(generation.seed, start, SYNTHETIC_HORIZON_END, landing_dir())
+        frame, landed = build_fx_rates(
+            generation.seed, start, SYNTHETIC_HORIZON_END, landing_dir(), landed_settle_seconds()
+        )
     except InvalidFxFileError as error:
         raise dg.Failure(f"invalid FX files, pivot.fx_rates left as it was:\n{error}", allow_retries=False) from error
     for result in landed:

@@ -26,6 +26,8 @@ from pipeline.landed_files.values import NumberFormat
 TRADES_FOLDER = "trades"
 INSTRUMENTS_FOLDER = "instruments"
 COMPOSITIONS_FOLDER = "compositions"
+# Every kind's folder under $PIVOT_LANDING_DIR (pivot's four, dist_perf_dw's feeds).
+LANDING_KINDS = (TRADES_FOLDER, INSTRUMENTS_FOLDER, COMPOSITIONS_FOLDER, "fx", "dist_perf_dw")
 
 PARQUET_MAGIC = b"PAR1"
 # Names browsers, copy tools and editors give a file while they write it (and Excel's lock file):
@@ -394,3 +396,20 @@ def require_unchanged(path: Path, before: FileState) -> None:
             f"changed while it was being read (size {before.size:,} -> {stat.st_size:,} bytes): it is still being "
             f"written; {_WAIT_OR_COPY}",
         )
+
+
+def ready_folder(
+    directory: Path, suffixes: Sequence[str], what: str, settle_seconds: float, *, exclude: Iterable[str] = ()
+) -> FolderFiles:
+    """A landed folder a load reads whole: every file it would not read and every file changed within
+    the settle window refused together (LandedFileError naming each); a missing folder holds nothing."""
+    folder = folder_files(directory, suffixes, exclude=exclude)
+    problems = [p for p in [folder.unread_problem(what)] if p]
+    for path in folder.read:
+        try:
+            settled_state(path, settle_seconds)
+        except LandedFileError as error:
+            problems.append(error.summary())
+    if problems:
+        raise LandedFileError(directory, problems)
+    return folder

@@ -39,7 +39,7 @@ import numpy as np
 import polars as pl
 import pycountry
 
-from pipeline.landed_files.folders import LandedFileError, folder_settings
+from pipeline.landed_files.folders import LandedFileError, folder_settings, ready_folder
 from pipeline.landed_files.tables import LINE, read_table
 from pipeline.landed_files.values import iso_date, number, number_problem
 from pipeline.pivot.instruments import stable_hash
@@ -313,10 +313,19 @@ def validate_fx_files(directory: Path, seed: int = DEFAULT_SEED) -> list[FxFileR
     return results
 
 
-def build_fx_rates(seed: int, start: date, end: date, landing_root: Path) -> tuple[pl.DataFrame, list[FxFileResult]]:
+def build_fx_rates(
+    seed: int, start: date, end: date, landing_root: Path, settle_seconds: float = 0.0
+) -> tuple[pl.DataFrame, list[FxFileResult]]:
     """The `pivot.fx_rates` rows: synthetic rates for [start, end], overridden (or extended) by every
     landed file, plus each file's result. Any invalid file raises InvalidFxFileError: a rejected
-    override would silently leave wrong rates in place, so nothing is applied."""
+    override would silently leave wrong rates in place, so nothing is applied; so does a file in fx/
+    that would not be read, or that changed within `settle_seconds`."""
+    folder = fx_landing_dir(landing_root)
+    try:
+        ready_folder(folder, FX_FILE_SUFFIXES, "FX files are CSV or Parquet.", settle_seconds)
+    except LandedFileError as error:
+        inside = "" if error.path == folder else f"{FX_LANDING_SUBDIR}/"
+        raise InvalidFxFileError(inside + error.summary()) from error
     results = validate_fx_files(fx_landing_dir(landing_root), seed)
     invalid = [r for r in results if not r.is_valid]
     if invalid:

@@ -36,7 +36,14 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.landed_files.folders import COMPOSITIONS_FOLDER, INSTRUMENTS_FOLDER, LandedFileError, content_digest
+from pipeline.landed_files.folders import (
+    COMPOSITIONS_FOLDER,
+    INSTRUMENTS_FOLDER,
+    LANDING_KINDS,
+    LandedFileError,
+    content_digest,
+    ready_folder,
+)
 from pipeline.pivot.constituents import build_constituents
 from pipeline.pivot.instruments import PRICE_HISTORY_START, build_instruments, closing_prices
 from pipeline.pivot.landed.holdings import (
@@ -54,6 +61,7 @@ from pipeline.pivot.landed.holdings_readers import (
     read_ticker_map,
 )
 from pipeline.pivot.landed.instruments import (
+    INSTRUMENT_FILE_SUFFIXES,
     InstrumentMergeReport,
     composites_without_composition,
     instrument_files,
@@ -176,9 +184,31 @@ def landed_instruments(seed: int, landing_root: Path) -> tuple[pl.DataFrame, lis
     return merged, paths, report
 
 
-def build_reference(seed: int, landing_root: Path) -> LandedReference:
+def require_ready_reference_folders(landing_root: Path, settle_seconds: float) -> None:
+    """Refuse (LandedFileError, every problem at once) the reference folders' files that would not be
+    read and those changed within the settle window: instruments/, compositions/ and the five-column
+    files at the top of the landing folder (whose sub-folders are the other kinds' folders)."""
+    root = Path(landing_root)
+    problems = []
+    folders = [
+        (root / INSTRUMENTS_FOLDER, INSTRUMENT_FILE_SUFFIXES, "Instrument master files are CSV, Parquet or XLSX.", ()),
+        (root / COMPOSITIONS_FOLDER, (".csv", ".xlsx"), "Composition and holdings files are CSV or XLSX.", ()),
+        (root, (".csv",), "Files at the top of the landing folder are five-column composition CSVs.", LANDING_KINDS),
+    ]
+    for directory, suffixes, what, kinds in folders:
+        try:
+            ready_folder(directory, suffixes, what, settle_seconds, exclude=kinds)
+        except LandedFileError as error:
+            problems += error.problems
+    if problems:
+        raise LandedFileError(root, problems)
+
+
+def build_reference(seed: int, landing_root: Path, settle_seconds: float = 0.0) -> LandedReference:
     """Instruments, then holdings' new constituents, then the map (see the module docstring).
-    Raises LandedFileError only for a bad instrument master file."""
+    Raises LandedFileError for a bad instrument master file, and for reference folders holding files
+    that would not be read or that changed within `settle_seconds`."""
+    require_ready_reference_folders(landing_root, settle_seconds)
     instruments, master_paths, report = landed_instruments(seed, landing_root)
     holdings, added = read_holdings(landing_root, instruments, seed)
     added_symbols: list[str] = []
