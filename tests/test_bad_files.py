@@ -321,3 +321,15 @@ def test_an_fx_folder_with_an_unread_file_refuses_the_rates(tmp_path):
     with pytest.raises(InvalidFxFileError) as caught:
         build_fx_rates(DEFAULT_SEED, DAY, DAY, tmp_path)
     assert "rates.xlsx (not one of .csv, .parquet)" in str(caught.value)
+
+
+def test_a_pnl_that_overflows_in_usd_is_refused(folder, trades, instruments):
+    symbol = trades["symbol"][1]
+    currency = instruments.filter(pl.col("symbol") == symbol)["currency"][0]
+    path = write_csv_rows(folder / "t.csv", _with_cell(trades, "pnl", "1.7e308"))
+    rates = pl.DataFrame(
+        {"rate_date": [DAY], "currency": [currency], "rate_to_usd": [1.5]},
+        schema={"rate_date": pl.Date, "currency": pl.String, "rate_to_usd": pl.Float64},
+    )
+    message = _refusal(path, instruments=instruments, usd_bound=UsdBound(rates, 1e11))
+    assert "line 3" in message and "P&L not finite in USD" in message

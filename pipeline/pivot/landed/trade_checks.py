@@ -114,16 +114,19 @@ class UsdBound:
 
 
 def _usd_problems(source: TradeSource, parsed: pl.LazyFrame, instruments: pl.DataFrame, bound: UsdBound) -> list[str]:
+    """Trades whose notional in USD is beyond the bound, or whose notional or P&L in USD is not finite
+    (a finite P&L times a rate can still overflow)."""
     currencies = instruments.lazy().select(pl.col("symbol").cast(pl.String), pl.col("currency").cast(pl.String))
     rates = bound.fx_rates.lazy().select(
         pl.col("rate_date").alias("trade_date"), pl.col("currency").cast(pl.String), "rate_to_usd"
     )
     usd = (pl.col("notional") * pl.col("rate_to_usd")).alias("notional_usd")
+    pnl_usd = pl.col("pnl") * pl.col("rate_to_usd")
     beyond = (
-        parsed.select(ROW_INDEX, "trade_date", pl.col("symbol").cast(pl.String), "notional")
+        parsed.select(ROW_INDEX, "trade_date", pl.col("symbol").cast(pl.String), "notional", "pnl")
         .join(currencies, on="symbol", how="left")
         .join(rates, on=["trade_date", "currency"], how="inner")
-        .filter(~usd.is_finite() | (usd.abs() > bound.max_notional_usd))
+        .filter(~usd.is_finite() | (usd.abs() > bound.max_notional_usd) | ~pnl_usd.is_finite())
         .select(ROW_INDEX, "symbol", "currency", usd)
         .sort(ROW_INDEX)
         .collect()
@@ -137,8 +140,8 @@ def _usd_problems(source: TradeSource, parsed: pl.LazyFrame, instruments: pl.Dat
     more = f" and {beyond.height - 3:,} more row(s)" if beyond.height > 3 else ""
     return [
         f"{shown}{more}: |notional_usd| over the {bound.max_notional_usd:,.0f} USD a trade may have "
-        "(PIVOT_MAX_TRADE_NOTIONAL_USD): a quantity or price off by orders of magnitude, or a wrong currency; fix "
-        "the row (or raise the bound for a book that trades such sizes)"
+        "(PIVOT_MAX_TRADE_NOTIONAL_USD), or a notional or P&L not finite in USD: a quantity, price or P&L off by "
+        "orders of magnitude, or a wrong currency; fix the row (or raise the bound for a book that trades such sizes)"
     ]
 
 
