@@ -441,32 +441,27 @@ def recent_flows(session: Session, days: DateRange, limit: int, **where) -> list
     return list(session.scalars(statement).unique())
 
 
-def sales_and_comp_by_month(session: Session, days: DateRange, wholesaler_id: int) -> list[CompMonth]:
-    """Per month the range touches: the wholesaler's gross sales and net flows from the flows of the range,
-    next to the month's compensation row (None while the month is not loaded)."""
-    month = _month(FactAUMFlow.flow_date).label("month")
-    sales = (
-        sa.select(month, _GROSS.label("gross"), _NET.label("net"))
-        .where(_in_range(FactAUMFlow.flow_date, days), FactAUMFlow.wholesaler_id == wholesaler_id)
-        .group_by(month)
-        .subquery()
-    )
+def sales_and_comp_by_month(
+    session: Session, days: DateRange, wholesaler_id: int, sales: list[GroupedFlows]
+) -> list[CompMonth]:
+    """Per month the range touches: the wholesaler's gross sales and net flows in the range (`sales`, from
+    flow_breakdown's months), next to the month's compensation row (None while the month is not loaded)."""
     first, last = days.months
-    comp = (
-        sa.select(FactWholesalerComp)
-        .where(FactWholesalerComp.wholesaler_id == wholesaler_id, FactWholesalerComp.comp_month.between(first, last))
-        .subquery()
-    )
-    comp_row = sa.orm.aliased(FactWholesalerComp, comp)
-    month_key = sa.func.coalesce(sales.c.month, comp.c.comp_month).label("month_key")
-    rows = session.execute(
-        sa.select(month_key, sales.c.gross, sales.c.net, comp_row)
-        .select_from(sales)
-        .join(comp, comp.c.comp_month == sales.c.month, full=True)
-        .options(NOTHING_ELSE)
-        .order_by(month_key)
-    ).all()
-    return [CompMonth(month, gross or ZERO, net or ZERO, comp) for month, gross, net, comp in rows]
+    comp = {
+        row.comp_month: row
+        for row in session.scalars(
+            sa.select(FactWholesalerComp)
+            .where(FactWholesalerComp.wholesaler_id == wholesaler_id,
+                   FactWholesalerComp.comp_month.between(first, last))
+            .options(NOTHING_ELSE)
+        )
+    }
+    by_month = {row.member: row for row in sales}
+    return [
+        CompMonth(month, by_month[month].gross_amount if month in by_month else ZERO,
+                  by_month[month].net_amount if month in by_month else ZERO, comp.get(month))
+        for month in sorted(set(by_month) | set(comp))
+    ]
 
 
 def expenses_by_category(session: Session, days: DateRange, wholesaler_id: int) -> list[ExpenseByCategory]:
@@ -555,6 +550,77 @@ def flow_page(
     return FlowPage(flows, flows[-1].flow_id if more else None)
 
 
+# --------------------------------------------------------------------------- one scan, several groupings
+
+_BREAKDOWN_KEYS = {
+    "month": lambda: _month(FactAUMFlow.flow_date),
+    "advisor": lambda: FactAUMFlow.advisor_id,
+    "product": lambda: FactAUMFlow.product_id,
+    "channel": lambda: FactAUMFlow.channel_id,
+}
+# group -> (the member's class, its key, what its page names need loaded); months are their own members
+_BREAKDOWN_MEMBERS = {
+    "advisor": (DimAdvisors, DimAdvisors.advisor_id, ADVISOR_LOADED),
+    "product": (DimProducts, DimProducts.product_id, PRODUCT_LOADED),
+    "channel": (DimChannels, DimChannels.channel_id, ()),
+}
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    totals: FlowTotals
+    groups: dict[str, list[GroupedFlows]]
+
+
+def flow_breakdown(
+    session: Session, days: DateRange, groups: tuple[str, ...], limits: dict[str, int] | None = None, **where
+) -> Breakdown:
+    """The range's flows (restricted by `where`: fact column = value) read once and grouped several ways
+    (GROUPING SETS): the totals and, per group of `groups` (month, advisor, product, channel), each member's
+    net flows, gross sales, redemptions and count, largest net flows first (months in order), cut to
+    `limits[group]`. Members come in one statement per dimension: 1 + len(groups without month) statements."""
+    keys = [_BREAKDOWN_KEYS[group]() for group in groups]
+    sets = sa.func.grouping_sets(sa.literal_column("()"), *(sa.tuple_(key) for key in keys))
+    statement = sa.select(sa.func.grouping(*keys).label("grouping_set"), *keys, *_measures()).where(
+        _in_range(FactAUMFlow.flow_date, days)
+    )
+    for column, value in where.items():
+        statement = statement.where(getattr(FactAUMFlow, column) == value)
+    rows = session.execute(statement.group_by(sets)).all()
+    every = (1 << len(keys)) - 1
+    totals = FlowTotals(ZERO, ZERO, ZERO, 0)
+    found: dict[str, list] = {group: [] for group in groups}
+    for row in rows:
+        if row.grouping_set == every:
+            totals = FlowTotals(row.net_amount, row.gross_amount, row.redemptions_amount, row.flows)
+            continue
+        for i, group in enumerate(groups):
+            if row.grouping_set == every ^ (1 << (len(keys) - 1 - i)):
+                found[group].append((row[1 + i], row))
+    limits = limits or {}
+    result = {}
+    for group, members in found.items():
+        if group == "month":
+            ranked = sorted(members, key=lambda m: m[0])
+            named = {key: key for key, _ in ranked}
+        else:
+            ranked = sorted(members, key=lambda m: (-m[1].net_amount, m[0]))[: limits.get(group)]
+            cls, key_column, loaded = _BREAKDOWN_MEMBERS[group]
+            ids = [key for key, _ in ranked]
+            # Asked even for no ids: a page's statement count does not depend on its rows.
+            named = {
+                getattr(member, key_column.key): member
+                for member in session.scalars(
+                    sa.select(cls).where(key_column.in_(ids)).options(*loaded, NOTHING_ELSE)
+                )
+            }
+        result[group] = [
+            GroupedFlows(named[key], row.net_amount, row.gross_amount, row.redemptions_amount, row.flows)
+            for key, row in ranked
+        ]
+    return Breakdown(totals, result)
+
+
 # --------------------------------------------------------------------------- pages: what each web page shows
 
 TOP = 10
@@ -603,8 +669,6 @@ def overview(session: Session, days: DateRange) -> Overview:
         return ranked[:limit] if limit else ranked
 
     def members(cls, key, loaded, ids) -> dict:
-        if not ids:
-            return {}
         found = session.scalars(sa.select(cls).where(key.in_(ids)).options(*loaded, NOTHING_ELSE))
         return {getattr(member, key.key): member for member in found}
 
@@ -652,13 +716,14 @@ def firm_page(session: Session, crd: str, days: DateRange) -> FirmPage | None:
     firm = firm_by_crd(session, crd)
     if firm is None:
         return None
+    flows = flow_breakdown(session, days, ("month", "advisor", "product"), {"advisor": 25}, firm_id=firm.firm_id)
     return FirmPage(
         firm=firm,
         days=days,
-        totals=flow_totals(session, days, firm_id=firm.firm_id),
-        by_month=flows_by_month(session, days, firm_id=firm.firm_id),
-        top_advisors=flows_by(session, days, "advisor", limit=25, firm_id=firm.firm_id),
-        by_product=flows_by(session, days, "product", firm_id=firm.firm_id),
+        totals=flows.totals,
+        by_month=flows.groups["month"],
+        top_advisors=flows.groups["advisor"],
+        by_product=flows.groups["product"],
         revenue=revenue_by_month(session, days, firm_id=firm.firm_id),
         retention=_firm_retention(session, days, firm.firm_id),
     )
@@ -732,12 +797,13 @@ def product_page(session: Session, key: str, days: DateRange) -> ProductPage | N
     if product is None:
         return None
     me = {"product_id": product.product_id}
+    flows = flow_breakdown(session, days, ("month", "channel"), **me)
     return ProductPage(
         product=product,
         days=days,
-        totals=flow_totals(session, days, **me),
-        by_month=flows_by_month(session, days, **me),
-        by_channel=flows_by(session, days, "channel", **me),
+        totals=flows.totals,
+        by_month=flows.groups["month"],
+        by_channel=flows.groups["channel"],
         revenue=revenue_by_month(session, days, **me),
         retention=retention_curve(session, days, **me),
     )
@@ -757,12 +823,12 @@ def wholesaler_page(session: Session, code: str, days: DateRange) -> WholesalerP
     wholesaler = wholesaler_by_code(session, code)
     if wholesaler is None:
         return None
-    me = {"wholesaler_id": wholesaler.wholesaler_id}
+    flows = flow_breakdown(session, days, ("month", "advisor"), wholesaler_id=wholesaler.wholesaler_id)
     return WholesalerPage(
         wholesaler=wholesaler,
         days=days,
-        totals=flow_totals(session, days, **me),
-        sales_and_comp=sales_and_comp_by_month(session, days, wholesaler.wholesaler_id),
+        totals=flows.totals,
+        sales_and_comp=sales_and_comp_by_month(session, days, wholesaler.wholesaler_id, flows.groups["month"]),
         expenses=expenses_by_category(session, days, wholesaler.wholesaler_id),
-        advisors=flows_by(session, days, "advisor", **me),
+        advisors=flows.groups["advisor"],
     )
