@@ -130,7 +130,15 @@ def csv_header(path: Path, settings: FolderSettings) -> list[str]:
     """The header's names (trimmed; a blank one becomes BLANK_COLUMN + its position), refused when
     empty, when it names a column twice or when it is written with another delimiter."""
     text = _first_line(path, settings)
-    names = [n.strip() for n in next(csv.reader([text], delimiter=settings.delimiter), [])]
+    if "\r" in text:
+        raise LandedFileError(
+            path,
+            "line 1: a carriage return inside the line (line ends of an old Mac, CR only): save it with LF or CRLF",
+        )
+    try:
+        names = [n.strip() for n in next(csv.reader([text], delimiter=settings.delimiter), [])]
+    except csv.Error as error:
+        raise LandedFileError(path, f"line 1: the header is not readable as CSV ({error})") from error
     if not any(names):
         raise LandedFileError(path, "the first line is empty: the first line must be the header row")
     if len(names) == 1:
