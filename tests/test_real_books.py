@@ -325,3 +325,24 @@ def test_the_trade_source_defaults_to_pivot_trade_source_read_when_the_definitio
     monkeypatch.setenv(ENV_TRADE_SOURCE, "csv")
     with pytest.raises(ValueError, match="PIVOT_TRADE_SOURCE='csv': choose one of synthetic, landed"):
         trade_source()
+
+
+def test_a_file_the_load_would_not_read_fails_the_run_naming_it_in_message_and_metadata(
+    store, trades_dir, instruments, monkeypatch
+):
+    clickhouse, instance = store
+    run(DAILY, clickhouse, instance, partition_key=str(DAY), run_config=SYNTHETIC)
+    before = day_rows(clickhouse, DAY)
+    base_trades(DAY, 50, instruments).write_parquet(trades_dir / f"trades_{DAY}.parquet")
+    (trades_dir / f"trades_{DAY}.tsv").write_text("trade_date\tsymbol\n")
+    result = load_landed(clickhouse, instance, DAY, expect_success=False)
+    assert f"trades_{DAY}.tsv (not one of" in _failure(result)
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    metadata = failure.step_failure_data.user_failure_data.metadata
+    assert f"trades_{DAY}.tsv" in metadata["problems"].value and metadata["refused_path"].value == str(trades_dir)
+    assert attempts(result) == 1 and day_rows(clickhouse, DAY).equals(before)
+    # A file that has just changed is refused by the load itself (the sensor is not the only guard).
+    (trades_dir / f"trades_{DAY}.tsv").unlink()
+    monkeypatch.setenv("PIVOT_LANDED_SETTLE_SECONDS", "3600")
+    result = load_landed(clickhouse, instance, DAY, expect_success=False)
+    assert "settle window" in _failure(result) and day_rows(clickhouse, DAY).equals(before)

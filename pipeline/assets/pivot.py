@@ -109,12 +109,19 @@ class TradesConfig(dg.Config):
     )
 
 
+def refusal_metadata(error: LandedFileError) -> dict:
+    """The refused file (or folder) and each problem, for the run's failure event."""
+    problems = "\n".join(f"- {problem}" for problem in error.problems)
+    return {"refused_path": dg.MetadataValue.path(str(error.path)), "problems": dg.MetadataValue.md(problems)}
+
+
 def _reference(generation: GenerationSettings) -> LandedReference:
     try:
         return build_reference(generation.seed, landing_dir(), landed_settle_seconds())
     except LandedFileError as error:
         raise dg.Failure(
             f"landed reference files refused, pivot.instruments and pivot.constituents left as they were: {error}",
+            metadata=refusal_metadata(error),
             allow_retries=False,
         ) from error
 
@@ -295,7 +302,11 @@ def trades_1d(
         except LandedFileError as error:
             # A missing day names its folder and date in the problem itself; a bad file leads with its name.
             what = "; ".join(error.problems) if isinstance(error, NoLandedTradesError) else str(error)
-            raise dg.Failure(f"landed trades refused, no trade date changed: {what}", allow_retries=False) from error
+            raise dg.Failure(
+                f"landed trades refused, no trade date changed: {what}",
+                metadata=refusal_metadata(error),
+                allow_retries=False,
+            ) from error
         if not config.allow_empty:
             try:
                 for day in days:
