@@ -1,14 +1,16 @@
 """The README is a contract: its commands run as written, and its counts match the definitions.
 
 `test_every_readme_command_runs_on_a_fresh_clone` clones the repository's HEAD into a temporary
-folder (commit a README change before running it), links the installed .venv (its editable
-install resolves `pipeline` to the clone: checked), and runs every fenced `bash` block of
+folder (commit a README change before running it), links the installed .venv (whose editable
+install points at this checkout, so PYTHONPATH puts the clone's `pipeline` first, as a .venv
+installed from the clone would: checked from outside the clone, since Dagster imports the
+instance's storage class before the code location), and runs every fenced `bash` block of
 README.md in order, each in a fresh `bash -e` with a clean environment (no PIVOT_*/DAGSTER_*
 variables), after the README's setup line. An HTML comment on the line above a block drives it:
 
     <!-- readme-test: setup -->               the setup line, run before every later block
     <!-- readme-test: variant: CMD | why -->  run CMD instead (a server that never exits)
-    <!-- readme-test: skip: why -->           left to the test the reason names
+    <!-- readme-test: skip: why -->           not run: what it needs (Docker, a running server)
     <!-- readme-test: file: PATH -->          (above a csv block) write the block to PATH in the clone
 
 A block passes when it exits 0, prints no Dagster Beta/Preview/Supersession warning, and prints
@@ -193,12 +195,12 @@ def test_every_readme_command_runs_on_a_fresh_clone():
     tmp_path.chmod(0o755)
     clone = _fresh_clone(tmp_path)
     installed_from = _editable_pipeline()
-    env = _clean_env(tmp_path)
+    env = _clean_env(tmp_path) | {"PYTHONPATH": str(clone)}
     (tmp_path / "run").mkdir()
     blocks = readme_blocks((clone / "README.md").read_text())
     setup = next(b["body"] for b in blocks if b["kind"] == "setup")
     setup_line = next(b["line"] for b in blocks if b["kind"] == "setup")
-    where_from = "python -c 'import pipeline; print(pipeline.__file__)'; echo $DAGSTER_HOME"
+    where_from = "(cd / && python -c 'import pipeline; print(pipeline.__file__)'); echo $DAGSTER_HOME"
     which = _bash(f"{setup}\n{where_from}", clone, env, 120)
     assert which.returncode == 0, which.stderr
     assert which.stdout.split() == [str(clone / "pipeline" / "__init__.py"), str(clone / ".data" / "dagster_home")]
