@@ -430,3 +430,17 @@ def test_dist_perf_dw_checks_pass_on_good_data_and_name_the_failing_rows(fresh_p
     assert not expense_fk.passed and "wholesaler_id" in expense_fk.metadata["failing_rows_sample"].value
     assert not bad_month[dist_perf_dw_checks.COMP_MATCHES_FLOWS].passed
     assert bad_month[dist_perf_dw_checks.COMP_MATCHES_FLOWS].metadata["failing_rows"].value == 1
+
+
+def test_a_file_the_reference_load_would_not_read_is_the_sensors_skip_reason_once(landing):
+    (landing / "pmet.csv").write_text(HEADER + VALID_PMET)
+    (landing / "notes.txt").write_text("not data\n")
+    with dg.instance_for_test() as instance:
+        _materialize_trade_dates(instance, ["2024-02-05"])
+        first = _tick(instance)
+        assert not first.run_requests and "notes.txt (not one of .csv)" in first.skip_reason.skip_message
+        again = _tick(instance, first.cursor)
+        assert not again.run_requests and "notes.txt" not in again.skip_reason.skip_message
+        (landing / "_format.toml").write_text('ignore = ["*.txt"]\n')
+        [request] = _tick(instance, again.cursor).run_requests
+        assert request.tags["dagster/asset_partition_range_start"] == "2024-02-05"

@@ -32,6 +32,7 @@ from pipeline.jobs.pivot import pivot_reference_refresh_job
 from pipeline.landed_files.folders import (
     COMPOSITIONS_FOLDER,
     INSTRUMENTS_FOLDER,
+    SETTINGS_FILE,
     LandedFileError,
     content_digest,
     files_still_being_written,
@@ -74,6 +75,11 @@ def reference_file_outcomes(root: Path, seed: int):
     try:
         reference = build_reference(seed, root)
     except LandedFileError as error:
+        if error.path.is_dir() or error.path.name == SETTINGS_FILE:
+            # A folder's refusal (files a load would not read, files still settling, a bad _format.toml):
+            # one outcome keyed by the folder and identified by the message, so it is reported once.
+            digest = hashlib.sha256(str(error).encode()).hexdigest()
+            return [FileOutcome(_key(root, error.path) or ".", digest, False, str(error))], None
         # A refused master file refuses the whole reference load (everything else is checked against it).
         paths = instrument_files(root / INSTRUMENTS_FOLDER)
         return [FileOutcome(_key(root, p), content_digest(p), False, str(error)) for p in paths], None
