@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 
 from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS
 from pipeline.dist_perf_dw.models import (
+    AdvisorAssignments,
     DimAdvisors,
     DimChannels,
     DimExpenseCategories,
@@ -223,7 +224,7 @@ def product_key_filter(key: str):
     cusip = getattr(DimProducts, "cusip", None)
     if cusip is not None:
         conditions.append(sa.func.upper(cusip) == key.upper())
-    if key.isdigit() and len(key) < 10:
+    if key.isdigit() and len(key) < 9:  # shorter than a CUSIP
         conditions.append(DimProducts.product_id == int(key))
     return sa.or_(*conditions)
 
@@ -431,6 +432,18 @@ def firm_history(session: Session, advisor_id: int) -> list[FirmTenure]:
         .order_by(stretches.c.first_flow_date)
     ).all()
     return [FirmTenure(*row) for row in rows]
+
+
+def advisor_assignments(session: Session, advisor_id: int) -> list[AdvisorAssignments]:
+    """The advisor master's effective-dated firm and territory assignments (landed data; the synthetic
+    world has none), oldest first."""
+    return list(session.scalars(
+        sa.select(AdvisorAssignments)
+        .where(AdvisorAssignments.advisor_id == advisor_id)
+        .options(joinedload(AdvisorAssignments.firm).joinedload(DimFirms.firm_type),
+                 joinedload(AdvisorAssignments.territory), NOTHING_ELSE)
+        .order_by(AdvisorAssignments.effective_date)
+    ))
 
 
 def recent_flows(session: Session, days: DateRange, limit: int, **where) -> list[FactAUMFlow]:
@@ -749,6 +762,7 @@ def _firm_retention(session: Session, days: DateRange, firm_id: int) -> list[Ret
 class AdvisorPage:
     advisor: DimAdvisors
     days: DateRange
+    assignments: list[AdvisorAssignments]
     firm_history: list[FirmTenure]
     totals: FlowTotals
     by_month: list[GroupedFlows]
@@ -758,9 +772,18 @@ class AdvisorPage:
     retention: list[RetentionPoint]
 
     @property
-    def moves(self) -> list[tuple[FirmTenure, FirmTenure]]:
-        """(from, to) for each change of firm in the advisor's flows."""
-        return list(zip(self.firm_history, self.firm_history[1:]))
+    def moves(self) -> list[tuple[DimFirms, DimFirms, dt.date]]:
+        """(from firm, to firm, from when) for each change of firm: from the master's assignments where it
+        has them, else from the firm the flows were booked at."""
+        if self.assignments:
+            steps = [(a.firm, a.effective_date) for a in self.assignments]
+        else:
+            steps = [(t.firm, t.first_flow_date) for t in self.firm_history]
+        return [
+            (before[0], after[0], after[1])
+            for before, after in zip(steps, steps[1:])
+            if before[0].firm_id != after[0].firm_id
+        ]
 
 
 def advisor_page(session: Session, crd: str, days: DateRange) -> AdvisorPage | None:
@@ -771,6 +794,7 @@ def advisor_page(session: Session, crd: str, days: DateRange) -> AdvisorPage | N
     return AdvisorPage(
         advisor=advisor,
         days=days,
+        assignments=advisor_assignments(session, advisor.advisor_id),
         firm_history=firm_history(session, advisor.advisor_id),
         totals=flow_totals(session, days, **me),
         by_month=flows_by_month(session, days, **me),

@@ -251,10 +251,14 @@ def advisor_page(page: q.AdvisorPage) -> dict:
              "last_flow_date": t.last_flow_date, "net_amount": t.net_amount, "flows": t.flows}
             for t in page.firm_history
         ],
+        "assignments": [
+            {"effective_date": a.effective_date, "firm": firm(a.firm, full=False),
+             "territory_code": a.territory.territory_code}
+            for a in page.assignments
+        ],
         "moves": [
-            {"from": before.firm.crd_number, "to": after.firm.crd_number,
-             "first_flow_at_new_firm": after.first_flow_date}
-            for before, after in page.moves
+            {"from": before.crd_number, "to": after.crd_number, "from_date": when}
+            for before, after, when in page.moves
         ],
         "totals": totals(page.totals),
         "by_month": grouped(page.by_month),
