@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.assets import dist_perf_dw
+from pipeline.assets import dist_perf_dw, dist_perf_dw_checks
 from pipeline.dist_perf_dw.models import AdvisorAssignments, DimAdvisors, DimProducts, FactAUMFlow
 from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
 from pipeline.resources.generation import GenerationSettings
+from pipeline.sensors.landed_dist_perf_dw import dist_perf_dw_landed_feeds
 from tests.dist_landed_files import (
     ADVISOR_HEADER,
     ADVISORS,
@@ -32,8 +33,10 @@ from tests.dist_landed_files import (
     write_parquet,
     write_xlsx,
 )
+from tests.sensor_ticks import evaluate
 
 pytestmark = pytest.mark.slow
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 ALL_ASSETS = dist_perf_dw.defs.assets
 
@@ -157,6 +160,18 @@ def load_flows(instance, postgres, partition=None, expect_success=True, **kwargs
     )
 
 
+def check_flows(instance, postgres, day):
+    """The flows_follow_effective_dated_assignments check of one date, run alone."""
+    check, asset = dist_perf_dw_checks.flows_follow_assignments, dist_perf_dw.fact_aum_flows
+    job = dg.define_asset_job("check_only", selection=dg.AssetSelection.checks(check),
+                              partitions_def=asset.partitions_def)
+    definitions = dg.Definitions(assets=[asset], asset_checks=[check], jobs=[job],
+                                 resources={"postgres": postgres, "generation": GenerationSettings()})
+    result = definitions.resolve_job_def("check_only").execute_in_process(
+        instance=instance, tags={"dagster/partition": day})
+    return result.get_asset_check_evaluations()[0]
+
+
 def flows_of(postgres, day) -> list[tuple]:
     return postgres.read_frame(
         "SELECT f.source_transaction_id, a.crd_number, fi.crd_number AS firm, w.employee_code, f.net_amount "
@@ -219,8 +234,18 @@ def test_flows_keep_the_attribution_in_force_on_their_date_and_late_advisors_are
     completed = materialize(instance, postgres, ["dim_advisors"])
     assert _metadata(completed, "dim_advisors")["inferred_completed"].value == ["5000009"]
     assert _metadata(completed, "dim_advisors")["dates_to_reload"].value == [FRIDAY]
+    # Until the date is loaded again its attribution is stale: the check names it; the sensor requests it.
+    stale = check_flows(instance, postgres, FRIDAY)
+    assert not stale.passed and stale.metadata["dates_to_reload"].value == [FRIDAY]
+    assert "TA-1003" in stale.metadata["failing_rows_sample"].value
+    tick = evaluate(dist_perf_dw_landed_feeds, instance)
+    assert [(r.asset_selection, r.tags.get(RANGE_START), r.tags.get(RANGE_END)) for r in tick.run_requests] == [
+        ([dist_perf_dw.table_key("fact_aum_flows")], FRIDAY, FRIDAY)]
     reloaded = _metadata(load_flows(instance, postgres, FRIDAY), "fact_aum_flows")
     assert flows_of(postgres, FRIDAY)[2] == ("TA-1003", "5000009", "303", "W300", Decimal("15000.50"))
+    assert check_flows(instance, postgres, FRIDAY).passed
+    monday_check = check_flows(instance, postgres, MONDAY)
+    assert monday_check.passed and monday_check.metadata["record_firm_differs"].value == 1
     assert (reloaded["restated"].value, reloaded["rows_before"].value) == (True, 3)
     assert reloaded["net_flows_before_usd"].value == reloaded["net_flows_usd"].value == 1_345_000.5
     with Session(postgres.get_engine()) as session:

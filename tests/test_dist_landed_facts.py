@@ -61,11 +61,17 @@ def test_revenue_accrues_on_the_latest_snapshot_and_aum_plus_flows_is_the_market
     files = [read_fact_file(p, POSITIONS) for p in sorted(folder.iterdir())]
     saturday = positions_snapshot(files, D(2025, 3, 15), folder)
     assert saturday.day == D(2025, 3, 14)
-    flows = pl.DataFrame({"advisor_id": [1], "product_id": [1], "net_amount": [160_000.0]})
-    revenue, inferred, report = revenue_rows(saturday, D(2025, 3, 17), _dims(), flows, as_of=D(2025, 3, 20))
-    assert revenue.select("advisor_id", "aum_amount", "net_flow_amount", "revenue_amount", "wholesaler_id",
-                          "is_estimate").rows() == [(1, 840_000.0, 160_000.0, 17.81, 3, True),
-                                                    (2, 50_000.5, 0.0, 0.89, UNASSIGNED_ID, True)]
+    flows = pl.DataFrame({"advisor_id": [1, 1], "product_id": [1, 2], "firm_id": [2, 2], "channel_id": [3, 3],
+                          "wholesaler_id": [3, 3], "net_amount": [160_000.0, -5_000.0]})
+    dims = _dims()
+    dims["dim_products"] = pl.concat([dims["dim_products"], dims["dim_products"].with_columns(
+        product_id=pl.lit(2, dtype=pl.Int32), product_name=pl.lit("Summit Bond"), ticker=None, cusip=None)])
+    revenue, inferred, report = revenue_rows(saturday, D(2025, 3, 17), dims, flows, as_of=D(2025, 3, 20))
+    # Product 2 was redeemed in full that day (not in the snapshot): its AUM was the redemption, revenue 0.
+    assert revenue.select("advisor_id", "product_id", "aum_amount", "net_flow_amount", "revenue_amount",
+                          "wholesaler_id", "is_estimate").rows() == [
+        (1, 1, 840_000.0, 160_000.0, 17.81, 3, True), (1, 2, 5_000.0, -5_000.0, 0.0, 3, True),
+        (2, 1, 50_000.5, 0.0, 0.89, UNASSIGNED_ID, True)]
     assert inferred["advisor_name"].to_list() == ["Unknown advisor 6000002"] and report.unassigned_rows == 1
     with pytest.raises(LandedFileError, match="no positions snapshot on or before 2025-03-13"):
         positions_snapshot(files, D(2025, 3, 13), folder)

@@ -20,6 +20,7 @@ from pipeline.settings import POSTGRES_POOL
 FOREIGN_KEYS_RESOLVE = "foreign_keys_resolve"
 REVENUE_MATCHES_FLOWS = "revenue_net_flows_match_aum_flows"
 COMP_MATCHES_FLOWS = "comp_net_flows_match_aum_flows"
+FLOWS_FOLLOW_ASSIGNMENTS = "flows_follow_effective_dated_assignments"
 
 
 # Flows feed revenue, retention and compensation: orphans there must not flow on.
@@ -172,6 +173,68 @@ def comp_matches_flows(
                         "(month, wholesaler) rows whose compensation is missing or disagrees with fact_aum_flows")
 
 
-dist_perf_dw_checks = [*foreign_key_checks, revenue_matches_flows, comp_matches_flows]
+_FLOWS_VS_ASSIGNMENTS = """
+WITH flows AS (
+    SELECT flow_id, flow_date, source_transaction_id, advisor_id, firm_id, channel_id, wholesaler_id
+    FROM dist_perf_dw.fact_aum_flows
+    WHERE flow_date >= :first AND flow_date < :end AND source_transaction_id IS NOT NULL
+), assigned AS (  -- the advisor's assignment in force on the flow's date
+    SELECT DISTINCT ON (f.flow_id) f.flow_id, a.territory_id, a.firm_id
+    FROM flows f
+    JOIN dist_perf_dw.advisor_assignments a ON a.advisor_id = f.advisor_id AND a.effective_date <= f.flow_date
+    ORDER BY f.flow_id, a.effective_date DESC
+), wholesaler_on AS (  -- each wholesaler's territory on each flow date
+    SELECT DISTINCT ON (d.flow_date, w.wholesaler_id) d.flow_date, w.wholesaler_id, w.territory_id, w.effective_date
+    FROM (SELECT DISTINCT flow_date FROM flows) d
+    JOIN dist_perf_dw.wholesaler_assignments w ON w.effective_date <= d.flow_date
+    ORDER BY d.flow_date, w.wholesaler_id, w.effective_date DESC
+), covering AS (  -- the wholesaler there longest, then the lowest key (the load's rule)
+    SELECT DISTINCT ON (flow_date, territory_id) flow_date, territory_id, wholesaler_id
+    FROM wholesaler_on ORDER BY flow_date, territory_id, effective_date, wholesaler_id
+)
+SELECT f.flow_date, f.source_transaction_id, f.wholesaler_id, coalesce(c.wholesaler_id, 0) AS expected_wholesaler_id,
+       f.channel_id, fi.channel_id AS expected_channel_id,
+       (a.firm_id IS NOT NULL AND a.firm_id <> f.firm_id) AS record_firm_differs
+FROM flows f
+LEFT JOIN assigned a USING (flow_id)
+LEFT JOIN covering c ON c.flow_date = f.flow_date AND c.territory_id = coalesce(a.territory_id, 0)
+JOIN dist_perf_dw.dim_firms fi ON fi.firm_id = f.firm_id
+WHERE f.wholesaler_id <> coalesce(c.wholesaler_id, 0) OR f.channel_id <> fi.channel_id
+   OR (a.firm_id IS NOT NULL AND a.firm_id <> f.firm_id)
+ORDER BY 1, 2
+"""
+
+
+@dg.asset_check(
+    asset=dist_perf_dw.fact_aum_flows, name=FLOWS_FOLLOW_ASSIGNMENTS, pool=POSTGRES_POOL,
+    partitions_def=trade_date_partitions,
+)
+def flows_follow_assignments(
+    context: dg.AssetCheckExecutionContext, postgres: PostgresResource
+) -> dg.AssetCheckResult:
+    """Every landed flow of the run's dates is credited to the wholesaler covering, on the flow's date, the
+    territory its advisor was assigned to on that date (Unassigned when none), and carries its firm's
+    channel. Fails naming the flows that do not (a master re-landed with a back-dated move or territory
+    change after the date was loaded: re-materialize the dates listed). A flow whose record names another
+    firm than the advisor's assignment is not a failure (the record wins); they are counted."""
+    first_day, end = _run_window(dist_perf_dw.FACT_SPECS["fact_aum_flows"], context)
+    rows = postgres.read_frame(_FLOWS_VS_ASSIGNMENTS, {"first": first_day, "end": end})
+    if rows.is_empty():
+        rows = pl.DataFrame(schema={"flow_date": pl.Date, "source_transaction_id": pl.String,
+                                    "wholesaler_id": pl.Int64, "expected_wholesaler_id": pl.Int64,
+                                    "channel_id": pl.Int64, "expected_channel_id": pl.Int64,
+                                    "record_firm_differs": pl.Boolean})
+    wrong = (pl.col("wholesaler_id") != pl.col("expected_wholesaler_id")) | (
+        pl.col("channel_id") != pl.col("expected_channel_id"))
+    failing = rows.filter(wrong).drop("record_firm_differs")
+    metadata = {
+        "record_firm_differs": dg.MetadataValue.int(rows["record_firm_differs"].sum() or 0),
+        "dates_to_reload": dg.MetadataValue.json(sorted({str(d) for d in failing["flow_date"].to_list()})),
+    }
+    return check_result(failing, metadata, "every landed flow follows the assignments in force on its date",
+                        "landed flows credited otherwise than the assignments in force on their date")
+
+
+dist_perf_dw_checks = [*foreign_key_checks, revenue_matches_flows, comp_matches_flows, flows_follow_assignments]
 
 defs = dg.Definitions(asset_checks=dist_perf_dw_checks)

@@ -292,9 +292,10 @@ def _fact_files(feed, days: Sequence[dt.date]) -> tuple[Path, list[FactFile]]:
 
 
 def _day_flows(postgres: PostgresResource, day: dt.date) -> pl.DataFrame:
-    return _query(postgres, "SELECT advisor_id, product_id, net_amount FROM dist_perf_dw.fact_aum_flows "
-                  "WHERE flow_date = :day", {"day": day},
-                  {"advisor_id": pl.Int32, "product_id": pl.Int32, "net_amount": pl.Float64})
+    return _query(postgres, "SELECT advisor_id, product_id, firm_id, channel_id, wholesaler_id, net_amount "
+                  "FROM dist_perf_dw.fact_aum_flows WHERE flow_date = :day ORDER BY flow_id", {"day": day},
+                  {"advisor_id": pl.Int32, "product_id": pl.Int32, "firm_id": pl.Int32, "channel_id": pl.Int32,
+                   "wholesaler_id": pl.Int32, "net_amount": pl.Float64})
 
 
 def _next_day(day: dt.date) -> dt.date:

@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipeline.sensors.freshness import facts_freshness_sensor
 from pipeline.sensors.landed_compositions import pivot_landed_constituents
+from pipeline.sensors.landed_dist_perf_dw import dist_perf_dw_landed_feeds
 from pipeline.sensors.landed_fx import pivot_landed_fx_rates
 from pipeline.sensors.landed_trades import pivot_landed_trades
 from pipeline.sensors.run_failure import record_run_failures
@@ -15,5 +16,6 @@ defs = dg.Definitions(
         pivot_landed_trades,
         record_run_failures,
         facts_freshness_sensor,
+        dist_perf_dw_landed_feeds,
     ]
 )

@@ -185,23 +185,35 @@ def revenue_rows(
     snapshot: FactDay, day: dt.date, dims: Mapping[str, pl.DataFrame], day_flows: pl.DataFrame, as_of: dt.date
 ) -> tuple[pl.DataFrame, pl.DataFrame, FactReport]:
     """(fact_revenue rows of `day`, new inferred advisors, report) from the snapshot in force on `day`.
-    `day_flows`: the loaded fact_aum_flows of `day` (advisor_id, product_id, net_amount)."""
+    `day_flows`: the loaded fact_aum_flows of `day` (advisor_id, product_id, firm_id, channel_id,
+    wholesaler_id, net_amount). A pair with flows that the snapshot does not hold holds nothing at the
+    day's end: market value 0, so aum = - net flows (a position redeemed in full), revenue 0."""
     schema = polars_schema("fact_revenue")
     report = FactReport()
-    if snapshot.rows.is_empty():
+    if snapshot.rows.is_empty() and day_flows.is_empty():
         return pl.DataFrame(schema=schema), dims["dim_advisors"].clear(), report
     firms = dims["dim_firms"].select(firm_crd_number="crd_number", firm_id="firm_id", channel_id="channel_id")
     products = dims["dim_products"].select("cusip", "product_id", fee_rate="management_fee_rate")
-    joined = snapshot.rows.join(firms, on="firm_crd_number", how="left").join(products, on="cusip", how="left")
+    rows = snapshot.rows if snapshot.rows.height else pl.DataFrame(
+        schema={"advisor_crd_number": pl.String, "firm_crd_number": pl.String, "cusip": pl.String,
+                "market_value": pl.Float64, "__file": pl.Int32, LINE: pl.UInt32})
+    joined = rows.join(firms, on="firm_crd_number", how="left").join(products, on="cusip", how="left")
     _refuse(snapshot, joined.filter(pl.col("firm_id").is_null()), "firm_crd_number", _UNKNOWN_FIRM)
     _refuse(snapshot, joined.filter(pl.col("product_id").is_null()), "cusip", _UNKNOWN_CUSIP)
     joined, new_advisors = _with_advisors(joined, dims, snapshot.day)
     report.inferred_advisors = new_advisors["crd_number"].to_list()
     joined = _with_wholesalers(joined, dims, day)
     report.unassigned_rows = joined.filter(pl.col("wholesaler_id") == UNASSIGNED_ID).height
-    net = day_flows.group_by("advisor_id", "product_id").agg(net_flow_amount=pl.col("net_amount").sum())
+    net = day_flows.group_by("advisor_id", "product_id", maintain_order=True).agg(
+        pl.col("firm_id", "channel_id", "wholesaler_id").first(), net_flow_amount=pl.col("net_amount").sum())
+    held = joined.select("advisor_id", "product_id", "firm_id", "channel_id", "wholesaler_id", "fee_rate",
+                         "market_value")
+    emptied = net.join(held, on=["advisor_id", "product_id"], how="anti").join(
+        dims["dim_products"].select("product_id", fee_rate="management_fee_rate"), on="product_id", how="left"
+    ).select(*held.columns[:-1], market_value=pl.lit(0.0))
     revenue = (
-        joined.join(net, on=["advisor_id", "product_id"], how="left")
+        pl.concat([held, emptied.select([pl.col(c).cast(held.schema[c]) for c in held.columns])])
+        .join(net.select("advisor_id", "product_id", "net_flow_amount"), on=["advisor_id", "product_id"], how="left")
         .with_columns(pl.col("net_flow_amount").fill_null(0.0).round(2))
         .with_columns(
             revenue_date=pl.lit(day, dtype=pl.Date),
