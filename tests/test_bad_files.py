@@ -245,6 +245,7 @@ def test_files_the_load_would_not_read_are_named_unless_ignored(folder, trades):
     (folder / "old").mkdir()
     write_trades_csv(folder / "old" / "trades_2024-01-12.csv", trades)
     (folder / "copy.csv.part").write_text("trade_date\n")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # an OS's, never data: not listed
     with pytest.raises(LandedFileError) as caught:
         open_trade_folder(folder)
     message = str(caught.value)

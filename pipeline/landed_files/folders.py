@@ -1,9 +1,11 @@
-"""What every landed file kind shares: listing a folder, content digests, the refusal type, and
+"""What every landed file kind shares: the refusal type, a folder's settings (`_format.toml`),
+listing a folder (the files a reader reads and every entry it would not), content digests, and
 telling a file that is still being written from one that is finished.
 
 Pure: no Dagster, no database. A sensor observes a folder on each tick (`observe`), keeps the
 observation in its cursor (`FileState.to_cursor` / `from_cursor`) and reads only the files that
-`ready_files` says have settled; everything it reads is identified by `content_digest`.
+`ready_files` says have settled; a load sees a folder once, so it refuses what has not settled
+(`settled_state`, `ready_folder`). Everything read is identified by `content_digest`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ PARQUET_MAGIC = b"PAR1"
 # never a finished landed file, so never read.
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".download", ".filepart", ".swp")
 TEMPORARY_PREFIXES = (".", "~$", "~")
+# What operating systems leave in any folder they show: never data, so never listed as unread.
+OS_METADATA_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 # Enough of a list to show an operator what is wrong without flooding a log line.
 MAX_SHOWN = 10
 _DIGEST_BLOCK = 1 << 20
@@ -207,7 +211,7 @@ def folder_files(directory: Path, suffixes: Sequence[str], *, exclude: Iterable[
         return FolderFiles(directory, False, (), {}, FolderSettings())
     settings = folder_settings(directory)
     wanted = tuple(s.lower() for s in suffixes)
-    owned = {SETTINGS_FILE, *exclude}
+    owned = {SETTINGS_FILE, *OS_METADATA_NAMES, *exclude}
     read, unread = [], {}
     for entry in sorted(directory.iterdir()):
         if entry.name in owned or settings.ignores(entry.name):
@@ -217,12 +221,12 @@ def folder_files(directory: Path, suffixes: Sequence[str], *, exclude: Iterable[
             read.append(entry)
             continue
         if entry.is_dir():
-            inside = [p for p in sorted(entry.rglob("*")) if p.is_file()]
-            named = [
-                str(p.relative_to(directory)) for p in inside if not settings.ignores(str(p.relative_to(directory)))
+            inside = [
+                str(p.relative_to(directory))
+                for p in sorted(entry.rglob("*"))
+                if p.is_file() and p.name not in OS_METADATA_NAMES
             ]
-            for name in named:
-                unread[name] = reason
+            unread.update({name: reason for name in inside if not settings.ignores(name)})
             continue
         unread[entry.name] = reason
     return FolderFiles(directory, True, tuple(read), unread, settings)
