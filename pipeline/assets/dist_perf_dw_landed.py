@@ -202,9 +202,10 @@ def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource,
     dimensions as they are), then each date swapped in whole with its inferred advisors."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
     flow_days = read_flow_days(days)
-    snapshot = postgres.read_tables(RESOLUTION_TABLES)
-    for flows in flow_days:
-        resolve_flows(flows, snapshot)  # refuses an unknown firm or CUSIP before any date changes
+    if len(flow_days) > 1:  # a range refuses an unknown firm or CUSIP of any date before any date changes
+        snapshot = postgres.read_tables(RESOLUTION_TABLES)
+        for flows in flow_days:
+            resolve_flows(flows, snapshot)
     results, frames, rows = [], [], []
     for flows in flow_days:
         reports, facts = [], []

@@ -203,8 +203,9 @@ def _parsed(column: str, kind: str, settings: FolderSettings) -> pl.Expr:
         digits = text.str.strip_suffix(".0")
         return pl.when(digits.str.contains(r"^\d{1,10}$")).then(digits.str.strip_chars_start("0"))
     if kind == CUSIP:
+        # The check digit is verified on the distinct values (value_problems): a few hundred, not a row each.
         upper = text.str.to_uppercase()
-        return pl.when(upper.map_elements(_valid_cusip, return_dtype=pl.Boolean)).then(upper)
+        return pl.when(upper.str.contains(r"^[0-9A-Z]{9}$")).then(upper)
     if kind == CODE:
         return pl.when(text != "").then(text.str.to_uppercase())
     return pl.when(text != "").then(text)
@@ -226,6 +227,10 @@ def value_problems(table: TextTable, feed: Feed, settings: FolderSettings) -> tu
         *[_parsed(c, feed.columns[c], settings).cast(_SCHEMA[feed.columns[c]]).alias(c) for c in present],
         *[pl.lit(None, dtype=_SCHEMA[feed.columns[c]]).alias(c) for c in feed.columns if c not in present],
     )
+    for column in present:
+        if feed.columns[column] == CUSIP:
+            valid = [c for c in typed[column].drop_nulls().unique().to_list() if _valid_cusip(c)]
+            typed = typed.with_columns(pl.when(pl.col(column).is_in(valid)).then(pl.col(column)).alias(column))
     problems = []
     for column in present:
         raw = frame[column].str.strip_chars()
