@@ -20,6 +20,8 @@ ENV_CLICKHOUSE_CLUSTER = "PIVOT_CLICKHOUSE_CLUSTER"
 ENV_POSTGRES_URL = "PIVOT_POSTGRES_URL"
 # The web pages' URL of dist_perf_dw: a read-only role (unset: dist_perf_dw_reader on the pipeline's server).
 ENV_WEB_POSTGRES_URL = "PIVOT_WEB_POSTGRES_URL"
+# The web pages' URL of pivot on a ClickHouse server, as pivot_reader_user (unset: PIVOT_CLICKHOUSE_URL).
+ENV_WEB_CLICKHOUSE_URL = "PIVOT_WEB_CLICKHOUSE_URL"
 ENV_LANDING_DIR = "PIVOT_LANDING_DIR"
 # Where pivot/trades_1d takes a day's base trades from: "synthetic" (generated, the default: demo,
 # tests, benchmarks) or "landed" (the files in $PIVOT_LANDING_DIR/trades/). Read once, when the

@@ -101,6 +101,7 @@ def test_a_reader_follows_overview_firm_advisor_wholesaler_and_sees_the_orms_fig
         # A firm: its name (markup in it) shown as text, its net flows the ORM's.
         first_firm.locator("a").click()
         page.wait_for_url("**/firms/**")
+        assert QUERY in page.url  # links keep the range
         firm = session.query(DimFirms).filter_by(crd_number=warehouse.hostile_crd).one()
         assert page.inner_text("h1#name") == HOSTILE_NAME
         assert page.evaluate("window.__pwned") is None and not dialogs
@@ -111,6 +112,7 @@ def test_a_reader_follows_overview_firm_advisor_wholesaler_and_sees_the_orms_fig
         # An advisor of the firm: net flows, and the firm named through advisor.firm.firm_type.
         page.locator("#top-advisors tbody tr a").first.click()
         page.wait_for_url("**/advisors/**")
+        assert QUERY in page.url  # links keep the range
         crd = page.url.rsplit("/", 1)[1].split("?")[0]
         advisor = session.query(DimAdvisors).filter_by(crd_number=crd).one()
         assert page.inner_text("h1#name") == advisor.advisor_name
@@ -123,6 +125,7 @@ def test_a_reader_follows_overview_firm_advisor_wholesaler_and_sees_the_orms_fig
         # The wholesaler covering them: the month's compensation row.
         page.locator("#wholesalers tbody tr a").first.click()
         page.wait_for_url("**/wholesalers/**")
+        assert QUERY in page.url  # links keep the range
         code = page.url.rsplit("/", 1)[1].split("?")[0]
         wholesaler = session.query(DimWholesalers).filter_by(employee_code=code).one()
         comp = session.query(FactWholesalerComp).filter_by(wholesaler_id=wholesaler.wholesaler_id).one()

@@ -244,7 +244,8 @@ def latest_flow_date(session: Session) -> dt.date | None:
 def default_range(latest: dt.date | None, today: dt.date) -> DateRange:
     """The last DEFAULT_RANGE_DAYS days up to the latest loaded flow (today when nothing is loaded)."""
     end = latest or today
-    return DateRange(end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1), end)
+    start = dt.date.min + dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)  # the earliest end with a whole window
+    return DateRange(max(end, start) - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1), end)
 
 
 # --------------------------------------------------------------------------- overview and groups

@@ -49,20 +49,25 @@ def pct(value: Any) -> str:
     return "–" if value is None else f"{Decimal(value):.2f} %"
 
 
+def keep_range() -> dict:
+    """The request's from/to, for links to other pages of the same range."""
+    return {name: request.args[name] for name in ("from", "to") if request.args.get(name)}
+
+
 def member_url(member) -> str | None:
-    key = serialize.member_key(member)
+    key, days = serialize.member_key(member), keep_range()
     if isinstance(member, DimFirms):
-        return url_for("dist_perf_dw.firm", crd=key)
+        return url_for("dist_perf_dw.firm", crd=key, **days)
     if isinstance(member, DimAdvisors):
-        return url_for("dist_perf_dw.advisor", crd=key)
+        return url_for("dist_perf_dw.advisor", crd=key, **days)
     if isinstance(member, DimProducts):
-        return url_for("dist_perf_dw.product", key=key)
+        return url_for("dist_perf_dw.product", key=key, **days)
     if isinstance(member, DimWholesalers):
-        return url_for("dist_perf_dw.wholesaler", code=key)
+        return url_for("dist_perf_dw.wholesaler", code=key, **days)
     if isinstance(member, DimChannels):
-        return url_for("dist_perf_dw.flow_list", channel=key)
+        return url_for("dist_perf_dw.flow_list", channel=key, **days)
     if isinstance(member, DimTerritories):
-        return url_for("dist_perf_dw.flow_list", territory=key)
+        return url_for("dist_perf_dw.flow_list", territory=key, **days)
     return None
 
 
@@ -95,7 +100,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.jinja_env.filters.update(usd=usd, pct=pct)
     app.jinja_env.globals.update(
-        member_name=serialize.member_name, member_key=serialize.member_key, member_url=member_url
+        member_name=serialize.member_name, member_key=serialize.member_key, member_url=member_url,
+        keep_range=keep_range,
     )
 
     @app.after_request

@@ -20,13 +20,12 @@ from flask import Blueprint, current_app, jsonify, render_template
 
 from pipeline.pivot import reads
 from pipeline.resources.clickhouse import ClickHouseResource, ClickHouseUnavailableError, close_all_clients
-from pipeline.settings import ENV_CLICKHOUSE_URL, default_clickhouse_url
+from pipeline.settings import ENV_CLICKHOUSE_URL, ENV_WEB_CLICKHOUSE_URL, default_clickhouse_url
 from pipeline.web.dist_perf_dw import wants_json
 from pipeline.web.params import BadParameter, UnknownKey, int_param
 
 blueprint = Blueprint("pivot", __name__, url_prefix="/pivot")
 API_NAME = "pivot_api"
-ENV_WEB_CLICKHOUSE_URL = "PIVOT_WEB_CLICKHOUSE_URL"
 EXTENSION_KEY = "pivot_store"
 WAIT_FOR_THE_STORE_SECONDS = 5
 BUSY = (

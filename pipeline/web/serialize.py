@@ -368,7 +368,8 @@ def sales_comp_chart(months: list[q.CompMonth]) -> dict:
         "datasets": [
             {"label": "Gross sales (USD)", "data": [_number(m.gross_sales_amount) for m in months]},
             {"label": "Net flows (USD)", "data": [_number(m.net_flow_amount) for m in months]},
-            {"label": "Total compensation (USD)",
+            # Compensation is ~1/1000 of sales: on its own axis, on the right.
+            {"label": "Total compensation (USD, right axis)", "type": "line", "yAxisID": "y2",
              "data": [_number(m.comp.total_comp_amount) if m.comp else None for m in months]},
         ],
     }

@@ -11,17 +11,21 @@
                              spanGaps: true }, set);
     });
     const tick = spec.percent ? function (v) { return v + " %"; } : function (v) { return money.format(v); };
+    const scales = {
+      x: { stacked: !!spec.stacked },
+      y: { stacked: !!spec.stacked, ticks: { callback: tick }, min: spec.percent ? 0 : undefined,
+           max: spec.percent ? 100 : undefined },
+    };
+    if (datasets.some(function (set) { return set.yAxisID === "y2"; })) {
+      scales.y2 = { position: "right", grid: { drawOnChartArea: false }, ticks: { callback: tick } };
+    }
     new Chart(canvas, {
       type: spec.type,
       data: { labels: spec.labels, datasets: datasets },
       options: {
         animation: false,
         maintainAspectRatio: false,
-        scales: {
-          x: { stacked: !!spec.stacked },
-          y: { stacked: !!spec.stacked, ticks: { callback: tick }, min: spec.percent ? 0 : undefined,
-               max: spec.percent ? 100 : undefined },
-        },
+        scales: scales,
       },
     });
     canvas.dataset.drawn = "true";
