@@ -177,3 +177,42 @@ def test_demo_runs_twice_on_the_project_instance_and_the_ui_shows_what_it_printe
         entries = [e for e in ui[key]["metadataEntries"] if e["label"] == "dagster/column_schema"]
         assert entries, f"{key}: no column schema in the UI"
         assert [c["name"] for c in entries[0]["schema"]["columns"]] == [c.name for c in schema.columns]
+
+
+def test_make_web_after_the_demo_shows_the_days_it_loaded(demo_env):
+    """`make web` right after `make demo`: `python -m pipeline.web` on the demo's environment (no web
+    variable set) serves the dist_perf_dw days and the pivot trade date the demo loaded."""
+    import json
+    import urllib.request
+
+    import sqlalchemy as sa
+
+    from benchmarks.web_load import _free_port, base_url, wait_for
+
+    engine = sa.create_engine(demo_env["PIVOT_POSTGRES_URL"])
+    with engine.connect() as connection:
+        query = "SELECT count(*), max(flow_date) FROM dist_perf_dw.fact_aum_flows"
+        flows, latest = connection.execute(sa.text(query)).one() if sa.inspect(connection).has_table(
+            "fact_aum_flows", schema="dist_perf_dw") else (0, None)
+    if not flows:  # run alone: the demo first
+        _run_demo(demo_env, "--no-answers")
+        with engine.connect() as connection:
+            flows, latest = connection.execute(sa.text(query)).one()
+    engine.dispose()
+    port = _free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "pipeline.web", "--port", str(port)], cwd=REPO_ROOT, env=demo_env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(base_url(port), server)
+        with urllib.request.urlopen(f"{base_url(port)}/api/", timeout=60) as response:
+            overview = json.load(response)
+        assert overview["range"]["to"] == latest.isoformat() and overview["totals"]["flows"] == flows
+        with urllib.request.urlopen(f"{base_url(port)}/api/pivot/", timeout=60) as response:
+            assert json.load(response), "the demo's trade dates"
+        with urllib.request.urlopen(f"{base_url(port)}/", timeout=60) as response:
+            assert b"Distribution overview" in response.read()
+    finally:
+        server.terminate()
+        server.wait(30)
