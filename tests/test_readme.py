@@ -116,7 +116,13 @@ def test_the_readme_counts_match_the_definitions():
 
 def test_the_readme_names_no_missing_file():
     text = README.read_text()
-    linked = re.findall(r"\]\(((?!https?:|#)[^)]+)\)", text)
+    links = re.findall(r"\]\(((?!https?:|#)[^)]+)\)", text)
+    linked = [link.partition("#")[0] for link in links]
+    for link in links:  # a link into another markdown file's section: that section exists
+        path, _, anchor = link.partition("#")
+        if anchor and path.endswith(".md") and (REPO_ROOT / path).exists():
+            headings = re.findall(r"^#+ (.+)$", (REPO_ROOT / path).read_text(), re.M)
+            assert anchor in {re.sub(r"[^\w -]", "", h.strip().lower()).replace(" ", "-") for h in headings}, link
     quoted = [path for path in re.findall(r"`([\w./-]+\.(?:py|md|yaml|txt|png|sql|json|toml))`", text) if "/" in path]
     missing = [path for path in linked + quoted if not (REPO_ROOT / path).exists() and not path.startswith(".data")]
     # Paths inside the layout sections name files relative to their folder (e.g. `pivot/fx.py`).
