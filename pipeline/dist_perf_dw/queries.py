@@ -3,8 +3,10 @@
 Every function takes a Session and returns plain dataclasses whose members are ORM objects with
 the relationships the pages read already loaded (`joinedload`), and everything else set to raise
 when touched (`raiseload("*")`): a template that reaches for a name the query did not load fails
-in the tests instead of issuing one statement per row. Each function is one SQL statement, so a
-page's statement count is the number of functions it calls, whatever the rows.
+in the tests instead of issuing one statement per row. Each question is one SQL statement; the page
+functions at the end (`overview`, `firm_page`, ...) compose a fixed number of them, and read a range's
+flows once for all their groupings (`flow_breakdown`, GROUPING SETS), so a page's statement count does
+not depend on its rows.
 
 Ranges are inclusive calendar days. Amounts are the warehouse's Decimals (USD). Net flows are
 `net_amount` (signed by the transaction type); gross sales are the amounts of inflows
@@ -257,22 +259,6 @@ def flow_totals(session: Session, days: DateRange, **where) -> FlowTotals:
         statement = statement.where(getattr(FactAUMFlow, column) == value)
     row = session.execute(statement).one()
     return FlowTotals(row.net_amount, row.gross_amount, row.redemptions_amount, row.flows)
-
-
-def net_flows_by_channel_month(session: Session, days: DateRange) -> list[ChannelMonth]:
-    month = _month(FactAUMFlow.flow_date).label("month")
-    flows = (
-        sa.select(FactAUMFlow.channel_id, month, _NET.label("net_amount"))
-        .where(_in_range(FactAUMFlow.flow_date, days))
-        .group_by(FactAUMFlow.channel_id, month)
-        .subquery()
-    )
-    rows = session.execute(
-        sa.select(DimChannels, flows.c.month, flows.c.net_amount)
-        .join(flows, flows.c.channel_id == DimChannels.channel_id)
-        .order_by(flows.c.month, DimChannels.channel_id)
-    ).all()
-    return [ChannelMonth(month, channel, net) for channel, month, net in rows]
 
 
 # group name -> (the member's class, the fact column to group by, the member's key, loader options)
