@@ -21,6 +21,8 @@ from pipeline.dist_perf_dw.models import SCHEMA
 from pipeline.web.database import get_session
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# What all kept pages may hold together: a stream of distinct URLs cannot grow the server's memory past it.
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
 DATA_VERSION = sa.text(
     "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::text || '/' || count(*)::text "
     "FROM pg_stat_user_tables WHERE schemaname = :schema"
@@ -28,9 +30,10 @@ DATA_VERSION = sa.text(
 
 
 class PageCache:
-    def __init__(self, seconds: float, entries: int):
-        self.seconds, self.entries = seconds, entries
+    def __init__(self, seconds: float, entries: int, max_bytes: int = MAX_TOTAL_BYTES):
+        self.seconds, self.entries, self.max_bytes = seconds, entries, max_bytes
         self._pages: OrderedDict = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -45,11 +48,14 @@ class PageCache:
             return found[1]
 
     def put(self, key, page) -> None:
+        """`page` is (body, status, content type); the oldest pages go first past `entries` or `max_bytes`."""
         with self._lock:
+            if key in self._pages:
+                self._bytes -= len(self._pages.pop(key)[1][0])
             self._pages[key] = (time.monotonic() + self.seconds, page)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.entries:
-                self._pages.popitem(last=False)
+            self._bytes += len(page[0])
+            while self._pages and (len(self._pages) > self.entries or self._bytes > self.max_bytes):
+                self._bytes -= len(self._pages.popitem(last=False)[1][1][0])
 
 
 def cached(view):
