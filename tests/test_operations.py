@@ -379,7 +379,7 @@ def test_dist_perf_dw_checks_pass_on_good_data_and_name_the_failing_rows(fresh_p
             partition_key="2024-01-01",
         )
     good = [*day.get_asset_check_evaluations(), *month.get_asset_check_evaluations()]
-    assert len(good) == 6 and all(e.passed for e in good), [(e.asset_key, e.check_name, e.metadata) for e in good]
+    assert len(good) == 7 and all(e.passed for e in good), [(e.asset_key, e.check_name, e.metadata) for e in good]
     comp = next(e for e in good if e.check_name == dist_perf_dw_checks.COMP_MATCHES_FLOWS)
     assert "missing business days" in comp.metadata["months_not_comparable"].value
 

@@ -21,12 +21,13 @@ Columns: the traded columns of `pivot.trades_1d`, with the same names.
 - Refused: every column the instrument determines (INSTRUMENT_DETERMINED_COLUMNS: they come
   from pivot.instruments and the explosion) and any unknown column, by name, with the nearest
   known name as a hint.
-- Values: trade_date an ISO date (or yyyymmdd, also a Parquet integer); ts a timestamp `YYYY-MM-DD[ T]HH:MM[:SS[.fff]]` with an
-  optional zone (`Z`, `+02:00`; without one it is UTC), kept to the millisecond in UTC; ids
-  whole numbers >= 0; measures finite numbers; price > 0; quantity != 0 and quantity × price finite;
-  a given notional equal to quantity × price (relative 1e-6); ts within a day of trade_date;
-  symbol, desk, book, strategy and region non-empty (country, venue and counterparty may be
-  empty: OTC and internal crosses). With the day's FX rates, |notional_usd| within a bound.
+- Values: trade_date an ISO date (or yyyymmdd, also a Parquet integer); ts a timestamp
+  `YYYY-MM-DD[ T]HH:MM[:SS[.fff]]` with an optional zone (`Z`, `+02:00`; without one it is UTC),
+  kept to the millisecond in UTC; ids whole numbers >= 0; measures finite numbers; price > 0;
+  quantity != 0 and quantity × price finite; a given notional equal to quantity × price (relative
+  1e-6); ts within a day of trade_date; symbol, desk, book, strategy and region non-empty
+  (country, venue and counterparty may be empty: OTC and internal crosses). With the day's FX
+  rates, |notional_usd| within a bound.
 - Open vocabularies (OPEN_VOCABULARY_COLUMNS): desk, book, strategy, venue, country,
   counterparty, risk_bucket and scenario are Categoricals (open: any value), so a new desk name loads. `region`
   keeps the fact's closed vocabulary (AMER, EMEA, APAC).
