@@ -5,6 +5,7 @@ and a fuzzer over the query parameters that finds no 500. The real server and br
 test_web_browser.py."""
 
 import datetime as dt
+import os
 import re
 import time
 from decimal import Decimal
@@ -344,6 +345,18 @@ def test_a_database_that_is_down_is_503_without_a_trace_or_a_password():
         for secret in ("s3cr3t", "Traceback", "127.0.0.1:9", "psycopg", "postgresql+"):
             assert secret not in body, (path, secret)
     assert client.get("/?from=bad").status_code == 400  # parameters are checked before the database is asked
+
+
+def test_a_malformed_web_url_is_refused_at_start_naming_its_variable_without_the_password():
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PIVOT_WEB_POSTGRES_URL="postgresql://u:s3cr3t-pw@host:99999/db")
+    started = subprocess.run([sys.executable, "-m", "pipeline.web", "--port", "1"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert started.returncode == 1
+    assert "PIVOT_WEB_POSTGRES_URL=" in started.stderr and "port is outside" in started.stderr
+    assert "s3cr3t" not in started.stderr + started.stdout
 
 
 PARAMETER_NAMES = ["from", "to", "group", "limit", "after", "channel", "territory", "product", "firm", "advisor",

@@ -99,7 +99,10 @@ def reader_url(admin_url: sa.URL | None = None) -> sa.URL:
     """PIVOT_WEB_POSTGRES_URL, else the reader role set up on the pipeline's database."""
     configured = os.environ.get(ENV_WEB_POSTGRES_URL)
     if configured:
-        return normalize_url(configured)
+        try:
+            return normalize_url(configured)
+        except ValueError as error:  # its message names the pipeline's variable
+            raise ValueError(str(error).replace(ENV_POSTGRES_URL, ENV_WEB_POSTGRES_URL)) from None
     admin_url = admin_url or pipeline_url()
     password = reader_password()
     ensure_reader_role(admin_url, password)
