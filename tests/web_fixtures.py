@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.web_data import business_days, load_dist_perf_dw
 from pipeline.resources.postgres import PostgresResource
 
-DAYS = business_days(dt.date(2025, 3, 3), dt.date(2025, 3, 5))
+DAYS = [dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 5)]  # Monday to Wednesday, NYSE open
 RANGE = {"from": DAYS[0].isoformat(), "to": DAYS[-1].isoformat()}
 HOSTILE_NAME = """Fairview <script>window.__pwned = 1</script> "Bank" & 'Trust' <img src=x onerror=alert(1)>"""
 
@@ -27,6 +26,9 @@ class Warehouse:
 
 @pytest.fixture(scope="module")
 def warehouse(fresh_postgres_database) -> Warehouse:
+    # Imported here: this module is a plugin of every test session (conftest), the loader imports the assets.
+    from benchmarks.web_data import load_dist_perf_dw
+
     postgres = fresh_postgres_database("web")
     load_dist_perf_dw(postgres, DAYS)
     with postgres.get_engine().begin() as connection:
