@@ -21,6 +21,9 @@ TARGET_ROLLUP_SPEEDUP = 10
 TARGET_DAGSTER_OVERHEAD_SHARE = 0.10
 TARGET_LANDED_THROUGHPUT_RATIO = 0.9  # issue 11: a landed Parquet day >= 0.9 x the synthetic path
 TARGET_LANDED_RSS_RATIO = 1.1  # and its peak RSS within 10 % of it
+TARGET_DIST_LANDED_RATIO_TO_COPY = 0.8  # issue 17: a landed flows date >= 0.8 x bare COPY of its rows
+TARGET_DIST_LANDED_PEAK_RSS_MB = 1.5 * 1024  # at 1M rows, peak RSS <= 1.5 GB
+DIST_LANDED_TARGET_ROWS = 1_000_000
 
 
 def figure(name: str, rows: int, seconds: list[float], peak_rss_mb: list[float] | None = None, **extra) -> dict:
@@ -65,6 +68,9 @@ def add_ratios(figures: list[dict]) -> None:
                 f["ratio_to_limit"] = round(f["rows_per_s"] / copy["rows_per_s"], 3)
             if to_sql:
                 f["ratio_to_naive"] = round(f["rows_per_s"] / to_sql["rows_per_s"], 1)
+    landed_copy, landed = named.get("dist_landed.bare_copy"), named.get("dist_landed.pipeline_flows_date")
+    if landed_copy and landed and landed["rows_per_s"]:
+        landed["ratio_to_limit"] = round(landed["rows_per_s"] / landed_copy["rows_per_s"], 3)
     rollup, raw = named.get("query.rollup"), named.get("query.rollup_raw_group_by")
     if rollup and raw:
         rollup["speedup_vs_raw_group_by"] = round(raw["seconds_median"] / rollup["seconds_median"], 1)
@@ -194,6 +200,30 @@ def _landed_targets(named: dict[str, dict]) -> list[dict]:
     ]
 
 
+def _dist_landed_targets(named: dict[str, dict]) -> list[dict]:
+    landed = named.get("dist_landed.pipeline_flows_date")
+    if not landed:
+        return []
+    targets = [
+        _target(
+            "landed flows date vs bare COPY (median of the repeats' ratios)",
+            landed["ratio_to_bare_copy"],
+            f">= {TARGET_DIST_LANDED_RATIO_TO_COPY}",
+            landed["ratio_to_bare_copy"] >= TARGET_DIST_LANDED_RATIO_TO_COPY,
+        )
+    ]
+    if landed["rows"] >= DIST_LANDED_TARGET_ROWS:
+        targets.append(
+            _target(
+                f"landed flows date peak RSS (MB), {landed['rows']:,} rows",
+                landed["peak_rss_mb"],
+                f"<= {TARGET_DIST_LANDED_PEAK_RSS_MB:.0f}",
+                landed["peak_rss_mb"] <= TARGET_DIST_LANDED_PEAK_RSS_MB,
+            )
+        )
+    return targets
+
+
 def _dagster_targets(named: dict[str, dict]) -> list[dict]:
     targets = []
     for executor in ("in_process",):
@@ -218,5 +248,6 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
         *_postgres_targets(named),
         *_rollup_targets(named),
         *_landed_targets(named),
+        *_dist_landed_targets(named),
         *_dagster_targets(named),
     ]

@@ -2,14 +2,16 @@
 
     python -m benchmarks.run                                   # default scale, a few minutes
     python -m benchmarks.run --trades-per-day 1000000 \\
-        --memory-sizes 100000,1000000,3000000 --pg-rows 1000000  # the README's figures
+        --memory-sizes 100000,1000000,3000000 --pg-rows 1000000 \\
+        --dist-landed-rows 1000000                              # the README's figures
 
 One run measures, on the same data and this machine: each pivot step (generate,
 explode, load trades_1d, rebuild the rollup) and one partition end to end,
 in-process and through `dagster asset materialize`; the chDB engine ingesting the
 very same rows with nothing around it (the limit); a row-wise load (the naive
 path); peak memory of a partition at several sizes; the spec queries; and the
-dist_perf_dw fact load against a bare COPY, pandas to_sql and the ORM.
+dist_perf_dw fact load against a bare COPY, pandas to_sql and the ORM; a landed dist_perf_dw flows
+date (Parquet) end to end against the bare COPY of the same rows.
 Every figure is repeated (`--repeats`, each in a fresh subprocess) and reported
 as median with min/max. Results go to <out>/latest.json, latest.md and latest.png.
 
@@ -50,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--pg-rows", type=int, default=200_000, help="fact_aum_flows rows of the dist_perf_dw load; default %(default)s"
+    )
+    parser.add_argument(
+        "--dist-landed-rows",
+        type=int,
+        default=200_000,
+        help="flows of the landed dist_perf_dw date (one Parquet file); default %(default)s",
     )
     parser.add_argument(
         "--naive-rows", type=int, default=50_000, help="rows of the row-wise sample (it is slow); default %(default)s"

@@ -3,7 +3,8 @@
 One function per section (`measure_pivot`, `measure_landed`, ...), in the order of SECTIONS;
 each takes the parsed options, the `raw` dict it files its runs under and the run's `errors` (a
 failure that leaves the other figures standing), and returns its figures.
-The worker tasks themselves are in benchmarks/pivot_tasks.py, dagster_task.py and postgres_task.py.
+The worker tasks themselves are in benchmarks/pivot_tasks.py, dagster_task.py, postgres_task.py and
+dist_landed_task.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from benchmarks.figures import figure
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("pivot", "fx", "landed", "limit", "naive", "dagster", "memory", "postgres")
+SECTIONS = ("pivot", "fx", "landed", "limit", "naive", "dagster", "memory", "postgres", "dist_landed")
 
 
 def run_worker(task: str, args: dict, env: dict | None = None) -> dict:
@@ -283,6 +284,34 @@ def measure_postgres(options: argparse.Namespace, raw: dict, errors: list[str]) 
     ]
 
 
+def measure_dist_landed(options: argparse.Namespace, raw: dict, errors: list[str]) -> list[dict]:
+    """A landed flows date (one Parquet file) through the landed fact_aum_flows load, and the bare COPY
+    of the same rows into the same table, back to back in each repeat's process (benchmarks/
+    dist_landed_task.py). The headline ratio is the median of the repeats' own ratios (bare COPY
+    seconds / pipeline seconds), immune to the machine's drift between repeats."""
+    print(f"dist_landed: a landed flows date of {options.dist_landed_rows:,} rows (Parquet) vs bare COPY", flush=True)
+    args = {"rows": options.dist_landed_rows, "seed": options.seed}
+    runs = raw["dist_landed"] = repeat("dist_landed", args, options.repeats, "dist_landed")
+    pipeline = [r["pipeline"]["seconds"] for r in runs]
+    bare = [r["bare_copy"]["seconds"] for r in runs]
+    profile = {k: _median(r["profile"][k] for r in runs) for k in runs[0]["profile"]}
+    return [
+        figure(
+            "dist_landed.pipeline_flows_date",
+            runs[0]["pipeline"]["rows"],
+            pipeline,
+            [r["pipeline"]["peak_rss_mb"] for r in runs],
+            group="dist_landed",
+            file_rows=runs[0]["file_rows"],
+            file_mb=runs[0]["file_mb"],
+            inferred_advisors=runs[0]["inferred_advisors"],
+            ratio_to_bare_copy=round(statistics.median(b / p for b, p in zip(bare, pipeline, strict=True)), 3),
+            seconds_breakdown=profile,
+        ),
+        figure("dist_landed.bare_copy", runs[0]["bare_copy"]["rows"], bare, group="dist_landed"),
+    ]
+
+
 MEASURES = {
     "pivot": measure_pivot,
     "fx": measure_fx,
@@ -292,6 +321,7 @@ MEASURES = {
     "dagster": measure_dagster,
     "memory": measure_memory,
     "postgres": measure_postgres,
+    "dist_landed": measure_dist_landed,
 }
 assert tuple(MEASURES) == SECTIONS
 

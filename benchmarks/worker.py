@@ -6,8 +6,9 @@ removes it afterwards. Peak RSS comes from the kernel (ru_maxrss) for the
 whole process and from a 10 ms psutil sampler for the window of each step.
 
 Where the tasks are: benchmarks/pivot_tasks.py (pivot, fx_day, landed, limit, naive, memory; the chDB
-warehouse), benchmarks/dagster_task.py (dagster) and benchmarks/postgres_task.py (postgres; the
-dist_perf_dw warehouse); benchmarks/measuring.py has the RSS sampler and the temporary stores.
+warehouse), benchmarks/dagster_task.py (dagster), benchmarks/postgres_task.py (postgres; the
+dist_perf_dw warehouse) and benchmarks/dist_landed_task.py (dist_landed: a landed flows date);
+benchmarks/measuring.py has the RSS sampler and the temporary stores.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import sys
 
 from benchmarks.dagster_task import task_dagster
+from benchmarks.dist_landed_task import task_dist_landed
 from benchmarks.pivot_tasks import task_fx_day, task_landed, task_limit, task_memory, task_naive, task_pivot
 from benchmarks.postgres_task import task_postgres
 
@@ -29,6 +31,7 @@ TASKS = {
     "memory": task_memory,
     "dagster": task_dagster,
     "postgres": task_postgres,
+    "dist_landed": task_dist_landed,
 }
 
 

@@ -138,3 +138,33 @@ def test_the_landed_day_loads_the_synthetic_days_rows(report):
         "landed Parquet day throughput / synthetic day",
         "landed Parquet day peak RSS / synthetic day",
     }
+
+
+@pytest.fixture(scope="module")
+def dist_landed_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench_dist_landed")
+    argv = ["--only", "dist_landed", "--dist-landed-rows", "3000", "--repeats", "1", "--no-chart", "--out", str(out)]
+    assert run.main(argv) == 0
+    return json.loads((out / "latest.json").read_text())
+
+
+def test_the_landed_flows_date_and_bare_copy_load_the_same_rows(dist_landed_report):
+    figures = {f["name"]: f for f in dist_landed_report["figures"]}
+    assert set(figures) == {"dist_landed.pipeline_flows_date", "dist_landed.bare_copy"}
+    pipeline, bare_copy = figures["dist_landed.pipeline_flows_date"], figures["dist_landed.bare_copy"]
+    # Every landed row is loaded, and bare COPY wrote back exactly the rows the pipeline loaded.
+    assert pipeline["file_rows"] == pipeline["rows"] == bare_copy["rows"] == 3000
+    assert pipeline["inferred_advisors"] > 0 and pipeline["peak_rss_mb"] > 0
+    run_ = dist_landed_report["raw"]["dist_landed"][0]
+    assert run_["pipeline"]["seconds"] > 0 and run_["bare_copy"]["seconds"] > 0
+    assert pipeline["ratio_to_bare_copy"] == pytest.approx(
+        run_["bare_copy"]["seconds"] / run_["pipeline"]["seconds"], rel=0.01
+    )
+    assert pipeline["ratio_to_limit"] == pytest.approx(pipeline["rows_per_s"] / bare_copy["rows_per_s"], rel=0.02)
+    assert set(pipeline["seconds_breakdown"]) == {
+        "read_and_check_seconds", "read_dimensions_seconds", "resolve_seconds", "csv_render_seconds"
+    }
+    # The ratio target is checked at any size; the RSS target only at the issue's 1M rows.
+    assert [t["target"] for t in dist_landed_report["targets"]] == [
+        "landed flows date vs bare COPY (median of the repeats' ratios)"
+    ]
