@@ -118,6 +118,13 @@ def test_overview_figures_equal_the_orms(client, warehouse):
     assert months == {"2025-03"}
 
 
+def test_a_range_without_flows_shows_zeros(client):
+    overview = client.get("/api/?from=2001-01-01&to=2001-01-31").json
+    assert overview["totals"] == {"net_amount": 0, "gross_amount": 0, "redemptions_amount": 0, "flows": 0}
+    assert overview["top_firms"] == [] and overview["revenue_by_product"] == []
+    assert b"No flows in this range." in client.get("/?from=2001-01-01&to=2001-01-31").data
+
+
 def test_wholesaler_page_shows_sales_against_the_months_compensation(client, warehouse):
     page = client.get(f"/api/wholesalers/W1001?from={RANGE['from']}&to={RANGE['to']}").json
     with Session(warehouse.engine()) as session:

