@@ -9,6 +9,7 @@ from pipeline import sensors
 from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, freshness, pivot, pivot_checks
 from pipeline.jobs import dist_perf_dw as dist_perf_dw_jobs
 from pipeline.jobs import pivot as pivot_jobs
+from pipeline.jobs import pivot_history as pivot_history_jobs
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import PostgresResource
@@ -25,6 +26,7 @@ defs = dg.Definitions.merge(
     pivot.defs,
     pivot_checks.defs,
     pivot_jobs.defs,
+    pivot_history_jobs.defs,
     dist_perf_dw.defs,
     dist_perf_dw_checks.defs,
     dist_perf_dw_jobs.defs,

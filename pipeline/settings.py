@@ -115,6 +115,21 @@ def _positive_number(name: str, default: float) -> float:
     return value
 
 
+# How many replaced versions of a trade date pivot keeps besides the live one (pipeline/pivot/versions.py).
+ENV_VERSIONS_KEPT = "PIVOT_VERSIONS_KEPT"
+DEFAULT_VERSIONS_KEPT = 3
+
+
+def versions_kept() -> int:
+    """$PIVOT_VERSIONS_KEPT, default 3 (0: keep none); read at call time."""
+    text = os.environ.get(ENV_VERSIONS_KEPT)
+    if not text:
+        return DEFAULT_VERSIONS_KEPT
+    if not text.strip().isdigit():
+        raise ValueError(f"{ENV_VERSIONS_KEPT}={text!r}: write a whole number >= 0 (default {DEFAULT_VERSIONS_KEPT})")
+    return int(text)
+
+
 def landed_settle_seconds() -> float:
     """$PIVOT_LANDED_SETTLE_SECONDS, default 10; read at call time."""
     return _positive_number(ENV_LANDED_SETTLE_SECONDS, DEFAULT_LANDED_SETTLE_SECONDS)

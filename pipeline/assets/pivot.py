@@ -46,6 +46,7 @@ from pipeline.pivot.landed.trades import NoLandedTradesError
 from pipeline.pivot.queries import ROLLUP_REBUILD, SPEC_QUERIES, USD_VIEWS, for_date
 from pipeline.pivot.reference import LandedReference, build_reference
 from pipeline.pivot.trade_generation import MAX_TRADES_PER_DAY
+from pipeline.pivot.versions import DayVersions, versions_frame
 from pipeline.resources.clickhouse import ClickHouseResource, ddl_columns
 from pipeline.resources.generation import GenerationSettings
 from pipeline.settings import (
@@ -56,6 +57,7 @@ from pipeline.settings import (
     landing_dir,
     max_trade_notional_usd,
     trade_source,
+    versions_kept,
 )
 
 GROUP = "pivot"
@@ -330,6 +332,7 @@ def trades_1d(
                     chunk_rows=config.chunk_rows,
                     digests=digests,
                     allow_empty=config.allow_empty,
+                    run_id=context.run_id,
                 )
             else:
                 load = load_trade_date(
@@ -341,6 +344,7 @@ def trades_1d(
                     explode=config.explode_constituents,
                     chunk_rows=config.chunk_rows,
                     allow_empty=config.allow_empty,
+                    run_id=context.run_id,
                 )
         except (MissingFxRateError, EmptyDayRefusedError) as error:
             raise dg.Failure(str(error), allow_retries=False) from error
@@ -365,6 +369,8 @@ def trades_1d(
         "trade_dates": totals.trade_dates,
         "trade_dates_all_venues_closed": totals.all_venues_closed,
     }
+    if len(loads) == 1 and loads[0].version is not None:
+        metadata.update(versions_metadata(clickhouse, loads[0]))
     if len(loads) == 1 and loads[0].all_venues_closed:
         metadata["market"] = ALL_VENUES_CLOSED
     elif len(loads) == 1:
@@ -373,6 +379,15 @@ def trades_1d(
             preview = clickhouse.query_polars(for_date(sql, loads[0].trade_date) + "\nLIMIT 5")
             metadata[f"preview_{name}"] = markdown_table(preview, 5)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def versions_metadata(clickhouse: ClickHouseResource, load: DayLoad) -> dict:
+    """The versions the loaded date holds (pipeline/pivot/versions.py): the live one and those kept."""
+    held = DayVersions(clickhouse, load.trade_date, kept=versions_kept()).held()
+    return {
+        "pivot/version": dg.MetadataValue.int(load.version),
+        "pivot/versions": markdown_table(versions_frame(held).fill_null(""), limit=50),
+    }
 
 
 # Metadata keys the sensors read back from a date's latest materialization (pipeline.sensors.trade_sources).

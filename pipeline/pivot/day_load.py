@@ -38,7 +38,8 @@ from pipeline.pivot.landed.trades import (
 from pipeline.pivot.prefetch import Prefetched
 from pipeline.pivot.queries import EXPOSURE_TOTALS
 from pipeline.pivot.trade_generation import generate_trade_chunks
-from pipeline.settings import TRADE_SOURCES
+from pipeline.pivot.versions import DayVersions, is_versioned
+from pipeline.settings import TRADE_SOURCES, versions_kept
 
 TOP_LEVEL_EXPOSURE_TYPES = ("Direct", "ETF", "ETC")
 SYNTHETIC, LANDED = TRADE_SOURCES
@@ -155,6 +156,8 @@ class DayLoad(LoadFigures):
     seed: int | None = None
     trades_per_day: int | None = None
     landed_files: tuple[LandedFile, ...] = ()
+    # The version number the day went live as (pipeline/pivot/versions.py); None where versions are not kept.
+    version: int | None = None
 
     def summary(self) -> str:
         origin = (
@@ -231,6 +234,8 @@ def load_landed_trade_date(
     digests: dict[Path, str] | None = None,
     read_rows: int = DEFAULT_LANDED_CHUNK,
     allow_empty: bool = False,
+    kept_versions: int | None = None,
+    run_id: str = "",
 ) -> DayLoad:
     """Load `trade_date` from its landed trades (`landed_days`), through the same stream, explosion,
     conversion and swap as a synthetic day. `landed` None: every venue closed, no file, loaded empty.
@@ -257,6 +262,8 @@ def load_landed_trade_date(
         reporting_currency=reporting_currency,
         source={"source": LANDED, "landed_files": files},
         empty_cause=None if allow_empty else landed_empty_cause(trade_date, landed),
+        kept_versions=kept_versions,
+        run_id=run_id,
     )
 
 
@@ -271,13 +278,16 @@ def load_trade_date(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     reporting_currency: bool = True,
     allow_empty: bool = False,
+    kept_versions: int | None = None,
+    run_id: str = "",
 ) -> DayLoad:
     """Generate the trades of `trade_date` (`trades_per_day` on a day every venue holds a full session),
     add their look-through rows and their USD values, swap the day in. A day on which every venue is
     closed is loaded empty. A currency with no rate on the date fails the load before the swap; an
     empty day replaces a day holding rows only with `allow_empty` (EmptyDayRefusedError).
     `reporting_currency=False` exists only to measure the conversion's cost (benchmarks): the USD
-    columns are then left at their default 0."""
+    columns are then left at their default 0. The day replaced is kept as a version (`kept_versions`, default
+    $PIVOT_VERSIONS_KEPT; `run_id` recorded with the new one)."""
     return _load_day(
         store,
         trade_date,
@@ -293,6 +303,8 @@ def load_trade_date(
         empty_cause=None
         if allow_empty
         else ("synthetic, trades_per_day = 0" if not trades_per_day else f"synthetic, no venue trades on {trade_date}"),
+        kept_versions=kept_versions,
+        run_id=run_id,
     )
 
 
@@ -314,6 +326,8 @@ def _load_day(
     reporting_currency: bool,
     source: Mapping,
     empty_cause: str | None,
+    kept_versions: int | None = None,
+    run_id: str = "",
 ) -> DayLoad:
     """The one load path of both sources: base trades (in TRADE_SCHEMA, chunk by chunk) -> look-through
     -> USD -> staging -> REPLACE PARTITION; then the day's totals read back. `empty_cause`: why the day
@@ -345,10 +359,20 @@ def _load_day(
         if empty_cause is not None and not store.query_polars(f"SELECT count() AS n FROM {staging}")["n"][0]:
             refuse_wiping(store, trade_date, empty_cause)
 
+    versions = (
+        DayVersions(store, trade_date, kept=versions_kept() if kept_versions is None else kept_versions, run_id=run_id)
+        if is_versioned(store)
+        else None
+    )
+
     def before_swap(staging: str) -> None:
         if reporting_currency:
             refuse_missing_rates(staging)
         refuse_a_wipe(staging)
+        if versions is not None:
+            # The day in place is kept (its parts hard-linked into a slot) before the swap replaces it.
+            staged = store.query_polars(f"SELECT count() AS n FROM {staging}")["n"][0]
+            versions.prepare(version_source(source), int(staged))
 
     started = time.perf_counter()
     # The background thread generates and explodes (Polars releases the GIL for most of its
@@ -377,6 +401,7 @@ def _load_day(
     by_exposure = store.query_polars(EXPOSURE_TOTALS, parameters={"day": trade_date})
     top_level = by_exposure.filter(pl.col("exposure_type").is_in(TOP_LEVEL_EXPOSURE_TYPES))
     is_constituent = pl.col("exposure_type") == "Constituent"
+    live = versions.commit(float(top_level["notional_usd"].sum())) if versions is not None else None
     return DayLoad(
         trade_date=trade_date,
         rows=rows,
@@ -391,8 +416,18 @@ def _load_day(
         seconds_load=load_seconds,
         by_exposure_type=by_exposure,
         all_venues_closed=rows == 0 and not open_exchanges(_listing_exchanges(reference.instruments), trade_date),
+        version=live.version if live else None,
         **source,
     )
+
+
+def version_source(source: Mapping) -> str:
+    """A load's source as its version records it: synthetic with seed and size, or each landed file with
+    its rows and SHA-256."""
+    if source["source"] == LANDED:
+        files = source.get("landed_files", ())
+        return "landed: " + ("; ".join(f"{f.name} ({f.rows:,} rows, sha256 {f.sha256})" for f in files) or "no file")
+    return f"synthetic: seed {source['seed']}, {source['trades_per_day']:,} trades per day"
 
 
 def _listing_exchanges(instruments: pl.DataFrame) -> list[str]:
