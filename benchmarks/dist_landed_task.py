@@ -175,9 +175,12 @@ def run(args: dict, tmp: Path) -> dict:
         load_landed_dimension(table, postgres)
     sampler = RssSampler()
     pipeline: dict = {}
+    cpu = time.process_time()
     with sampler.window(pipeline):
         load = load_landed_flows([DAY.isoformat()], postgres)
+    cpu = time.process_time() - cpu
     sampler.close()
+    transaction = load.results[0].seconds
     del load
     gc.collect()
     profile = _profile(postgres)
@@ -198,7 +201,11 @@ def run(args: dict, tmp: Path) -> dict:
     return {
         **files,
         "pipeline": {"seconds": pipeline["seconds"], "peak_rss_mb": pipeline["peak_rss_mb"],
-                     "rss_before_mb": pipeline["rss_before_mb"], "rows": loaded.height},
+                     "rss_before_mb": pipeline["rss_before_mb"], "rows": loaded.height,
+                     # the swap's transaction (dimensions read, resolve, inferred members, FK proof, COPY)
+                     "transaction_seconds": transaction,
+                     # CPU of this process (all its threads) during the load; the server's is not in it
+                     "client_cpu_seconds": cpu},
         "bare_copy": {"seconds": bare, "rows": copied},
         "inferred_advisors": inferred,
         "profile": profile,

@@ -295,6 +295,8 @@ def measure_dist_landed(options: argparse.Namespace, raw: dict, errors: list[str
     pipeline = [r["pipeline"]["seconds"] for r in runs]
     bare = [r["bare_copy"]["seconds"] for r in runs]
     profile = {k: _median(r["profile"][k] for r in runs) for k in runs[0]["profile"]}
+    profile["transaction_seconds"] = _median(r["pipeline"]["transaction_seconds"] for r in runs)
+    profile["client_cpu_seconds"] = _median(r["pipeline"]["client_cpu_seconds"] for r in runs)
     return [
         figure(
             "dist_landed.pipeline_flows_date",

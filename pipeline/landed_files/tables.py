@@ -304,6 +304,7 @@ def read_table(path: Path, settings: FolderSettings | None = None, *, lower_case
     path = Path(path)
     settings = FolderSettings() if settings is None else settings
     kind = file_kind(path)
+    never_blank = False  # True when a row cannot be blank: the blank-row filter is skipped
     require_nonempty(path, "write a header row and one row per record")
     if kind == "csv":
         check_text(path, settings)
@@ -319,13 +320,18 @@ def read_table(path: Path, settings: FolderSettings | None = None, *, lower_case
         except Exception as error:  # noqa: BLE001 - any unreadable file is refused, never raised raw
             raise LandedFileError(path, f"not a readable Parquet file ({error}): write it again") from error
         header = list(raw.columns)
+        # A typed column (number, date, flag) without nulls holds text in every row: no row is blank.
+        never_blank = any(
+            (dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean) and raw[column].null_count() == 0
+            for column, dtype in raw.schema.items() if not column.startswith(BLANK_COLUMN)
+        )
         frame = _as_text(raw).lazy().with_row_index(LINE, offset=1)
     try:
         problems = layout_problems(frame, header, kind)
         if problems:
             raise LandedFileError(path, problems)
         named = [c for c in header if not c.startswith(BLANK_COLUMN)]
-        rows = without_blank_rows(frame, named).select(LINE, *named).collect()
+        rows = (frame if never_blank else without_blank_rows(frame, named)).select(LINE, *named).collect()
     except pl.exceptions.PolarsError as error:
         raise LandedFileError(path, f"not a readable {kind.upper()} file: {error}") from error
     rows = rows.with_columns(pl.col(LINE).cast(pl.UInt32))

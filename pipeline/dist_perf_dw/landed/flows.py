@@ -123,8 +123,10 @@ def read_flow_file(path: Path, mapping: Mapping[str, str], settings: FolderSetti
                 table, bad.with_columns(pl.col("trade_date").cast(pl.String)), "trade_date",
                 f"the file's name says it holds {named}: move these rows to a file of their date, or rename the file",
             ))
+    # Grouping 1M ids to find none repeated costs ~1 s; is_duplicated ~0.3 s, and only its rows are grouped.
     repeated = (
-        typed.group_by("transaction_id", maintain_order=True).agg(pl.col(LINE).sort())
+        typed.filter(pl.col("transaction_id").is_duplicated())
+        .group_by("transaction_id", maintain_order=True).agg(pl.col(LINE).sort())
         .filter(pl.col(LINE).list.len() > 1)
     )
     for transaction_id, lines in repeated.head(MAX_SHOWN).iter_rows():
@@ -171,10 +173,12 @@ def flow_day(files: Sequence[FlowFile], day: dt.date, folder: Path) -> FlowDay:
     schema = {**holding[0].rows.schema, "__file": pl.Int32} if holding else None
     rows = pl.concat(frames) if frames else pl.DataFrame(schema=schema or {"__file": pl.Int32})
     result = FlowDay(day, tuple(holding), rows)
+    # One file's ids are unique already (read_flow_file): only several files can share one.
     shared = (
-        rows.group_by("transaction_id").agg(pl.col("__file"), pl.col(LINE))
+        rows.filter(pl.col("transaction_id").is_duplicated())
+        .group_by("transaction_id").agg(pl.col("__file"), pl.col(LINE))
         .filter(pl.col("__file").list.n_unique() > 1).sort("transaction_id")
-        if rows.height else rows
+        if rows.height and len(holding) > 1 else rows.clear()
     )
     if shared.height:
         problems = [
@@ -278,9 +282,13 @@ def resolve_flows(flows: FlowDay, dims: Mapping[str, pl.DataFrame]) -> tuple[pl.
     ]
     first_id = day_number(day) * FLOW_IDS_PER_DAY
     resolved = resolved.with_columns(flow_id=pl.int_range(first_id, first_id + resolved.height, dtype=pl.Int64))
-    related = resolved.select(related_transaction_id="transaction_id", related_flow_id="flow_id")
+    if resolved["related_transaction_id"].null_count() < resolved.height:
+        related = resolved.select(related_transaction_id="transaction_id", related_flow_id="flow_id")
+        resolved = resolved.join(related, on="related_transaction_id", how="left")
+    else:  # no exchange legs: no join of the date's ids with themselves (a hash table of 1M strings)
+        resolved = resolved.with_columns(related_flow_id=pl.lit(None, dtype=pl.Int64))
     fact = (
-        resolved.join(related, on="related_transaction_id", how="left")
+        resolved
         .with_columns(
             flow_date=pl.lit(day, dtype=pl.Date),
             transaction_type_id=pl.col("transaction_type_code").replace_strict(_TYPE_ID, return_dtype=pl.Int32),
