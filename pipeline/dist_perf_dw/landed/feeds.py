@@ -249,6 +249,8 @@ def value_problems(table: TextTable, feed: Feed, settings: FolderSettings) -> tu
             typed = typed.with_columns(pl.when(pl.col(column).is_in(valid)).then(pl.col(column)).alias(column))
     problems = []
     for column in present:
+        if typed[column].null_count() == 0:
+            continue  # every value parsed, and a blank one never parses: nothing to report
         raw = frame[column].str.strip_chars()
         empty = raw.is_null() | (raw == "")
         bad = frame.select(LINE, column).with_columns(
