@@ -6,7 +6,7 @@ import os
 import dagster as dg
 
 from pipeline import sensors
-from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, freshness, pivot, pivot_checks
+from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, freshness, pivot, pivot_checks, pivot_parts
 from pipeline.jobs import dist_perf_dw as dist_perf_dw_jobs
 from pipeline.jobs import pivot as pivot_jobs
 from pipeline.jobs import pivot_history as pivot_history_jobs
@@ -25,6 +25,7 @@ def env_or_default(name: str, default: str) -> str | dg.EnvVar:
 defs = dg.Definitions.merge(
     pivot.defs,
     pivot_checks.defs,
+    pivot_parts.defs,
     pivot_jobs.defs,
     pivot_history_jobs.defs,
     dist_perf_dw.defs,

@@ -130,6 +130,23 @@ def versions_kept() -> int:
     return int(text)
 
 
+# A trade date older than this many days is settled: compacted to at most 2 parts (pipeline/pivot/settle.py).
+ENV_SETTLE_AFTER_DAYS = "PIVOT_SETTLE_AFTER_DAYS"
+DEFAULT_SETTLE_AFTER_DAYS = 5
+
+
+def settle_after_days() -> int:
+    """$PIVOT_SETTLE_AFTER_DAYS, default 5; read at call time."""
+    text = os.environ.get(ENV_SETTLE_AFTER_DAYS)
+    if not text:
+        return DEFAULT_SETTLE_AFTER_DAYS
+    if not text.strip().isdigit():
+        raise ValueError(
+            f"{ENV_SETTLE_AFTER_DAYS}={text!r}: write a whole number of days >= 0 (default {DEFAULT_SETTLE_AFTER_DAYS})"
+        )
+    return int(text)
+
+
 def landed_settle_seconds() -> float:
     """$PIVOT_LANDED_SETTLE_SECONDS, default 10; read at call time."""
     return _positive_number(ENV_LANDED_SETTLE_SECONDS, DEFAULT_LANDED_SETTLE_SECONDS)
