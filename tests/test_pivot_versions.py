@@ -286,3 +286,16 @@ def test_a_cluster_refuses_a_restore_with_a_clear_message(clickhouse_url):
     on_cluster = ClickHouseResource(url=clickhouse_url, cluster="pivot_cluster")
     with pytest.raises(VersionError, match="not kept on a cluster .* nothing changed"):
         DayVersions(on_cluster, DAY, kept=3).restore(1)
+
+
+def test_a_version_records_its_source_as_seed_or_files_with_their_sha256():
+    from pipeline.pivot.day_load import LANDED, SYNTHETIC, LandedFile, version_source
+
+    files = (LandedFile("trades_2024-01-16.csv", 1200, "a" * 64), LandedFile("late.parquet", 3, "b" * 64))
+    assert version_source({"source": LANDED, "landed_files": files}) == (
+        f"landed: trades_2024-01-16.csv (1,200 rows, sha256 {'a' * 64}); late.parquet (3 rows, sha256 {'b' * 64})"
+    )
+    assert version_source({"source": LANDED, "landed_files": ()}) == "landed: no file"
+    assert version_source({"source": SYNTHETIC, "seed": 7, "trades_per_day": 20_000}) == (
+        "synthetic: seed 7, 20,000 trades per day"
+    )
