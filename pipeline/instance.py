@@ -115,11 +115,12 @@ def prepare_instance(home: Path, environ: dict | None = None) -> dict[str, str]:
 
 # Only for the shell `env` sets up: the `dagster` CLI's own commands are superseded by `dg launch`
 # and print so before our code runs (no filter in the definitions can reach it); the README
-# teaches `dagster asset materialize` / `dagster job backfill` on purpose (partition ranges, run
-# config). Exactly these two messages, nothing else.
+# teaches `dagster asset materialize` / `dagster job backfill` / `dagster job execute` on purpose
+# (partition ranges, run config, the same CLI throughout). Exactly these messages, nothing else.
 SUPERSEDED_CLI_WARNINGS = (
     "ignore:Function `asset_materialize_command` is superseded",
     "ignore:Function `job_backfill_command` is superseded",
+    "ignore:Function `job_execute_command` is superseded",
 )
 
 
