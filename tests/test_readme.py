@@ -114,6 +114,15 @@ def test_the_readme_counts_match_the_definitions():
     assert f"`dg list defs` ({assets} assets" in text
 
 
+def test_the_configuration_table_names_every_environment_variable():
+    """pipeline/settings.py names every variable the code location reads; the README's table lists each."""
+    from pipeline import settings
+
+    named = {value for name, value in vars(settings).items() if name.startswith("ENV_")}
+    table = set(re.findall(r"^\| `(PIVOT_[A-Z_]+)` \|", README.read_text(encoding="utf-8"), flags=re.MULTILINE))
+    assert named - table == set()
+
+
 def test_the_readme_names_no_missing_file():
     text = README.read_text()
     links = re.findall(r"\]\(((?!https?:|#)[^)]+)\)", text)
