@@ -332,7 +332,7 @@ def trades_1d(
                     chunk_rows=config.chunk_rows,
                     digests=digests,
                     allow_empty=config.allow_empty,
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                 )
             else:
                 load = load_trade_date(
@@ -344,7 +344,7 @@ def trades_1d(
                     explode=config.explode_constituents,
                     chunk_rows=config.chunk_rows,
                     allow_empty=config.allow_empty,
-                    run_id=context.run_id,
+                    run_id=context.run.run_id,
                 )
         except (MissingFxRateError, EmptyDayRefusedError) as error:
             raise dg.Failure(str(error), allow_retries=False) from error
