@@ -179,3 +179,36 @@ def test_the_readers_agree_on_an_ambiguous_number(tmp_path, text):
         f'parent_symbol,constituent_symbol,weight,shares_per_unit,effective_date\nPMET,GOLD,"{text}",0.03,2024-02-01\n'
     )
     assert "ambiguous" in " ".join(validate_landing_file(composition, INSTRUMENTS).errors)
+
+
+@FUZZ
+@given(
+    amounts=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=8),
+    crds=st.lists(st.integers(min_value=-5, max_value=10**11), min_size=1, max_size=8),
+    days=st.lists(st.dates(), min_size=1, max_size=8),
+    float32=st.booleans(),
+)
+def test_a_typed_parquet_feed_reads_as_its_text_would(amounts, crds, days, float32):
+    """Typed Parquet columns are taken as they are only where their text reads the same values: the
+    same rows written as CSV give the same typed frame, or both files are refused."""
+    from pipeline.dist_perf_dw.landed.feeds import POSITIONS, read_feed_file
+
+    rows = max(len(amounts), len(crds), len(days))
+    frame = pl.DataFrame({
+        "as_of_date": pl.Series([days[i % len(days)] for i in range(rows)], dtype=pl.Date),
+        "advisor_crd_number": pl.Series([crds[i % len(crds)] for i in range(rows)], dtype=pl.Int64),
+        "firm_crd_number": pl.Series([100001] * rows, dtype=pl.Int64),
+        "cusip": ["037833100"] * rows,
+        "market_value": pl.Series([amounts[i % len(amounts)] for i in range(rows)], dtype=pl.Float64),
+    }).with_columns(pl.col("market_value").cast(pl.Float32 if float32 else pl.Float64))
+    folder = Path(tempfile.mkdtemp(prefix="fuzz_"))
+    frame.write_parquet(folder / "positions.parquet")
+    # The CSV holds each value's text as the Parquet reader renders it (what the text path parses).
+    frame.with_columns(pl.all().cast(pl.String)).write_csv(folder / "positions.csv")
+    typed, text = (
+        _read_or_refuse(lambda path: read_feed_file(path, POSITIONS)[1].drop("__line"), folder / name)
+        for name in ("positions.parquet", "positions.csv")
+    )
+    assert (typed is None) == (text is None)
+    if typed is not None:
+        assert typed.equals(text)

@@ -282,6 +282,10 @@ class TextTable:
     path: Path
     kind: str
     frame: pl.DataFrame
+    # A Parquet file's own typed columns, row for row with `frame` and named as it (None for CSV and
+    # XLSX, or when blank rows were dropped): a reader may take a column already of its type from here
+    # instead of parsing its text, where both give the same values.
+    typed: pl.DataFrame | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -305,6 +309,7 @@ def read_table(path: Path, settings: FolderSettings | None = None, *, lower_case
     settings = FolderSettings() if settings is None else settings
     kind = file_kind(path)
     never_blank = False  # True when a row cannot be blank: the blank-row filter is skipped
+    raw = None
     require_nonempty(path, "write a header row and one row per record")
     if kind == "csv":
         check_text(path, settings)
@@ -335,10 +340,12 @@ def read_table(path: Path, settings: FolderSettings | None = None, *, lower_case
     except pl.exceptions.PolarsError as error:
         raise LandedFileError(path, f"not a readable {kind.upper()} file: {error}") from error
     rows = rows.with_columns(pl.col(LINE).cast(pl.UInt32))
+    typed = raw.select(named) if raw is not None and never_blank else None
     if lower_case:
         lowered = [c.lower() for c in named]
         doubled = sorted({c for c in lowered if lowered.count(c) > 1})
         if doubled:
             raise LandedFileError(path, f"the header names {listing(doubled)} more than once (in any case): keep one")
         rows = rows.rename(dict(zip(named, lowered)))
-    return TextTable(path, kind, rows)
+        typed = typed.rename(dict(zip(named, lowered))) if typed is not None else None
+    return TextTable(path, kind, rows, typed)

@@ -217,10 +217,32 @@ def _value_problem(kind: str, value: str, settings: FolderSettings) -> str:
     return _WHAT.get(kind, "not readable")
 
 
-def _typed(frame: pl.DataFrame, column: str, kind: str, settings: FolderSettings) -> pl.Series:
-    """A column parsed by its kind. The parse is a function of each value alone, so a column of few
+def _native(series: pl.Series | None, kind: str) -> pl.Series | None:
+    """A Parquet column already of its kind's type, exactly as parsing its text would read it; None
+    where only the text can say (another type, a null, a value the text would refuse or change).
+    Float64 only: a Float32's text is its shortest decimal, which as a Float64 is another value."""
+    if series is None or series.is_empty() or series.null_count():
+        return None
+    dtype = series.dtype
+    if kind == DATE and dtype == pl.Date:
+        return series
+    if kind in (AMOUNT, RATE) and dtype == pl.Float64 and series.is_finite().all():
+        return series if kind == AMOUNT else series.round(10)
+    if kind == DIGITS and dtype.is_integer() and series.min() >= 1 and series.max() < 10**10:
+        return series.cast(pl.String)
+    return None
+
+
+def _typed(frame: pl.DataFrame, column: str, kind: str, settings: FolderSettings,
+           native: pl.Series | None = None) -> pl.Series:
+    """A column parsed by its kind. A Parquet column already of the kind's type (`native`) is taken as
+    it is where that gives the very values its text would (`_native`): 1M amounts or CRDs are not
+    printed and parsed again. The parse is a function of each value alone, so a column of few
     distinct values (a date, codes, CUSIPs, CRDs) is parsed once per distinct value and mapped back:
     the same values, without a regex and a cast per row."""
+    taken = _native(native, kind)
+    if taken is not None:
+        return taken.alias(column)
     parse = _parsed(column, kind, settings).cast(_SCHEMA[kind]).alias(column)
     source = frame.get_column(column)
     sample = source.head(10_000)
@@ -232,6 +254,10 @@ def _typed(frame: pl.DataFrame, column: str, kind: str, settings: FolderSettings
     return source.replace_strict(distinct, parsed, default=None, return_dtype=_SCHEMA[kind])
 
 
+def _column(frame: pl.DataFrame | None, column: str) -> pl.Series | None:
+    return frame.get_column(column) if frame is not None and column in frame.columns else None
+
+
 def value_problems(table: TextTable, feed: Feed, settings: FolderSettings) -> tuple[pl.DataFrame, list[str]]:
     """The file's rows typed by the feed's columns (LINE kept), and every value that is not what its
     column takes: an empty required value, or a value that does not parse."""
@@ -239,7 +265,7 @@ def value_problems(table: TextTable, feed: Feed, settings: FolderSettings) -> tu
     present = [c for c in feed.columns if c in frame.columns]
     typed = pl.DataFrame([
         frame.get_column(LINE),
-        *[_typed(frame, c, feed.columns[c], settings) for c in present],
+        *[_typed(frame, c, feed.columns[c], settings, _column(table.typed, c)) for c in present],
         *[pl.repeat(None, frame.height, dtype=_SCHEMA[feed.columns[c]], eager=True).alias(c)
           for c in feed.columns if c not in present],
     ])

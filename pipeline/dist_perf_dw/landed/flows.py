@@ -123,11 +123,14 @@ def read_flow_file(path: Path, mapping: Mapping[str, str], settings: FolderSetti
                 table, bad.with_columns(pl.col("trade_date").cast(pl.String)), "trade_date",
                 f"the file's name says it holds {named}: move these rows to a file of their date, or rename the file",
             ))
-    # Grouping 1M ids to find none repeated costs ~1 s; is_duplicated ~0.3 s, and only its rows are grouped.
+    # Counting 1M distinct ids costs ~0.05 s, is_duplicated ~0.2 s, grouping them ~1 s: the repeated
+    # rows are only looked for when there are some.
+    ids = typed.get_column("transaction_id")
     repeated = (
         typed.filter(pl.col("transaction_id").is_duplicated())
         .group_by("transaction_id", maintain_order=True).agg(pl.col(LINE).sort())
         .filter(pl.col(LINE).list.len() > 1)
+        if ids.drop_nulls().n_unique() < ids.drop_nulls().len() else typed.clear()
     )
     for transaction_id, lines in repeated.head(MAX_SHOWN).iter_rows():
         problems.append(f"{' and '.join(table.where(line) for line in lines)}: transaction_id {transaction_id!r} is "
