@@ -224,6 +224,32 @@ def _dist_landed_targets(named: dict[str, dict]) -> list[dict]:
     return targets
 
 
+def _history_targets(named: dict[str, dict]) -> list[dict]:
+    parts = named.get("history.parts_per_year")
+    if not parts:
+        return []
+    targets = [
+        _target(
+            f"a settled year's active parts at {parts['day_trades']:,} trades/day vs max_parts_in_total (50 % = WARN)",
+            parts["settled"],
+            f"< {parts['max_parts_in_total'] // 2:,}",
+            parts["settled"] < parts["max_parts_in_total"] // 2,
+        )
+    ]
+    for name in ("rollup", "top_level"):
+        rollup, fact = named.get(f"history.year_{name}_from_rollup"), named.get(f"history.year_{name}_from_fact")
+        if rollup and fact:
+            targets.append(_target(
+                f"the year's {name} query: served from the rollup, same answer as the fact, not slower",
+                f"{rollup['served_from']}, agree={rollup['answers_agree']}, "
+                f"{rollup['seconds_median']:.3f} s vs {fact['seconds_median']:.3f} s",
+                "pivot.trades_1d_rollup, agree=True, <=",
+                rollup["served_from"] == "pivot.trades_1d_rollup" and rollup["answers_agree"]
+                and rollup["seconds_median"] <= fact["seconds_median"],
+            ))
+    return targets
+
+
 def _dagster_targets(named: dict[str, dict]) -> list[dict]:
     targets = []
     for executor in ("in_process",):
@@ -249,5 +275,6 @@ def check_targets(figures: list[dict], options: argparse.Namespace) -> list[dict
         *_rollup_targets(named),
         *_landed_targets(named),
         *_dist_landed_targets(named),
+        *_history_targets(named),
         *_dagster_targets(named),
     ]

@@ -60,6 +60,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="flows of the landed dist_perf_dw date (one Parquet file); default %(default)s",
     )
     parser.add_argument(
+        "--history-days",
+        type=int,
+        default=250,
+        help="trading days of the history section's backfill (one --partition-range run); default %(default)s",
+    )
+    parser.add_argument(
+        "--history-trades", type=int, default=2_000, help="base trades per day of that backfill; default %(default)s"
+    )
+    parser.add_argument(
         "--naive-rows", type=int, default=50_000, help="rows of the row-wise sample (it is slow); default %(default)s"
     )
     parser.add_argument(

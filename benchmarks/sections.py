@@ -4,7 +4,7 @@ One function per section (`measure_pivot`, `measure_landed`, ...), in the order 
 each takes the parsed options, the `raw` dict it files its runs under and the run's `errors` (a
 failure that leaves the other figures standing), and returns its figures.
 The worker tasks themselves are in benchmarks/pivot_tasks.py, dagster_task.py, postgres_task.py and
-dist_landed_task.py.
+dist_landed_task.py and history_task.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.figures import figure
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("pivot", "fx", "landed", "limit", "naive", "dagster", "memory", "postgres", "dist_landed")
+SECTIONS = ("pivot", "fx", "landed", "limit", "naive", "dagster", "memory", "postgres", "dist_landed", "history")
 
 
 def run_worker(task: str, args: dict, env: dict | None = None) -> dict:
@@ -314,6 +314,38 @@ def measure_dist_landed(options: argparse.Namespace, raw: dict, errors: list[str
     ]
 
 
+def measure_history(options: argparse.Namespace, raw: dict, errors: list[str]) -> list[dict]:
+    """A year of trade dates (benchmarks/history_task.py), once: a backfill of `--history-days` sessions is
+    minutes, and its figures are counts and one-shot times, not medians of a steady state."""
+    print(f"history: {options.history_days} trading days at {options.history_trades:,} trades a day, one "
+          "--partition-range run; settle, the year's range queries, a restore", flush=True)
+    args = {"days": options.history_days, "trades_per_day": options.history_trades,
+            "day_trades": options.trades_per_day, "query_repeats": options.query_repeats}
+    (run,) = raw["history"] = repeat("history", args, 1, "history")
+    figures = [
+        figure("history.backfill_day", run["trades_per_day"], [run["backfill_seconds_per_day"]], group="history",
+               days=run["days"], calendar_days=run["calendar_days"],
+               backfill_seconds=round(run["backfill_seconds"], 1)),
+        figure("history.settle", run["dates_settled"], [run["settle_seconds"]], group="history",
+               parts_before=run["parts_before_settle"], parts_after=run["parts_after_settle"]),
+        figure("history.restore_version", run["restored_rows"], [run["restore_seconds"]], group="history"),
+    ]
+    for name, query in run["queries"].items():
+        for route in ("rollup", "fact"):
+            figures.append(figure(
+                f"history.year_{name}_from_{route}", query["rows"], [query[f"{route}_seconds"]], group="history",
+                served_from=query["rollup_table"] if route == "rollup" else "pivot.trades_1d",
+                answers_agree=query["answers_agree"],
+            ))
+    figures.append(figure(
+        "history.parts_per_year", run["days"], [0.0], group="history",
+        day_trades=run["day_trades"], parts_per_day=run["parts_per_day_at_day_trades"],
+        unsettled=run["year_parts_unsettled_at_day_trades"], settled=run["year_parts_settled_at_day_trades"],
+        max_parts_in_total=run["max_parts_in_total"], parts_to_throw_insert=run["parts_to_throw_insert"],
+    ))
+    return figures
+
+
 MEASURES = {
     "pivot": measure_pivot,
     "fx": measure_fx,
@@ -324,6 +356,7 @@ MEASURES = {
     "memory": measure_memory,
     "postgres": measure_postgres,
     "dist_landed": measure_dist_landed,
+    "history": measure_history,
 }
 assert tuple(MEASURES) == SECTIONS
 

@@ -7,7 +7,8 @@ whole process and from a 10 ms psutil sampler for the window of each step.
 
 Where the tasks are: benchmarks/pivot_tasks.py (pivot, fx_day, landed, limit, naive, memory; the chDB
 warehouse), benchmarks/dagster_task.py (dagster), benchmarks/postgres_task.py (postgres; the
-dist_perf_dw warehouse) and benchmarks/dist_landed_task.py (dist_landed: a landed flows date);
+dist_perf_dw warehouse), benchmarks/dist_landed_task.py (dist_landed: a landed flows date) and
+benchmarks/history_task.py (history: a year backfilled, settled, queried and restored);
 benchmarks/measuring.py has the RSS sampler and the temporary stores.
 """
 
@@ -19,6 +20,7 @@ import sys
 
 from benchmarks.dagster_task import task_dagster
 from benchmarks.dist_landed_task import task_dist_landed
+from benchmarks.history_task import task_history
 from benchmarks.pivot_tasks import task_fx_day, task_landed, task_limit, task_memory, task_naive, task_pivot
 from benchmarks.postgres_task import task_postgres
 
@@ -32,6 +34,7 @@ TASKS = {
     "dagster": task_dagster,
     "postgres": task_postgres,
     "dist_landed": task_dist_landed,
+    "history": task_history,
 }
 
 
