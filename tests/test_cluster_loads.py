@@ -17,7 +17,8 @@ import pytest
 from pipeline.assets import pivot, pivot_checks
 from pipeline.pivot import cluster_swap
 from pipeline.pivot.clickhouse_ddl import staging_engine
-from pipeline.pivot.queries import EXPOSURE_TOTALS, ROLLUP_REBUILD, SPEC_QUERIES, for_date
+from pipeline.pivot.queries import EXPOSURE_TOTALS, RANGE_QUERY_NAMES, ROLLUP_REBUILD, SPEC_QUERIES, for_date
+from pipeline.pivot.ranges import answer
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.clickhouse_cluster import (
     CLUSTER_REPLICAS,
@@ -115,6 +116,17 @@ def test_a_day_loaded_on_the_cluster_has_the_single_stores_totals(stores):
     for name, sql in SPEC_QUERIES.items():
         query = for_date(sql, DAY)
         assert _sorted(cluster.query_rows(query)) == _approx(_sorted(single.query_rows(query))), name
+
+
+def test_a_range_is_answered_on_the_cluster_as_on_the_single_store(stores):
+    single, cluster, _ = stores
+    day = date.fromisoformat(DAY)
+    for name in RANGE_QUERY_NAMES:
+        on_cluster, rows = answer(cluster, name, day, date(2024, 12, 31), usd=True)
+        on_single, expected = answer(single, name, day, date(2024, 12, 31), usd=True)
+        # The same route (the rollup is in step with the fact through the cluster's tables) and rows.
+        assert on_cluster.table == on_single.table and not rows.is_empty(), name
+        assert _sorted(rows.rows()) == _approx(_sorted(expected.rows())), name
 
 
 def test_each_shard_holds_the_rows_its_accounts_route_to(stores):
