@@ -19,15 +19,16 @@ from datetime import date
 
 import polars as pl
 
+from pipeline.dist_perf_dw.versions import VERSIONED_ASSETS as DIST_PERF_DW_VERSIONED
 from pipeline.pivot.versions import LISTING_COLUMNS, DayVersions, VersionError, is_versioned, versions_frame
 from pipeline.settings import ENV_CLICKHOUSE_CLUSTER, ENV_CLICKHOUSE_URL, default_clickhouse_url, versions_kept
 
-VERSIONED_ASSETS = ("pivot/trades_1d",)
+VERSIONED_ASSETS = ("pivot/trades_1d", *DIST_PERF_DW_VERSIONED)  # dist_perf_dw's: pipeline/restore_dist_perf_dw.py
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.restore", description=__doc__.splitlines()[0])
-    parser.add_argument("asset", help="the asset key: pivot/trades_1d")
+    parser.add_argument("asset", help=f"the asset key: {', '.join(VERSIONED_ASSETS)}")
     parser.add_argument("trade_date", type=date.fromisoformat, help="YYYY-MM-DD")
     parser.add_argument("--version", type=int, help="restore this kept version (without: list the versions)")
     parser.add_argument("--format", choices=["table", "csv"], default="table")
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.asset not in VERSIONED_ASSETS:
         parser.error(f"{args.asset}: versions are kept for {', '.join(VERSIONED_ASSETS)} only")
+    if args.asset in DIST_PERF_DW_VERSIONED:
+        from pipeline.restore_dist_perf_dw import main as restore_dist_perf_dw
+
+        return restore_dist_perf_dw(args)
 
     from pipeline.jobs.pivot_history import restore_trade_date
     from pipeline.resources.clickhouse import ClickHouseResource, ClickHouseUnavailableError

@@ -9,11 +9,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from pipeline.dist_perf_dw.models import SCHEMA, TABLE_TO_CLASS, Base
+from pipeline.dist_perf_dw.versions import DATE_COLUMNS, history_table
 from pipeline.resources.local_postgres import ensure_local_postgres_url
 from pipeline.resources.postgres import PostgresResource, PostgresUnavailableError
 from pipeline.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
+
+
+# The fact versions' tables (ddl/postgres/030_fact_history.sql): shaped after the facts, not mapped.
+HISTORY_TABLES = ["partition_versions", *(history_table(table) for table in DATE_COLUMNS)]
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +29,27 @@ def ddl_database(fresh_postgres_database) -> PostgresResource:
 def test_ddl_applies_to_an_empty_database_and_again(ddl_database):
     with ddl_database.get_engine().connect() as connection:
         assert not sa.inspect(connection).has_schema(SCHEMA)
-    assert ddl_database.apply_ddl() == ["001_schema.sql", "010_dimensions.sql", "020_facts.sql"]
+    files = ["001_schema.sql", "010_dimensions.sql", "020_facts.sql", "030_fact_history.sql"]
+    assert ddl_database.apply_ddl() == files
     ddl_database.apply_ddl()  # idempotent
     with ddl_database.get_engine().connect() as connection:
-        tables = set(sa.inspect(connection).get_table_names(schema=SCHEMA))
-    assert tables == set(TABLE_TO_CLASS)
+        inspector = sa.inspect(connection)
+        tables = set(inspector.get_table_names(schema=SCHEMA))
+        history = {table: [c["name"] for c in inspector.get_columns(table, schema=SCHEMA)] for table in HISTORY_TABLES}
+    assert tables - set(HISTORY_TABLES) == set(TABLE_TO_CLASS)
     # The spec's 14 dimensions and 5 facts, and the two effective-dated assignment tables of landed data.
-    assert len(tables) == 21
+    assert len(tables - set(HISTORY_TABLES)) == 21
+    # Not in the ORM: the versions of the facts' dates (issue 18), each history table its fact's columns
+    # plus the version's number, and the versions catalog.
+    assert set(HISTORY_TABLES) <= tables
+    for table in DATE_COLUMNS:
+        assert history[history_table(table)] == [*TABLE_TO_CLASS[table].__table__.columns.keys(), "version"]
 
 
 def _orm_vs_database(resource: PostgresResource) -> list:
     def include_name(name, type_, parent_names):
+        if type_ == "table":
+            return name not in HISTORY_TABLES
         return type_ != "schema" or name == SCHEMA
 
     with resource.get_engine().connect() as connection:

@@ -26,7 +26,7 @@ import polars as pl
 from pydantic import Field
 
 from pipeline.assets.dist_perf_dw_landed import LANDED_FACTS, DistSourceConfig, load_landed_dimension
-from pipeline.assets.metadata import OWNERS, row_counts, table_definition_metadata
+from pipeline.assets.metadata import OWNERS, markdown_table, row_counts, table_definition_metadata
 from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
 from pipeline.dist_perf_dw import tables
 from pipeline.dist_perf_dw.facts.compensation import generate_wholesaler_comp
@@ -35,6 +35,7 @@ from pipeline.dist_perf_dw.facts.flows import generate_aum_flows
 from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS, generate_retention_snapshots
 from pipeline.dist_perf_dw.facts.revenue import generate_revenue
 from pipeline.dist_perf_dw.universe import generate_dimensions
+from pipeline.dist_perf_dw.versions import listing, synthetic_source
 from pipeline.partitions import month_partitions, trade_date_partitions
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import LoadResult, PostgresResource
@@ -246,20 +247,39 @@ def _load_fact(
     postgres.ensure_schema()
     measures = sorted({column for total in spec.totals.values() for column in total.meta.root_names()})
     results, frames, landed_metadata = [], [], {}
+    # What the date's version records as its source (pipeline/dist_perf_dw/versions.py).
+    source_text = synthetic_source(generation.seed, generation.flow_scale)
     if source == "landed":
-        landed = LANDED_FACTS[spec.table](context.partition_keys, postgres, as_of)
+        landed = LANDED_FACTS[spec.table](context.partition_keys, postgres, as_of, run_id=context.run.run_id)
         results, frames, landed_metadata = landed.results, [f.select(measures) for f in landed.frames], landed.metadata
     for key in context.partition_keys if source != "landed" else ():
         window = spec.partitions_def.time_window_for_partition_key(key)
         first_day, end = window.start.date(), window.end.date()
         frame = spec.generate(generation, first_day, as_of)
-        results.append(postgres.replace_partition(spec.table, spec.date_column, first_day, end, frame))
+        results.append(
+            postgres.replace_partition(
+                spec.table, spec.date_column, first_day, end, frame, source=source_text, run_id=context.run.run_id
+            )
+        )
         frames.append(frame.select(measures))
     totals = pl.concat(frames).select(**spec.totals)
     metadata = {**_load_metadata(results, postgres.table_rows(spec.table), started, totals), **landed_metadata}
     if as_of is not None:
         metadata["as_of_date"] = as_of.isoformat()
+    if len(context.partition_keys) == 1:
+        start = spec.partitions_def.time_window_for_partition_key(context.partition_keys[0]).start.date()
+        metadata |= versions_metadata(postgres, spec.table, start)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def versions_metadata(postgres: PostgresResource, table: str, partition_start: dt.date) -> dict:
+    """The versions the loaded date holds (pipeline/dist_perf_dw/versions.py): the live one and those kept."""
+    versions = postgres.partition_versions(table, partition_start)
+    live = next((v.version for v in versions if v.state == "live"), 0)
+    return {
+        "dist_perf_dw/version": dg.MetadataValue.int(live),
+        "dist_perf_dw/versions": markdown_table(listing(versions).fill_null(""), limit=50),
+    }
 
 
 def _fact_asset(spec: FactSpec) -> dg.AssetsDefinition:

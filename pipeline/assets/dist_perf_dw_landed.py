@@ -47,6 +47,7 @@ from pipeline.dist_perf_dw.landed.members import (
     merge_master,
     vocabulary_dimensions,
 )
+from pipeline.dist_perf_dw.versions import landed_source
 from pipeline.landed_files.folders import (
     FileState,
     LandedFileError,
@@ -86,6 +87,11 @@ def files_metadata(rows_by_file: dict[Path, int]) -> dg.MetadataValue:
     lines = ["| file | rows | sha256 |", "|---|---:|---|"]
     lines += [f"| {path.name} | {rows:,} | `{content_digest(path)}` |" for path, rows in rows_by_file.items()]
     return dg.MetadataValue.md("\n".join(lines) if rows_by_file else "no files")
+
+
+def version_source(rows_by_file: dict[Path, int], note: str = "") -> str:
+    """A landed date's source as its version records it: each file with its rows and SHA-256."""
+    return landed_source(((path.name, rows, content_digest(path)) for path, rows in rows_by_file.items()), note)
 
 
 def load_landed_dimension(table: str, postgres: PostgresResource) -> dict:
@@ -197,7 +203,9 @@ def read_flow_days(days: Sequence[dt.date]) -> list[FlowDay]:
     return [flow_day(files, day, folder) for day in days]
 
 
-def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+def load_landed_flows(
+    partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None, *, run_id: str = ""
+) -> LandedFactLoad:
     """fact_aum_flows of each date from flows/: checked and resolved for every date first (against the
     dimensions as they are), then each date swapped in whole with its inferred advisors."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
@@ -219,7 +227,8 @@ def load_landed_flows(partition_keys: Sequence[str], postgres: PostgresResource,
         before = _flow_totals(postgres, flows.day)
         try:
             result = postgres.replace_partition_with_members(
-                "fact_aum_flows", "flow_date", flows.day, flows.day + dt.timedelta(days=1), RESOLUTION_TABLES, build
+                "fact_aum_flows", "flow_date", flows.day, flows.day + dt.timedelta(days=1), RESOLUTION_TABLES, build,
+                source=version_source(flows.rows_by_file), run_id=run_id,
             )
         except psycopg.errors.UniqueViolation as error:
             clashes = _already_loaded_elsewhere(postgres, flows.day, facts[-1]) or [str(error).splitlines()[0]]
@@ -303,7 +312,9 @@ def _next_day(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=1)
 
 
-def load_landed_revenue(partition_keys: Sequence[str], postgres: PostgresResource, as_of: dt.date) -> LandedFactLoad:
+def load_landed_revenue(
+    partition_keys: Sequence[str], postgres: PostgresResource, as_of: dt.date, *, run_id: str = ""
+) -> LandedFactLoad:
     """fact_revenue of each date from the latest positions snapshot on or before it and the date's loaded
     flows; every date checked first, then each swapped in whole with its inferred advisors."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
@@ -322,8 +333,10 @@ def load_landed_revenue(partition_keys: Sequence[str], postgres: PostgresResourc
             built.append((revenue, report))
             return {"dim_advisors": new_advisors}, revenue
 
+        source = version_source(snapshots[day].rows_by_file, f"positions of {snapshots[day].day}, the date's flows")
         results.append(postgres.replace_partition_with_members(
-            "fact_revenue", "revenue_date", day, _next_day(day), RESOLUTION_TABLES, build))
+            "fact_revenue", "revenue_date", day, _next_day(day), RESOLUTION_TABLES, build, source=source,
+            run_id=run_id))
         revenue, report = built[-1]
         frames.append(revenue)
         inferred |= set(report.inferred_advisors)
@@ -350,7 +363,13 @@ WHERE f.flow_date <= :day
 """
 
 
-def load_landed_retention(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+RETENTION_SOURCE = "landed (from the loaded flows, FIFO)"
+COMP_SOURCE = "landed (from the loaded flows and the wholesaler master)"
+
+
+def load_landed_retention(
+    partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None, *, run_id: str = ""
+) -> LandedFactLoad:
     """fact_retention_snapshots of each date from the loaded flows, redemptions relieving purchases FIFO."""
     schema = {"flow_id": pl.Int64, "flow_date": pl.Date, "advisor_id": pl.Int32, "product_id": pl.Int32,
               "channel_id": pl.Int32, "wholesaler_id": pl.Int32, "transaction_type_id": pl.Int32,
@@ -363,12 +382,14 @@ def load_landed_retention(partition_keys: Sequence[str], postgres: PostgresResou
                        schema)
         frame = retention_rows(day, flows)
         results.append(postgres.replace_partition("fact_retention_snapshots", "snapshot_date", day, _next_day(day),
-                                                  frame))
+                                                  frame, source=RETENTION_SOURCE, run_id=run_id))
         frames.append(frame)
-    return LandedFactLoad(results, frames, {SOURCE_KEY: "landed (from the loaded flows, FIFO)"})
+    return LandedFactLoad(results, frames, {SOURCE_KEY: RETENTION_SOURCE})
 
 
-def load_landed_comp(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+def load_landed_comp(
+    partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None, *, run_id: str = ""
+) -> LandedFactLoad:
     """fact_wholesaler_comp of each month from its loaded flows and the wholesaler master."""
     dims = postgres.read_tables(["dim_wholesalers", "dim_transaction_types"])
     schema = {"wholesaler_id": pl.Int32, "transaction_type_id": pl.Int32, "amount": pl.Float64,
@@ -381,18 +402,22 @@ def load_landed_comp(partition_keys: Sequence[str], postgres: PostgresResource, 
                        "dist_perf_dw.fact_aum_flows WHERE flow_date >= :start AND flow_date < :end",
                        {"start": month, "end": end}, schema)
         frame = comp_rows(month, dims["dim_wholesalers"], dims["dim_transaction_types"], flows)
-        results.append(postgres.replace_partition("fact_wholesaler_comp", "comp_month", month, end, frame))
+        results.append(postgres.replace_partition("fact_wholesaler_comp", "comp_month", month, end, frame,
+                                                  source=COMP_SOURCE, run_id=run_id))
         frames.append(frame)
-    return LandedFactLoad(results, frames, {SOURCE_KEY: "landed (from the loaded flows and the wholesaler master)"})
+    return LandedFactLoad(results, frames, {SOURCE_KEY: COMP_SOURCE})
 
 
-def load_landed_expenses(partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None) -> LandedFactLoad:
+def load_landed_expenses(
+    partition_keys: Sequence[str], postgres: PostgresResource, _as_of=None, *, run_id: str = ""
+) -> LandedFactLoad:
     """fact_distribution_expense of each date from expenses/ (a date without rows loads empty)."""
     days = [dt.date.fromisoformat(key) for key in partition_keys]
     _, files = _fact_files(EXPENSES, days)
     dims = postgres.read_tables(["dim_wholesalers", "dim_firms", "wholesaler_assignments"])
     frames = [expense_rows(expenses_of(files, day), dims) for day in days]  # every date checked first
-    results = [postgres.replace_partition("fact_distribution_expense", "expense_date", day, _next_day(day), frame)
+    results = [postgres.replace_partition("fact_distribution_expense", "expense_date", day, _next_day(day), frame,
+                                          source=version_source(expenses_of(files, day).rows_by_file), run_id=run_id)
                for day, frame in zip(days, frames)]
     used = {p: n for day in days for p, n in expenses_of(files, day).rows_by_file.items()}
     return LandedFactLoad(results, frames, {SOURCE_KEY: "landed", "source_files": files_metadata(used)})

@@ -18,21 +18,22 @@ import sqlalchemy as sa
 from psycopg import sql
 from pydantic import Field
 
+from pipeline.dist_perf_dw.versions import DATE_COLUMNS, PartitionVersion
 from pipeline.resources.postgres_load import (
     SCHEMA,
     ForeignKeyViolationError,
     begin_set_wise_load,
     between,
     copy_csv,
-    delete_partition,
     end_set_wise_load,
     foreign_keys,
     lock_partition,
     orphans,
     primary_key,
 )
+from pipeline.resources.postgres_versions import frame_amount, list_versions, restore, take_live
 from pipeline.resources.urls import authority_problem, redact_url
-from pipeline.settings import ENV_POSTGRES_URL, REPO_ROOT
+from pipeline.settings import ENV_POSTGRES_URL, REPO_ROOT, versions_kept
 
 __all__ = [
     "ForeignKeyViolationError",
@@ -215,9 +216,13 @@ class PostgresResource(dg.ConfigurableResource):
         frame: pl.DataFrame,
         *,
         fk_check: str = "set_wise",
+        source: str = "",
+        run_id: str = "",
     ) -> LoadResult:
         """Replace the rows with partition_start <= date_column < partition_end by `frame`,
-        atomically: delete + COPY in one transaction.
+        atomically: delete + COPY in one transaction. A date-partitioned fact keeps the rows it
+        replaces in its history table, in the same transaction, and records the new version with
+        `source` and `run_id` (pipeline/resources/postgres_versions.py).
 
         fk_check="set_wise" (default) proves the frame's foreign keys on its distinct
         values under SHARE locks on the dimensions, then COPYs with the per-row FK
@@ -234,11 +239,13 @@ class PostgresResource(dg.ConfigurableResource):
             cursor = connection.connection.driver_connection.cursor()
             lock_partition(cursor, table, partition_start)
             unproven = begin_set_wise_load(cursor, table, frame) if fk_check == "set_wise" else None
-            rows_deleted = delete_partition(cursor, table, date_column, window)
+            history, rows_deleted = take_live(cursor, table, date_column, window, versions_kept())
             if len(frame):
                 copy_csv(cursor, sql.Identifier(SCHEMA, table), frame)
             if unproven is not None:
                 end_set_wise_load(cursor, table, unproven, between(date_column), window)
+            if history is not None:
+                history.record_new(len(frame), frame_amount(table, frame), source, run_id)
         return LoadResult(table, rows_deleted, len(frame), time.perf_counter() - started)
 
     def reload_dimension(self, table: str, frame: pl.DataFrame) -> LoadResult:
@@ -278,11 +285,15 @@ class PostgresResource(dg.ConfigurableResource):
         partition_end,
         read: Sequence[str],
         build: Callable[[dict[str, pl.DataFrame]], tuple[dict[str, pl.DataFrame], pl.DataFrame]],
+        *,
+        source: str = "",
+        run_id: str = "",
     ) -> LoadResult:
         """replace_partition for rows that may need new dimension members (a landed date's inferred
         advisors): in one transaction, under the partition's lock and the members' lock, read `read`,
         let `build` (pure) return (members to add per table, the partition's rows), add the members,
-        then delete + COPY the partition with its foreign keys proven. Nothing is written unless all is."""
+        then delete + COPY the partition with its foreign keys proven (the replaced rows kept as
+        replace_partition keeps them). Nothing is written unless all is."""
         started = time.perf_counter()
         window = (partition_start, partition_end)
         with self.get_engine().begin() as connection:
@@ -295,12 +306,41 @@ class PostgresResource(dg.ConfigurableResource):
                 if len(rows):
                     _upsert(cursor, member_table, rows, delete_missing=False)
             unproven = begin_set_wise_load(cursor, table, frame)
-            rows_deleted = delete_partition(cursor, table, date_column, window)
+            history, rows_deleted = take_live(cursor, table, date_column, window, versions_kept())
             if len(frame):
                 copy_csv(cursor, sql.Identifier(SCHEMA, table), frame)
             if unproven is not None:
                 end_set_wise_load(cursor, table, unproven, between(date_column), window)
+            if history is not None:
+                history.record_new(len(frame), frame_amount(table, frame), source, run_id)
         return LoadResult(table, rows_deleted, len(frame), time.perf_counter() - started)
+
+    # ------------------------------------------------------------------ versions
+
+    def partition_versions(self, table: str, partition_start) -> list[PartitionVersion]:
+        """Every version partition_versions records for a fact's date, oldest first; a date loaded before
+        versions were kept shows its rows as the live version it would become."""
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            return list_versions(cursor, table, partition_start)
+
+    def restore_partition_version(
+        self, table: str, partition_start, partition_end, number: int, run_id: str = ""
+    ) -> tuple[int | None, int, int]:
+        """Put kept version `number` of a fact's date live again in one transaction, under the date's
+        lock (a load of the date waits, or is waited for); the live rows become a version in turn and the
+        restored rows' foreign keys are proven again. VersionError when the date holds no such kept
+        version: nothing changed. Returns (the replaced live version, the new live version, its rows)."""
+        window = (partition_start, partition_end)
+        with self.get_engine().begin() as connection:
+            cursor = connection.connection.driver_connection.cursor()
+            lock_partition(cursor, table, partition_start)
+            # No frame: every foreign key is proven on the restored rows (end_set_wise_load).
+            unproven = begin_set_wise_load(cursor, table, pl.DataFrame())
+            replaced = restore(cursor, table, window, number, versions_kept(), run_id)
+            if unproven is not None:
+                end_set_wise_load(cursor, table, unproven, between(DATE_COLUMNS[table]), window)
+        return replaced
 
     # ------------------------------------------------------------------ reads
 
