@@ -83,3 +83,34 @@ def test_new_and_changed_feed_files_request_exactly_what_they_affect(feeds):
             refused.skip_reason.skip_message)
         once = evaluate(dist_perf_dw_landed_feeds, instance, refused.cursor)
         assert "refused" not in once.skip_reason.skip_message
+
+
+def test_a_changed_transaction_code_mapping_requests_every_flows_date_again(feeds):
+    """The mapping decides how each flows file's codes read: a new, changed or bad mapping counts for every
+    flows file (a bad one refused once), a master or fact file of another feed is not requested again."""
+    write_csv(feeds / "flows" / "flows_2025-03-14.csv", FLOW_HEADER,
+              [("T1", "2025-03-14", "BUY", 5000001, 101, SLCGX, 10.0, None)])
+    write_csv(feeds / "flows" / "flows_2025-03-17.csv", FLOW_HEADER,
+              [("T2", "2025-03-17", "PURCHASE", 5000001, 101, SLCGX, 5.0, None)])
+    write_csv(feeds / "positions" / "positions_2025-03-14.csv", POSITION_HEADER,
+              [("2025-03-14", 5000001, 101, SLCGX, 100.0)])
+    mapping = feeds / "mappings" / "transaction_codes.csv"
+    with dg.instance_for_test() as instance:
+        unmapped = settled_tick(dist_perf_dw_landed_feeds, instance)
+        # flows_2025-03-14.csv's BUY is not a transaction type yet: that file is refused (logged).
+        assert requested(unmapped) == [("fact_aum_flows", "2025-03-17", "2025-03-17"),
+                                       ("fact_revenue", "2025-03-14", "2025-03-14")]
+
+        write_csv(mapping, ["source_code", "transaction_type_code"], [("BUY", "PURCHASE")])
+        mapped = settled_tick(dist_perf_dw_landed_feeds, instance, unmapped.cursor)
+        assert requested(mapped) == [("fact_aum_flows", "2025-03-14", "2025-03-14"),
+                                     ("fact_aum_flows", "2025-03-17", "2025-03-17")]
+
+        write_csv(mapping, ["source_code", "transaction_type_code"], [("BUY", "NOT_A_TYPE")])
+        bad = settled_tick(dist_perf_dw_landed_feeds, instance, mapped.cursor)
+        assert not bad.run_requests
+        assert bad.skip_reason.skip_message.count("NOT_A_TYPE") == 1
+
+        mapping.unlink()
+        removed = settled_tick(dist_perf_dw_landed_feeds, instance, bad.cursor)
+        assert requested(removed) == [("fact_aum_flows", "2025-03-17", "2025-03-17")]

@@ -11,6 +11,8 @@ refuses those, naming them). Then:
   before (a header-only file: the date in its name); a positions file `fact_revenue` for its snapshot
   dates; an expenses file `fact_distribution_expense` for its dates: one run per range of
   consecutive dates;
+- a new, changed or removed transaction code mapping (mappings/transaction_codes.csv) changes how every
+  flows file reads: each flows file counts as changed and requests its dates again;
 - a master file (firms, advisors, products, wholesalers) requests one run of the dimensions;
 - when a dimension run completes inferred advisors (its `dates_to_reload` metadata: the dates whose
   flows went to the Unassigned wholesaler), those dates' flows are requested again.
@@ -29,7 +31,14 @@ import dagster as dg
 
 from pipeline.assets import dist_perf_dw
 from pipeline.dist_perf_dw.landed.facts import read_fact_file
-from pipeline.dist_perf_dw.landed.feeds import FEEDS, FLOWS, MASTER_FEEDS, feed_files
+from pipeline.dist_perf_dw.landed.feeds import (
+    FEEDS,
+    FLOWS,
+    MAPPINGS_FOLDER,
+    MASTER_FEEDS,
+    TRANSACTION_CODE_MAPPING,
+    feed_files,
+)
 from pipeline.dist_perf_dw.landed.flows import read_flow_file, read_transaction_code_mapping
 from pipeline.dist_perf_dw.landed.masters import read_master_file
 from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
@@ -117,13 +126,24 @@ def dist_perf_dw_landed_feeds(context: dg.SensorEvaluationContext) -> dg.SensorR
             paths += feed_files(root / feed.folder)
         except LandedFileError as error:
             refused.append(error.summary())
+    mapping = root / MAPPINGS_FOLDER / TRANSACTION_CODE_MAPPING
+    watched = [*paths, mapping] if mapping.is_file() else paths
     previous = {name: FileState.from_cursor(value) for name, value in state["observed"].items()}
-    ready, waiting, observed = ready_files(paths, previous, _key)
+    ready, waiting, observed = ready_files(watched, previous, _key)
+    # A flows file's digest covers the mapping it is read with; a mapping still changing holds them back.
+    if mapping in ready:
+        ready.remove(mapping)
+        flows_suffix = f"+{content_digest(mapping)}"
+    else:
+        flows_suffix = None if mapping.is_file() else ""
 
     masters: list[str] = []
     dates: dict[str, set[str]] = {feed: set() for feed in FACT_OF_FEED}
     for path in ready:
-        name, digest = _key(path), content_digest(path)
+        if path.parent.name == FLOWS.folder and flows_suffix is None:
+            continue
+        name = _key(path)
+        digest = content_digest(path) + (flows_suffix if path.parent.name == FLOWS.folder else "")
         before = seen.get(name)
         if before and before[0] == digest:
             continue
@@ -131,8 +151,9 @@ def dist_perf_dw_landed_feeds(context: dg.SensorEvaluationContext) -> dg.SensorR
         try:
             new_dates = _file_dates(path)
         except LandedFileError as error:
-            context.log.error(error.summary())
-            refused.append(error.summary())
+            if error.summary() not in refused:  # a bad mapping refuses every flows file alike: once
+                context.log.error(error.summary())
+                refused.append(error.summary())
             seen[name] = [digest, old_dates]
             continue
         seen[name] = [digest, new_dates]
