@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.assets import dist_perf_dw
 from pipeline.dist_perf_dw.tables import DIMENSION_TABLES
-from pipeline.sensors.landed_dist_perf_dw import dist_perf_dw_landed_feeds
+from pipeline.partitions import trade_date_partitions
+from pipeline.sensors.landed_dist_perf_dw import dist_perf_dw_landed_feeds, priced_dates
 from tests.dist_landed_files import (
     ADVISOR_HEADER,
     ADVISORS,
@@ -23,6 +24,7 @@ from tests.sensor_ticks import evaluate, settled_tick
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 SLCGX = PRODUCTS[0][0]
+LAST = trade_date_partitions.get_last_partition_key()  # a lone snapshot prices every date after it
 
 
 def requested(result) -> list[tuple]:
@@ -56,7 +58,7 @@ def test_new_and_changed_feed_files_request_exactly_what_they_affect(feeds):
         assert requested(settled) == sorted([
             ("dimensions", None, None),
             ("fact_aum_flows", "2025-03-14", "2025-03-14"), ("fact_aum_flows", "2025-03-17", "2025-03-18"),
-            ("fact_revenue", "2025-03-14", "2025-03-14"),
+            ("fact_revenue", "2025-03-14", LAST),
             ("fact_distribution_expense", "2025-03-31", "2025-03-31"),
         ])
         dimensions = next(r for r in settled.run_requests if len(r.asset_selection) > 1)
@@ -99,7 +101,7 @@ def test_a_changed_transaction_code_mapping_requests_every_flows_date_again(feed
         unmapped = settled_tick(dist_perf_dw_landed_feeds, instance)
         # flows_2025-03-14.csv's BUY is not a transaction type yet: that file is refused (logged).
         assert requested(unmapped) == [("fact_aum_flows", "2025-03-17", "2025-03-17"),
-                                       ("fact_revenue", "2025-03-14", "2025-03-14")]
+                                       ("fact_revenue", "2025-03-14", LAST)]
 
         write_csv(mapping, ["source_code", "transaction_type_code"], [("BUY", "PURCHASE")])
         mapped = settled_tick(dist_perf_dw_landed_feeds, instance, unmapped.cursor)
@@ -114,3 +116,13 @@ def test_a_changed_transaction_code_mapping_requests_every_flows_date_again(feed
         mapping.unlink()
         removed = settled_tick(dist_perf_dw_landed_feeds, instance, bad.cursor)
         assert requested(removed) == [("fact_aum_flows", "2025-03-17", "2025-03-17")]
+
+
+def test_a_changed_snapshot_requests_the_dates_it_prices_until_the_next_snapshot():
+    snapshots = {"2025-03-14", "2025-03-18", "2025-03-31"}
+    assert priced_dates({"2025-03-14"}, snapshots, "2025-04-02") == {
+        "2025-03-14", "2025-03-15", "2025-03-16", "2025-03-17"}
+    assert priced_dates({"2025-03-31"}, snapshots, "2025-04-02") == {"2025-03-31", "2025-04-01", "2025-04-02"}
+    # A snapshot removed from its file: the dates it priced are priced by the one before them again.
+    assert priced_dates({"2025-03-20"}, snapshots - {"2025-03-20"}, "2025-04-02") == {
+        f"2025-03-{d}" for d in range(20, 31)}

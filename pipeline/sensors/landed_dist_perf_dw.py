@@ -8,9 +8,10 @@ reader (values, codes, ids, dates; not what needs the warehouse, such as unknown
 refuses those, naming them). Then:
 
 - a flows file requests `fact_aum_flows` for exactly the dates it holds now and, if changed, held
-  before (a header-only file: the date in its name); a positions file `fact_revenue` for its snapshot
-  dates; an expenses file `fact_distribution_expense` for its dates: one run per range of
-  consecutive dates;
+  before (a header-only file: the date in its name); a positions file `fact_revenue` for the dates its
+  snapshots price (a date's revenue uses the latest snapshot on or before it: from the snapshot's date
+  up to the day before the next snapshot any positions file holds, or to the last partition); an
+  expenses file `fact_distribution_expense` for its dates: one run per range of consecutive dates;
 - a new, changed or removed transaction code mapping (mappings/transaction_codes.csv) changes how every
   flows file reads: each flows file counts as changed and requests its dates again;
 - a master file (firms, advisors, products, wholesalers) requests one run of the dimensions;
@@ -24,6 +25,7 @@ dates, the last observation of every file, and the last dimension run it read.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -89,6 +91,21 @@ def _file_dates(path) -> list[str]:
     if not dates and named is not None:
         dates.add(str(named))  # a header-only file declares its date empty
     return sorted(dates)
+
+
+def priced_dates(changed: set[str], snapshots: set[str], last: str) -> set[str]:
+    """Every date whose revenue a changed snapshot date prices: from it up to the day before the next
+    snapshot date (of any positions file), or up to `last`."""
+    later = sorted(snapshots | changed)
+    priced = set()
+    for snapshot in changed:
+        following = [d for d in later if d > snapshot]
+        end = dt.date.fromisoformat(following[0]) - dt.timedelta(days=1) if following else dt.date.fromisoformat(last)
+        day = dt.date.fromisoformat(snapshot)
+        while day <= end:
+            priced.add(day.isoformat())
+            day += dt.timedelta(days=1)
+    return priced
 
 
 def _completed_advisor_dates(context: dg.SensorEvaluationContext, seen: int) -> tuple[set[str], int]:
@@ -177,6 +194,8 @@ def dist_perf_dw_landed_feeds(context: dg.SensorEvaluationContext) -> dg.SensorR
             run_config=_landed(DIMENSION_TABLES),
         ))
     first, last = trade_date_partitions.get_first_partition_key(), trade_date_partitions.get_last_partition_key()
+    snapshots = {d for name, (_, held) in seen.items() if name.startswith("positions/") for d in held}
+    dates["positions"] = priced_dates(dates["positions"], snapshots, last or first)
     for feed, table in FACT_OF_FEED.items():
         for span in date_ranges({d for d in dates[feed] if first <= d <= (last or first)}):
             files = ",".join(sorted(f"{n}:{v[0]}" for n, v in seen.items() if n.startswith(f"{feed}/")))
