@@ -10,6 +10,7 @@ from pipeline.assets import dist_perf_dw, dist_perf_dw_checks, freshness, pivot,
 from pipeline.jobs import dist_perf_dw as dist_perf_dw_jobs
 from pipeline.jobs import pivot as pivot_jobs
 from pipeline.jobs import pivot_history as pivot_history_jobs
+from pipeline.jobs import pivot_retention as pivot_retention_jobs
 from pipeline.resources.clickhouse import ClickHouseResource
 from pipeline.resources.generation import GenerationSettings
 from pipeline.resources.postgres import PostgresResource
@@ -28,6 +29,7 @@ defs = dg.Definitions.merge(
     pivot_parts.defs,
     pivot_jobs.defs,
     pivot_history_jobs.defs,
+    pivot_retention_jobs.defs,
     dist_perf_dw.defs,
     dist_perf_dw_checks.defs,
     dist_perf_dw_jobs.defs,

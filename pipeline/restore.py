@@ -3,11 +3,14 @@
     python -m pipeline.restore pivot/trades_1d 2024-01-16                 # the versions the date holds
     python -m pipeline.restore pivot/trades_1d 2024-01-16 --format csv    # version,replaced_at,rows,notional_usd,source
     python -m pipeline.restore pivot/trades_1d 2024-01-16 --version 2     # put version 2 live, rebuild the rollup
+    python -m pipeline.restore pivot/trades_1d 2023-01-16 --from-archive  # bring an archived date back
 
 A restore is atomic (pipeline/pivot/versions.py): the live day becomes a version in turn, the kept one
 is swapped in whole, the date's rollup is rebuilt. The store is $PIVOT_CLICKHOUSE_URL (else the embedded
 one); the same restore as a Dagster run, logged in the UI: job `pivot_restore` with run config
 `{"ops": {"restore_trade_date_version": {"config": {"trade_date": "2024-01-16", "version": 2}}}}`.
+`--from-archive` loads a date that pivot_retention archived (pipeline/pivot/retention.py) back from its
+Parquet file, checked against the archive's manifest, as a new version, and rebuilds its rollup.
 """
 
 from __future__ import annotations
@@ -31,9 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("asset", help=f"the asset key: {', '.join(VERSIONED_ASSETS)}")
     parser.add_argument("trade_date", type=date.fromisoformat, help="YYYY-MM-DD")
     parser.add_argument("--version", type=int, help="restore this kept version (without: list the versions)")
+    parser.add_argument("--from-archive", action="store_true", help="bring the date back from its archive")
     parser.add_argument("--format", choices=["table", "csv"], default="table")
     parser.add_argument("--database", default="pivot", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.from_archive and args.version is not None:
+        parser.error("--from-archive and --version: one or the other")
+    if args.from_archive and args.asset != "pivot/trades_1d":
+        parser.error("--from-archive: only pivot/trades_1d has an archive (pivot_retention)")
     if args.asset not in VERSIONED_ASSETS:
         parser.error(f"{args.asset}: versions are kept for {', '.join(VERSIONED_ASSETS)} only")
     if args.asset in DIST_PERF_DW_VERSIONED:
@@ -42,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return restore_dist_perf_dw(args)
 
     from pipeline.jobs.pivot_history import restore_trade_date
+    from pipeline.jobs.pivot_retention import bring_back_trade_date
+    from pipeline.pivot.retention import RetentionError
     from pipeline.resources.clickhouse import ClickHouseResource, ClickHouseUnavailableError
 
     clickhouse = ClickHouseResource(
@@ -58,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         versions = DayVersions(clickhouse, args.trade_date, kept=versions_kept(), run_id="cli")
         for line in versions.settle():
             print(f"{args.trade_date}: {line}", file=sys.stderr)
+        if args.from_archive:
+            live, rollup_rows = bring_back_trade_date(clickhouse, args.trade_date, "cli")
+            print(
+                f"{args.trade_date}: brought back from the archive, live as version {live.version} "
+                f"({live.rows:,} rows, notional_usd {live.notional_usd:,.2f}); rollup rebuilt ({rollup_rows:,} rows)",
+                file=sys.stderr,
+            )
         if args.version is not None:
             live, rollup_rows, _ = restore_trade_date(clickhouse, args.trade_date, args.version, "cli")
             print(
@@ -66,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         frame = versions_frame(versions.held()).select(LISTING_COLUMNS)
-    except (VersionError, ClickHouseUnavailableError) as error:
+    except (VersionError, RetentionError, ClickHouseUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.format == "csv":

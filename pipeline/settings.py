@@ -147,6 +147,30 @@ def settle_after_days() -> int:
     return int(text)
 
 
+# Trade dates older than this many days are archived to Parquet and dropped from the store
+# (pipeline/pivot/retention.py); unset keeps every date.
+ENV_RETENTION_DAYS = "PIVOT_RETENTION_DAYS"
+# Where the archived trade dates' Parquet files go (default <data dir>/archive).
+ENV_ARCHIVE_DIR = "PIVOT_ARCHIVE_DIR"
+
+
+def retention_days() -> int | None:
+    """$PIVOT_RETENTION_DAYS, None when unset (keep everything); read at call time."""
+    text = os.environ.get(ENV_RETENTION_DAYS)
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit():
+        raise ValueError(
+            f"{ENV_RETENTION_DAYS}={text!r}: write a whole number of days >= 0, or unset it to keep every date"
+        )
+    return int(text)
+
+
+def archive_dir() -> Path:
+    """$PIVOT_ARCHIVE_DIR, else <data dir>/archive; read at call time."""
+    return Path(os.environ.get(ENV_ARCHIVE_DIR) or data_dir() / "archive").resolve()
+
+
 def landed_settle_seconds() -> float:
     """$PIVOT_LANDED_SETTLE_SECONDS, default 10; read at call time."""
     return _positive_number(ENV_LANDED_SETTLE_SECONDS, DEFAULT_LANDED_SETTLE_SECONDS)

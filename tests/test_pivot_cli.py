@@ -116,5 +116,5 @@ def test_a_busy_embedded_store_gives_a_clear_error(clickhouse):
         clickhouse.query_rows(
             "SELECT count() FROM system.tables WHERE database = {db:String}", {"db": clickhouse.database}
         )[0][0]
-        == 6  # the five tables and pivot.trades_1d_versions
+        == 7  # the five tables, pivot.trades_1d_versions and pivot.trades_1d_archive
     )

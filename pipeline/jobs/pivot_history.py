@@ -20,6 +20,7 @@ from pydantic import Field
 
 from pipeline.assets.metadata import markdown_table
 from pipeline.pivot.queries import ROLLUP_REBUILD
+from pipeline.pivot.retention import archived
 from pipeline.pivot.settle import part_budget, settle
 from pipeline.pivot.versions import DayVersions, VersionError, versions_frame
 from pipeline.resources.clickhouse import ClickHouseResource
@@ -42,6 +43,13 @@ def restore_trade_date(clickhouse: ClickHouseResource, day: date, version: int, 
         )
         return rollup_rows[-1]
 
+    gone = archived(clickhouse, day)
+    if gone is not None:
+        # Its versions went with it (pipeline/pivot/retention.py): only the archived day can come back.
+        raise VersionError(
+            f"{day} is archived ({gone.file} under PIVOT_ARCHIVE_DIR) and holds no version to restore, nothing "
+            f"changed; bring it back with python -m pipeline.restore pivot/trades_1d {day} --from-archive"
+        )
     live = versions.restore(version, rebuild)
     return live, rollup_rows[0], versions.held()
 

@@ -302,6 +302,19 @@ class DayVersions:
         if beyond:
             self._record(*(v.with_(state="dropped") for v in beyond))
 
+    def archived(self) -> list[Version]:
+        """The date went to its archive (pipeline/pivot/retention.py, which drops its slots' copies): the live
+        version and the kept ones are recorded `dropped`; what was recorded."""
+        now = _now()
+        gone = [
+            v.with_(state="dropped", replaced_at=v.replaced_at or now)
+            for v in self.versions()
+            if v.state in ("live", "kept")
+        ]
+        if gone:
+            self._record(*gone)
+        return gone
+
     def restore(self, number: int, rebuild_rollup: Callable[[date], int] | None = None) -> Version:
         """Put kept version `number` live again, atomically; the live day becomes a version in turn. Raises
         VersionError (nothing changed) when the date holds no such kept version."""

@@ -245,6 +245,13 @@ class ClickHouseResource(dg.ConfigurableResource):
         client, settings = self.get_client(), self._read_settings()
         return client.query(self.localize(sql), parameters=parameters, settings=settings).result_rows
 
+    @contextmanager
+    def query_arrow_batches(self, sql: str, parameters: dict | None = None) -> Iterator[Iterator[pa.RecordBatch]]:
+        """The result as a stream of Arrow record batches, never whole in memory (a day's archive export)."""
+        client, settings = self.get_client(), self._read_settings()
+        with client.query_arrow_stream(self.localize(sql), parameters=parameters, settings=settings) as stream:
+            yield (batch for item in stream for batch in (item.to_batches() if isinstance(item, pa.Table) else [item]))
+
     def _read_settings(self) -> dict | None:
         return CLUSTER_READ_SETTINGS if self.cluster else None
 
