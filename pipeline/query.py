@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     # stderr's first line names the serving table (or the error): the driver's own log lines would come
     # first, and what they say is in the error message.
     logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
     from pipeline.pivot.ranges import answer
     from pipeline.resources.clickhouse import ClickHouseResource, ClickHouseUnavailableError
 
@@ -72,13 +74,20 @@ def main(argv: list[str] | None = None) -> int:
         message = problems[0]["msg"].removeprefix("Value error, ") if problems else str(error)
         print(f"error: {message}", file=sys.stderr)
         return 1
+    except ClickHouseError as error:  # the engine refused or broke off the query (tables of another shape, …)
+        print(f"error: the query failed on {store.location}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
     print(f"served from {query.table}", file=sys.stderr)
     print(f"  ({query.reason}; {frame.height:,} row(s), {args.start} to {args.end})", file=sys.stderr)
-    if args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    else:
-        with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_width_chars=250, thousands_separator=True):
-            print(frame)
+    try:
+        if args.format == "csv":
+            sys.stdout.write(frame.write_csv())
+        else:
+            with pl.Config(tbl_rows=-1, tbl_hide_dataframe_shape=True, tbl_width_chars=250, thousands_separator=True):
+                print(frame)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -226,6 +226,16 @@ def test_the_cli_refuses_bad_input_clearly(store, monkeypatch, capsys):
     monkeypatch.setenv(ENV_CLICKHOUSE_URL, store.url)
     assert query_cli.main(["top_level", *span, "--database", "no_such_database"]) == 1
     assert "no pivot.trades_1d or pivot.trades_1d_rollup in" in capsys.readouterr().err
+    # Tables by those names of another shape: the engine's refusal, in one line.
+    store.command("CREATE DATABASE IF NOT EXISTS pivot_other_shape")
+    for table in ("trades_1d", "trades_1d_rollup"):
+        store.command(f"CREATE TABLE IF NOT EXISTS pivot_other_shape.{table} (x UInt8) ENGINE = Memory")
+    try:
+        assert query_cli.main(["pm_pnl", *span, "--database", "pivot_other_shape"]) == 1
+    finally:
+        store.command("DROP DATABASE pivot_other_shape")
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: the query failed on {store.location}: ") and len(err.splitlines()) == 1
     monkeypatch.setenv(ENV_CLICKHOUSE_URL, "postgres://somewhere")
     assert query_cli.main(["top_level", *span]) == 1
     assert capsys.readouterr().err.startswith("error: PIVOT_CLICKHOUSE_URL='postgres://somewhere': unsupported scheme")
