@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.jobs.pivot_history import restore_trade_date
     from pipeline.jobs.pivot_retention import bring_back_trade_date
-    from pipeline.pivot.retention import RetentionError
+    from pipeline.pivot.retention import RetentionError, archived
     from pipeline.resources.clickhouse import ClickHouseResource, ClickHouseUnavailableError
 
     clickhouse = ClickHouseResource(
@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{args.trade_date}: version {args.version} restored, live as version {live.version} "
                 f"({live.rows:,} rows, notional_usd {live.notional_usd:,.2f}); rollup rebuilt ({rollup_rows:,} rows)",
+                file=sys.stderr,
+            )
+        gone = archived(clickhouse, args.trade_date) if args.version is None and not args.from_archive else None
+        if gone is not None:
+            print(
+                f"{args.trade_date}: archived ({gone.file} under PIVOT_ARCHIVE_DIR, {gone.figures.rows:,} rows, sha256 "
+                f"{gone.sha256}), no version held; --from-archive brings it back",
                 file=sys.stderr,
             )
         frame = versions_frame(versions.held()).select(LISTING_COLUMNS)

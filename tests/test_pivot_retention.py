@@ -129,10 +129,15 @@ def test_an_archived_date_is_dropped_everywhere_and_comes_back_with_the_same_row
     with pytest.raises(VersionError, match="2024-01-16 is archived .* nothing changed; bring it back with"):
         restore_trade_date(store, OLD, 1, "test")
 
-    # Brought back by the CLI: the same rows, the rollup rebuilt, a new version.
+    # The CLI's listing says where the date went; brought back by the CLI: the same rows, the rollup rebuilt,
+    # a new version.
     monkeypatch.setenv(ENV_CLICKHOUSE_URL, clickhouse_url)
     monkeypatch.setenv(ENV_ARCHIVE_DIR, str(tmp_path))
     args = ["pivot/trades_1d", str(OLD), "--database", store.database, "--format", "csv"]
+    assert restore_cli.main(args) == 0
+    listed = capsys.readouterr()
+    assert listed.out.splitlines() == ["version,replaced_at,rows,notional_usd,source"]
+    assert f"2024-01-16: archived ({relative_file(store.database, OLD)} under PIVOT_ARCHIVE_DIR" in listed.err
     assert restore_cli.main([*args, "--from-archive"]) == 0
     captured = capsys.readouterr()
     assert "brought back from the archive, live as version 3" in captured.err
