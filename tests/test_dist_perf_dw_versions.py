@@ -314,3 +314,19 @@ def test_the_asset_records_its_run_and_source_and_lists_the_versions(day):
     table = metadata["dist_perf_dw/versions"].value.splitlines()
     assert table[0] == "| version | replaced_at | rows | notional_usd | source |"
     assert [line.split(" | ")[0] for line in table[2:]] == ["| 2", "| 1"]
+
+
+def test_a_restore_that_would_clash_with_another_date_is_refused_with_nothing_changed(day):
+    # A landed transaction id is unique across dates: version 1 held it, the live day has it elsewhere now.
+    tagged = _flows(SCALES[0]).with_columns(
+        source_transaction_id=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("TA-1")).otherwise(None)
+    )
+    day.replace_partition("fact_aum_flows", "flow_date", DAY, END, tagged)
+    _load(day, SCALES[1])
+    other = DAY + dt.timedelta(days=1)
+    moved = generate_aum_flows(DEFAULT_SEED, other, 0.05).head(1).with_columns(source_transaction_id=pl.lit("TA-1"))
+    day.replace_partition("fact_aum_flows", "flow_date", other, other + dt.timedelta(days=1), moved)
+    before = _state(day)
+    with pytest.raises(VersionError, match="version 1 cannot go live again.*nothing changed"):
+        day.restore_partition_version("fact_aum_flows", DAY, END, 1)
+    assert _state(day) == before

@@ -5,6 +5,7 @@ and the PostgresResource. Every function returns the materialization's metadata.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +86,26 @@ def still_unchanged(states: dict[Path, FileState]) -> None:
 
 def files_metadata(rows_by_file: dict[Path, int]) -> dg.MetadataValue:
     lines = ["| file | rows | sha256 |", "|---|---:|---|"]
-    lines += [f"| {path.name} | {rows:,} | `{content_digest(path)}` |" for path, rows in rows_by_file.items()]
+    lines += [f"| {path.name} | {rows:,} | `{_digest(path)}` |" for path, rows in rows_by_file.items()]
     return dg.MetadataValue.md("\n".join(lines) if rows_by_file else "no files")
 
 
 def version_source(rows_by_file: dict[Path, int], note: str = "") -> str:
     """A landed date's source as its version records it: each file with its rows and SHA-256."""
-    return landed_source(((path.name, rows, content_digest(path)) for path, rows in rows_by_file.items()), note)
+    return landed_source(((path.name, rows, _digest(path)) for path, rows in rows_by_file.items()), note)
+
+
+def _digest(path: Path) -> str:
+    # The version's source and the metadata's file table both name a file's SHA-256: hash it once per
+    # content, again whenever the file may have changed: any write (or a touch setting its mtime back)
+    # moves its ctime, which no one can set.
+    stat = path.stat()
+    return _file_digest(path, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_digest(path: Path, *_identity: int) -> str:
+    return content_digest(path)
 
 
 def load_landed_dimension(table: str, postgres: PostgresResource) -> dict:

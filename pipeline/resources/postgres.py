@@ -14,11 +14,12 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 from pydantic import Field
 
-from pipeline.dist_perf_dw.versions import DATE_COLUMNS, PartitionVersion
+from pipeline.dist_perf_dw.versions import DATE_COLUMNS, PartitionVersion, VersionError
 from pipeline.resources.postgres_load import (
     SCHEMA,
     ForeignKeyViolationError,
@@ -337,7 +338,13 @@ class PostgresResource(dg.ConfigurableResource):
             lock_partition(cursor, table, partition_start)
             # No frame: every foreign key is proven on the restored rows (end_set_wise_load).
             unproven = begin_set_wise_load(cursor, table, pl.DataFrame())
-            replaced = restore(cursor, table, window, number, versions_kept(), run_id)
+            try:
+                replaced = restore(cursor, table, window, number, versions_kept(), run_id)
+            except psycopg.errors.UniqueViolation as error:  # a landed transaction_id now on another date
+                raise VersionError(
+                    f"{table} {partition_start}: version {number} cannot go live again, "
+                    f"{str(error).splitlines()[0]}; nothing changed"
+                ) from None
             if unproven is not None:
                 end_set_wise_load(cursor, table, unproven, between(DATE_COLUMNS[table]), window)
         return replaced
