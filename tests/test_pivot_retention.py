@@ -24,13 +24,17 @@ from pipeline.pivot.fx import synthetic_rates
 from pipeline.pivot.instruments import build_instruments
 from pipeline.pivot.queries import ROLLUP_REBUILD
 from pipeline.pivot.retention import (
+    Archive,
     RetentionError,
     archive_date,
     drop_archived_date,
     manifest,
+    record,
     relative_file,
     restore_from_archive,
     retain,
+    retire_fact_partition,
+    sha256_of,
 )
 from pipeline.pivot.versions import DayVersions, VersionError
 from pipeline.settings import (
@@ -176,8 +180,6 @@ def test_a_missing_corrupt_or_stale_archive_is_never_dropped(store, tmp_path):
     table = pq.read_table(path)
     pq.write_table(table.slice(1), path)
     entry = manifest(store, OLD)
-    from pipeline.pivot.retention import Archive, record, sha256_of
-
     record(store, Archive(OLD, "verified", entry.file, sha256_of(path), entry.figures, entry.version, ""))
     with pytest.raises(RetentionError, match="reads back .* rows, .* not the .* recorded"):
         drop_archived_date(store, OLD, tmp_path)
@@ -189,6 +191,12 @@ def test_a_missing_corrupt_or_stale_archive_is_never_dropped(store, tmp_path):
     reloaded = _rows(store, OLD)
     with pytest.raises(RetentionError, match="is not the one archived .* reloaded since"):
         drop_archived_date(store, OLD, tmp_path)
+    assert _rows(store, OLD) == reloaded
+
+    # A reload landing after the last check, before the fact's partition is moved aside: the rows moved are
+    # not the archived ones, so they are put back whole and the date refused.
+    with pytest.raises(RetentionError, match="taken out of pivot.trades_1d .* not the ones archived .* Put back"):
+        retire_fact_partition(store, OLD, manifest(store, OLD))
     assert _rows(store, OLD) == reloaded
 
     # The run archives the reloaded date afresh (its file rewritten from the live rows), then drops it.
@@ -229,13 +237,16 @@ def test_a_retention_killed_midway_leaves_whole_dates_and_the_next_run_converges
     assert not older_file.exists() and list(older_file.parent.glob(".*.tmp"))
     assert _whole(store) == before
 
-    # Killed between the fact's drop and the rest (slots, catalog): OLDER is gone from the fact and the rollup
-    # (each whole or not at all), its file verified; OLD and FRESH untouched.
+    # Killed with OLDER's fact partition moved aside (retiring), before its rows are compared and dropped: each
+    # table holds the date whole (the fact none of it, the retiring table all of it, the rollup all of it),
+    # its file verified; OLD and FRESH untouched.
     close_all_clients()
-    killed = subprocess.run(args, env=env | {ENV_FAILPOINT: "retention.trades_1d.dropped"}, timeout=120)
+    killed = subprocess.run(args, env=env | {ENV_FAILPOINT: "retention.trades_1d.moved"}, timeout=120)
     assert killed.returncode == -9
     after = _whole(store)
-    assert after[OLDER][:2] == ((0, 0), (0, 0, 0)) and manifest(store, OLDER).state == "verified"
+    assert after[OLDER] == ((0, 0), before[OLDER][1], before[OLDER][2])
+    assert _rows(store, OLDER, "trades_1d_retiring") == before[OLDER][0]
+    assert manifest(store, OLDER).state == "verified"
     assert after[OLD] == before[OLD] and after[FRESH] == before[FRESH]
     assert not list(older_file.parent.glob(".*.tmp"))
 
@@ -243,6 +254,7 @@ def test_a_retention_killed_midway_leaves_whole_dates_and_the_next_run_converges
     run = retain(store, TODAY, 5, tmp_path, log=lambda line: None)
     assert [d.trade_date for d in run.retained] == [OLDER, OLD] and not run.refused
     assert _whole(store)[OLD] == ((0, 0), (0, 0, 0), 0)
+    assert _rows(store, OLDER, "trades_1d_retiring") == (0, 0)
     for day in (OLDER, OLD):
         restore_from_archive(store, day, tmp_path, kept=3, rebuild_rollup=_rebuild(store))
         assert _rows(store, day) == before[day][0] and _rollup(store, day) == before[day][1]

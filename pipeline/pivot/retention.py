@@ -6,16 +6,19 @@ and renamed (a killed export leaves no half file under the final name). The file
 the sums of notional, notional_usd and pnl are recorded in `pivot.trades_1d_archive`
 (ddl/clickhouse/060_trades_1d_archive.sql, the manifest) and in a JSON sidecar next to the file. The
 file is then read back: only when its rows and sums equal the live date's is the date dropped, from
-`pivot.trades_1d_rollup`, `pivot.trades_1d` and every slot table of its kept versions (the archive
+`pivot.trades_1d`, `pivot.trades_1d_rollup` and every slot table of its kept versions (the archive
 holds the date as it was live; the versions it replaced go with it, recorded `dropped` in
 `pivot.trades_1d_versions`, their sources still listed there). Just before the drop the file is
 checked once more against the manifest (present, same SHA-256, reads back to the recorded rows and
 sums): a date whose archive is missing, corrupt or different is never dropped.
 
-Each drop is one `DROP PARTITION` per table (a table holds the date whole or not at all); the rollup
-goes first and the fact last, so until the fact's drop the date is there to be archived again. A
-process killed anywhere leaves a date `verified` at worst, which the next run finishes (a date still
-in the fact is exported and verified again; one already gone from it has its file checked against the
+The fact's partition is first moved aside (`MOVE PARTITION … TO TABLE pivot.trades_1d_retiring`, atomic)
+and the rows moved are compared with the manifest once more before they are dropped: what is dropped
+is exactly what was compared, even if a reload lands between the checks (then the rows are put back and
+the date refused). Then the rollup's and the slots' partitions are dropped (`DROP PARTITION`: a table
+holds the date whole or not at all). A process killed anywhere leaves a date `verified` at worst, which
+the next run finishes (a date still in the fact is exported and verified again; rows left in the
+retiring table are compared and dropped; a date gone from the fact has its file checked against the
 manifest). A date with a change under way (a `pending` version, pipeline/pivot/versions.py) is left
 for the next run.
 
@@ -51,6 +54,7 @@ from pipeline.pivot.versions import SLOT_PREFIX, DayVersions, Version
 TABLE = "trades_1d"
 ROLLUP = "trades_1d_rollup"
 MANIFEST = "pivot.trades_1d_archive"
+RETIRING = "pivot.trades_1d_retiring"
 SUMMED = ("notional", "notional_usd", "pnl")
 # Sums over the same rows in another order differ in the last bits only; the row count is exact.
 REL_TOLERANCE, ABS_TOLERANCE = 1e-9, 1e-3
@@ -353,8 +357,41 @@ def _slot_tables(store) -> list[str]:
     ]
 
 
+def _retiring_table(store) -> str:
+    # Where the fact's partition is moved aside to be checked once more before it is dropped: created AS the
+    # fact (MOVE PARTITION needs the same structure), like the version slots.
+    store.command(f"CREATE TABLE IF NOT EXISTS {RETIRING} AS pivot.{TABLE}")
+    return RETIRING
+
+
+def retire_fact_partition(store, day: date, entry: Archive) -> None:
+    """Move the date's partition out of the fact (atomic), check the rows moved are the ones archived, drop
+    them. What is dropped is what was compared: a reload landing between the check and the move is caught
+    here, swapped back in whole (the fact then holds nothing else of the date) and refused."""
+    retiring = _retiring_table(store)
+    if live_figures(store, day).rows:
+        store.command(
+            f"ALTER TABLE pivot.{TABLE} MOVE PARTITION {{day:Date}} TO TABLE {retiring}", parameters={"day": day}
+        )
+    failpoint("retention.trades_1d.moved")
+    moved = live_figures(store, day, retiring)
+    if moved.rows and not moved.matches(entry.figures):
+        if not live_figures(store, day).rows:
+            store.command(
+                f"ALTER TABLE pivot.{TABLE} REPLACE PARTITION {{day:Date}} FROM {retiring}",
+                parameters={"day": day},
+                settings={"allow_replace_partition_from_empty_source": 1},
+            )
+        store.command(f"ALTER TABLE {retiring} DROP PARTITION {{day:Date}}", parameters={"day": day})
+        raise RetentionError(
+            f"{day}: the rows taken out of pivot.{TABLE} ({moved}) are not the ones archived ({entry.figures}): "
+            "reloaded meanwhile? Put back; the next run archives the date again"
+        )
+    store.command(f"ALTER TABLE {retiring} DROP PARTITION {{day:Date}}", parameters={"day": day})
+
+
 def drop_archived_date(store, day: date, archive_dir: Path, run_id: str = "") -> Archive:
-    """Drop a `verified` date from the rollup, the fact and the version slots, once its file is checked
+    """Drop a `verified` date from the fact, the rollup and the version slots, once its file is checked
     against the manifest and (while the fact still holds the date) the manifest against the live date.
     Raises RetentionError, nothing dropped, when there is no verified archive or it does not hold the date."""
     entry = manifest(store, day)
@@ -368,11 +405,13 @@ def drop_archived_date(store, day: date, archive_dir: Path, run_id: str = "") ->
             f"{day}: the live date ({live}) is not the one archived ({entry.figures}): reloaded since? "
             "The next run archives it again"
         )
-    failpoint("retention.trades_1d_rollup.before_drop")
-    store.command(f"ALTER TABLE pivot.{ROLLUP} DROP PARTITION {{day:Date}}", parameters={"day": day})
     failpoint("retention.trades_1d.before_drop")
-    store.command(f"ALTER TABLE pivot.{TABLE} DROP PARTITION {{day:Date}}", parameters={"day": day})
+    retire_fact_partition(store, day, entry)
     failpoint("retention.trades_1d.dropped")
+    if live_figures(store, day).rows:
+        # A reload landed after the move: the date is live again, with its own rollup and versions.
+        raise RetentionError(f"{day}: reloaded while it was dropped; the new load stays, the next run archives it")
+    store.command(f"ALTER TABLE pivot.{ROLLUP} DROP PARTITION {{day:Date}}", parameters={"day": day})
     for slot in _slot_tables(store):
         store.command(f"ALTER TABLE pivot.{slot} DROP PARTITION {{day:Date}}", parameters={"day": day})
     DayVersions(store, day, kept=0, run_id=run_id).archived()
