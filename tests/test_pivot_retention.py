@@ -295,3 +295,15 @@ def test_the_retention_settings(monkeypatch, tmp_path):
         monkeypatch.setenv(ENV_RETENTION_DAYS, bad)
         with pytest.raises(ValueError, match=f"PIVOT_RETENTION_DAYS='{bad}': write a whole number of days"):
             retention_days()
+
+
+def test_a_trade_date_sent_as_days_since_1970_is_archived_as_a_date():
+    """ClickHouse's older Arrow mapping sends a Date as UInt16: the file holds a date all the same."""
+    import pyarrow as pa
+
+    from pipeline.pivot.retention import _dates_as_dates
+
+    sent = pa.record_batch({"trade_date": pa.array([(OLD - date(1970, 1, 1)).days], pa.uint16()), "pnl": [1.5]})
+    written = _dates_as_dates(sent)
+    assert written.schema.field("trade_date").type == pa.date32()
+    assert written.column(0).to_pylist() == [OLD] and written.column(1).to_pylist() == [1.5]

@@ -204,6 +204,16 @@ def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     _fsync_dir(path.parent)
 
 
+def _dates_as_dates(batch: pa.RecordBatch) -> pa.RecordBatch:
+    # A server may send a Date as UInt16 days since 1970 (ClickHouse's older Arrow mapping): the file holds a
+    # date either way, so any Parquet reader sees the trade date as one.
+    index = batch.schema.get_field_index("trade_date")
+    if index < 0 or not pa.types.is_integer(batch.schema.field(index).type):
+        return batch
+    dates = batch.column(index).cast(pa.int32()).cast(pa.date32())
+    return batch.set_column(index, pa.field("trade_date", pa.date32(), nullable=False), dates)
+
+
 def export_day(store, day: date, path: Path) -> int:
     """The fact's rows of `day` to the Parquet file `path`, streamed (never the whole day in memory); rows written."""
     written = [0]
@@ -214,7 +224,7 @@ def export_day(store, day: date, path: Path) -> int:
             with store.query_arrow_batches(
                 f"SELECT * FROM pivot.{TABLE} WHERE trade_date = {{day:Date}}", parameters={"day": day}
             ) as batches:
-                for batch in batches:
+                for batch in map(_dates_as_dates, batches):
                     if writer is None:
                         writer = pq.ParquetWriter(temporary, batch.schema, compression="zstd")
                     writer.write_batch(batch if batch.schema == writer.schema else batch.cast(writer.schema))
