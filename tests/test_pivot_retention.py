@@ -156,6 +156,16 @@ def test_an_archived_date_is_dropped_everywhere_and_comes_back_with_the_same_row
     again = retain(store, TODAY, 5, tmp_path, log=lambda line: None)
     assert [(d.trade_date, d.rows) for d in again.retained] == [(OLD, before[OLD][0][0])]
 
+    # Loaded anew (other rows) after it was archived: the next run keeps the earlier archive under its own name.
+    first = manifest(store, OLD)
+    load_trade_date(store, OLD, read_reference_data(store), trades_per_day=TRADES, seed=7, kept_versions=3)
+    reloaded = _rows(store, OLD)
+    assert retain(store, TODAY, 5, tmp_path, log=lambda line: None).retained[0].rows == reloaded[0]
+    path = tmp_path / relative_file(store.database, OLD)
+    kept = path.with_name(f"{OLD}.{first.sha256[:12]}.parquet")
+    assert sha256_of(kept) == first.sha256 and kept.with_name(kept.name + ".json").is_file()
+    assert pq.ParquetFile(path).metadata.num_rows == reloaded[0] != before[OLD][0][0]
+
 
 def test_a_missing_corrupt_or_stale_archive_is_never_dropped(store, tmp_path):
     before = _whole(store)

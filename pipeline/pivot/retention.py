@@ -341,12 +341,27 @@ def _change_under_way(store, day: date) -> bool:
     return any(v.state == "pending" for v in DayVersions(store, day, kept=0).versions())
 
 
+def _keep_replaced_archive(path: Path, entry: Archive | None, live: Figures) -> Path | None:
+    """An archive file of other rows than the live date's (the date was loaded again after it was archived) is
+    not overwritten: it is renamed `<date>.<first 12 hex of its SHA-256>.parquet`, sidecar and all."""
+    if entry is None or not path.is_file() or entry.figures.matches(live):
+        return None
+    kept = path.with_name(f"{entry.trade_date}.{entry.sha256[:12]}.parquet")
+    os.replace(path, kept)
+    if _sidecar(path).is_file():
+        os.replace(_sidecar(path), _sidecar(kept))
+    _fsync_dir(path.parent)
+    return kept
+
+
 def archive_date(store, day: date, archive_dir: Path, run_id: str = "") -> Archive:
     """Export the live date to its Parquet file, read it back and, when it equals the live date, record it
-    `verified`. Drops nothing. Raises RetentionError when the file does not read back equal."""
+    `verified`. Drops nothing. Raises RetentionError when the file does not read back equal. An earlier
+    archive of other rows is kept under another name (`_keep_replaced_archive`)."""
     live = live_figures(store, day)
     file = relative_file(store.database, day)
     path = archive_dir / file
+    _keep_replaced_archive(path, manifest(store, day), live)
     export_day(store, day, path)
     figures = file_figures(path, day)
     if not figures.matches(live):
