@@ -25,8 +25,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_partition_versions_live
 -- change: a restore proves the foreign keys again) plus the version's number. Rows of kept versions
 -- only: the history of a dropped version is deleted. A column the fact gains later is added here too
 -- (NULL in older versions). The index is BRIN on (date, version): a version's rows are written together
--- by one INSERT, so block ranges stay narrow, and a BRIN costs an insert next to nothing (a B-tree on the
--- same columns took a 300k-row reload's keeping from 0.70 s to 1.22 s, BRIN 0.85 s; benchmarks/README.md).
+-- by one INSERT, so block ranges stay narrow, and a BRIN costs an insert next to nothing, a B-tree on the
+-- same columns does not (benchmarks/README.md, "dist_perf_dw versions").
 DO $$
 DECLARE
     fact RECORD;
