@@ -24,6 +24,7 @@ from pipeline.dist_perf_dw.versions import (
     PartitionVersion,
     VersionError,
     landed_source,
+    listing,
     partition_window,
     plan_replacement,
     plan_restore,
@@ -206,6 +207,7 @@ def test_rows_loaded_before_versions_were_kept_become_version_1(day):
         connection.exec_driver_sql("DELETE FROM dist_perf_dw.partition_versions")
     listed = _versions(day)
     assert [(n, v.state, v.source) for n, v in listed.items()] == [(1, "live", "loaded before versions were kept")]
+    assert listing(list(listed.values())).row(0)[:3] == (1, None, _flows(SCALES[0]).height)
     _load(day, SCALES[1])
     versions = _versions(day)
     assert (versions[1].state, versions[1].rows, versions[1].loaded_at) == ("kept", _flows(SCALES[0]).height, None)

@@ -84,7 +84,9 @@ def list_versions(cursor: psycopg.Cursor, table: str, partition_start: date) -> 
     if not rows:
         return versions
     number = max((v.version for v in versions), default=0) + 1
-    before = PartitionVersion(table, partition_start, number, "live", None, None, "", BEFORE_VERSIONS, rows, total)
+    before = PartitionVersion(
+        table, partition_start, number, "live", None, None, "", BEFORE_VERSIONS, int(rows), float(total)
+    )
     return [*versions, before]
 
 
@@ -128,8 +130,8 @@ class DateHistory:
         if not present:
             rows, total = 0, 0.0
         elif plan.keep is not None:
-            # INSERT ... SELECT, then DELETE: the rows are read twice from hot buffers; measured faster than
-            # one `WITH gone AS (DELETE ... RETURNING *) INSERT ...`, whose CTE spills every row to a temp file.
+            # INSERT ... SELECT, then DELETE: the rows are read twice, from hot buffers; one `WITH gone AS
+            # (DELETE ... RETURNING *) INSERT ...` writes every row to a temp file first (benchmarks/README.md).
             history = sql.Identifier(SCHEMA, history_table(self.table))
             columns = sql.SQL(", ").join(map(sql.Identifier, _fact_columns(self.table)))
             where = between(self.date_column)
