@@ -332,3 +332,44 @@ def test_a_restore_that_would_clash_with_another_date_is_refused_with_nothing_ch
     with pytest.raises(VersionError, match="version 1 cannot go live again.*nothing changed"):
         day.restore_partition_version("fact_aum_flows", DAY, END, 1)
     assert _state(day) == before
+
+
+RESTORE = """
+import sys
+from datetime import date, timedelta
+from pipeline.resources.postgres import PostgresResource
+day = date.fromisoformat(sys.argv[2])
+PostgresResource(url=sys.argv[1]).restore_partition_version("fact_aum_flows", day, day + timedelta(days=1), 1)
+"""
+
+
+def test_a_restore_killed_after_copying_the_rows_back_changes_nothing_and_the_next_converges(day):
+    _load(day, SCALES[0])
+    _load(day, SCALES[1])
+    before = _state(day)
+    url = day.sqlalchemy_url().render_as_string(hide_password=False)
+    killed = subprocess.run(
+        [sys.executable, "-c", RESTORE, url, str(DAY)],
+        env={**os.environ, ENV_FAILPOINT: "versions.dist_perf_dw.restore.copied"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _state(day) == before
+    version_1 = _rows(day, "fact_aum_flows_history", version=1)
+    assert day.restore_partition_version("fact_aum_flows", DAY, END, 1) == (2, 3, version_1.height)
+    assert _rows(day).equals(version_1)
+
+
+def test_a_date_being_loaded_is_not_restored(day):
+    from pipeline.resources.postgres_load import lock_partition
+
+    _load(day, SCALES[0])
+    _load(day, SCALES[1])
+    before = _state(day)
+    with day.get_engine().begin() as connection:  # a load of the date holds its lock
+        lock_partition(connection.connection.driver_connection.cursor(), "fact_aum_flows", DAY)
+        with pytest.raises(VersionError, match="is being loaded .*nothing changed"):
+            day.restore_partition_version("fact_aum_flows", DAY, END, 1)
+    assert _state(day) == before

@@ -32,7 +32,7 @@ from pipeline.resources.postgres_load import (
     orphans,
     primary_key,
 )
-from pipeline.resources.postgres_versions import frame_amount, list_versions, restore, take_live
+from pipeline.resources.postgres_versions import frame_amount, list_versions, lock_for_restore, restore, take_live
 from pipeline.resources.urls import authority_problem, redact_url
 from pipeline.settings import ENV_POSTGRES_URL, REPO_ROOT, versions_kept
 
@@ -329,13 +329,14 @@ class PostgresResource(dg.ConfigurableResource):
         self, table: str, partition_start, partition_end, number: int, run_id: str = ""
     ) -> tuple[int | None, int, int]:
         """Put kept version `number` of a fact's date live again in one transaction, under the date's
-        lock (a load of the date waits, or is waited for); the live rows become a version in turn and the
-        restored rows' foreign keys are proven again. VersionError when the date holds no such kept
-        version: nothing changed. Returns (the replaced live version, the new live version, its rows)."""
+        lock (a load of the date started meanwhile waits for it); the live rows become a version in turn and
+        the restored rows' foreign keys are proven again. VersionError when the date holds no such kept
+        version or is being loaded: nothing changed. Returns (the replaced live version, the new live
+        version, its rows)."""
         window = (partition_start, partition_end)
         with self.get_engine().begin() as connection:
             cursor = connection.connection.driver_connection.cursor()
-            lock_partition(cursor, table, partition_start)
+            lock_for_restore(cursor, table, partition_start)
             # No frame: every foreign key is proven on the restored rows (end_set_wise_load).
             unproven = begin_set_wise_load(cursor, table, pl.DataFrame())
             try:

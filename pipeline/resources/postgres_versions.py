@@ -25,12 +25,14 @@ from pipeline.dist_perf_dw.versions import (
     DATE_COLUMNS,
     PartitionVersion,
     Replacement,
+    VersionError,
     history_table,
     partition_window,
     plan_replacement,
     plan_restore,
     restored_source,
 )
+from pipeline.failpoints import failpoint
 from pipeline.resources.postgres_load import SCHEMA, between, delete_partition
 
 CATALOG = sql.Identifier(SCHEMA, "partition_versions")
@@ -247,5 +249,17 @@ def restore(cursor: psycopg.Cursor, table: str, window: tuple, number: int, kept
         (*window, number),
     )
     rows = cursor.rowcount
+    failpoint("versions.dist_perf_dw.restore.copied")
     new = history.record_new(rows, wanted.amount_usd, restored_source(wanted), run_id)
     return history.plan.live, new, rows
+
+
+def lock_for_restore(cursor: psycopg.Cursor, table: str, partition_start: date) -> None:
+    """The date's lock, the one every load of it takes (postgres_load.lock_partition), without waiting:
+    a date being loaded is not restored (VersionError, nothing changed), as pivot refuses it."""
+    cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", (f"{SCHEMA}.{table}:{partition_start}",))
+    if not cursor.fetchone()[0]:
+        raise VersionError(
+            f"{partition_start}: dist_perf_dw/{table} is being loaded (a load holds the date): nothing changed; "
+            "restore once the load has finished"
+        )
