@@ -115,7 +115,8 @@ def _positive_number(name: str, default: float) -> float:
     return value
 
 
-# How many replaced versions of a trade date pivot keeps besides the live one (pipeline/pivot/versions.py).
+# How many replaced versions of a trade date pivot keeps besides the live one (pipeline/pivot/versions.py),
+# and of a date of each dist_perf_dw fact (pipeline/dist_perf_dw/versions.py).
 ENV_VERSIONS_KEPT = "PIVOT_VERSIONS_KEPT"
 DEFAULT_VERSIONS_KEPT = 3
 
