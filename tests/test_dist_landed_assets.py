@@ -4,6 +4,7 @@ project's PostgreSQL: masters merged with stable keys and effective-dated assign
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 import dagster as dg
@@ -251,6 +252,19 @@ def test_flows_keep_the_attribution_in_force_on_their_date_and_late_advisors_are
     with Session(postgres.get_engine()) as session:
         dee = session.query(DimAdvisors).filter_by(crd_number="5000009").one()
         assert (dee.advisor_id, dee.advisor_name, dee.is_inferred) == (late_key, "Dee Ortiz", False)
+    # The reload kept the rows it replaced (issue 18): version 1 is Friday's first load, TA-1003 still
+    # credited to Unassigned there; both versions name the file and its SHA-256 as their source.
+    versions = postgres.partition_versions("fact_aum_flows", dt.date.fromisoformat(FRIDAY))
+    assert [(v.version, v.state, v.rows, v.run_id) for v in versions][0] == (1, "kept", 3, friday.run_id)
+    assert [(v.version, v.state, v.rows) for v in versions][1:] == [(2, "live", 3)]
+    sha256 = hashlib.sha256((with_flows / "flows" / f"ta_flows_{FRIDAY}.csv").read_bytes()).hexdigest()
+    assert {v.source for v in versions} == {f"landed: ta_flows_{FRIDAY}.csv (3 rows, sha256 {sha256})"}
+    kept = postgres.read_frame(
+        "SELECT h.source_transaction_id, w.employee_code FROM dist_perf_dw.fact_aum_flows_history h "
+        "JOIN dist_perf_dw.dim_wholesalers w USING (wholesaler_id) WHERE h.flow_date = :day AND h.version = 1 "
+        "ORDER BY 1", {"day": dt.date.fromisoformat(FRIDAY)}).rows()
+    assert kept == [("TA-1001", "W100"), ("TA-1002", "W300"), ("TA-1003", "UNASSIGNED")]
+    assert reloaded["dist_perf_dw/version"].value == 2
 
 
 def _day(postgres, day):
