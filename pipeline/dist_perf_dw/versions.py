@@ -35,7 +35,6 @@ __all__ = [
     "VersionError",
     "asset_table",
     "history_table",
-    "held",
     "landed_source",
     "listing",
     "partition_window",
@@ -65,7 +64,6 @@ AMOUNT_COLUMNS = {
 }
 HISTORY_SUFFIX = "_history"
 BEFORE_VERSIONS = "loaded before versions were kept"
-STATES = ("live", "kept", "dropped")
 
 
 def history_table(table: str) -> str:
@@ -100,7 +98,7 @@ class PartitionVersion:
     partition_start: date
     version: int
     state: str
-    loaded_at: datetime
+    loaded_at: datetime | None  # None: loaded before versions were kept
     replaced_at: datetime | None
     run_id: str
     source: str
@@ -183,8 +181,3 @@ def listing(versions: list[PartitionVersion]) -> pl.DataFrame:
     """What the date holds, newest first, in the CLI's columns (version, replaced_at, rows,
     notional_usd, source); the live one with replaced_at null (empty in CSV)."""
     return versions_frame(_held(versions)).select(LISTING_COLUMNS)
-
-
-def held(versions: list[PartitionVersion]) -> list[PartitionVersion]:
-    """The live version and the kept ones, newest first."""
-    return _held(versions)
