@@ -373,3 +373,36 @@ def test_a_date_being_loaded_is_not_restored(day):
         with pytest.raises(VersionError, match="is being loaded .*nothing changed"):
             day.restore_partition_version("fact_aum_flows", DAY, END, 1)
     assert _state(day) == before
+
+
+def test_the_restore_job_logs_the_restore_on_the_asset_page(day):
+    import dagster as dg
+
+    from pipeline.jobs.dist_perf_dw_history import dist_perf_dw_restore_job
+
+    _load(day, SCALES[0])
+    _load(day, SCALES[1])
+
+    def config(version: int) -> dict:
+        return {
+            "ops": {"restore_fact_date_version": {"config": {"asset": ASSET, "date": str(DAY), "version": version}}}
+        }
+
+    with dg.instance_for_test() as instance:
+        result = dist_perf_dw_restore_job.execute_in_process(
+            run_config=config(1), resources={"postgres": day}, instance=instance
+        )
+        event = instance.get_latest_materialization_event(dg.AssetKey(["dist_perf_dw", "fact_aum_flows"]))
+        before = _state(day)
+        failed = dist_perf_dw_restore_job.execute_in_process(
+            run_config=config(8), resources={"postgres": day}, instance=instance, raise_on_error=False
+        )
+    assert result.success and not failed.success
+    assert "version 8 of dist_perf_dw/fact_aum_flows does not exist, nothing changed" in str(
+        failed.get_step_failure_events()[0].event_specific_data.error
+    )
+    assert _state(day) == before
+    metadata = event.asset_materialization.metadata
+    assert (event.asset_materialization.partition, metadata["dist_perf_dw/version"].value) == (str(DAY), 3)
+    assert metadata["dagster/partition_row_count"].value == _flows(SCALES[0]).height
+    assert _versions(day)[3].run_id == result.run_id

@@ -14,6 +14,7 @@ automation daemon to notice a materialization first.
 import dagster as dg
 
 from pipeline.assets import dist_perf_dw
+from pipeline.jobs.dist_perf_dw_history import dist_perf_dw_restore_job
 
 dist_perf_dw_daily_job = dg.define_asset_job(
     "dist_perf_dw_daily",
@@ -41,6 +42,6 @@ dist_perf_dw_monthly_schedule = dg.build_schedule_from_partitioned_job(
 )
 
 defs = dg.Definitions(
-    jobs=[dist_perf_dw_daily_job, dist_perf_dw_monthly_job],
+    jobs=[dist_perf_dw_daily_job, dist_perf_dw_monthly_job, dist_perf_dw_restore_job],
     schedules=[dist_perf_dw_daily_schedule, dist_perf_dw_monthly_schedule],
 )
