@@ -28,10 +28,13 @@ from pipeline.pivot.queries import (
     range_query,
     read_columns,
 )
-from pipeline.pivot.ranges import answer, rollup_lag
+from pipeline.pivot.ranges import answer, estimated_rows, rollup_lag
 from pipeline.settings import DEFAULT_SEED, ENV_CLICKHOUSE_URL
 
 DAYS = [date(2024, 1, 16), date(2024, 1, 17), date(2024, 1, 18)]
+# A day of 3,000 trades, outside 2024 (the year's tests read 2024): the fact's top-level rows (it is sorted
+# by exposure_type first) are fewer than the rollup's rows of every exposure type.
+BUSY_DAY = date(2025, 1, 16)
 START, END = DAYS[0], DAYS[-1]
 ROUTES = {
     "top_level": ROLLUP_TABLE,
@@ -117,10 +120,13 @@ def test_an_unknown_name_and_a_reversed_range_are_refused():
 def store(clickhouse_module):
     clickhouse_module.replace_table("instruments", build_instruments(DEFAULT_SEED))
     clickhouse_module.replace_table("constituents", build_constituents(DEFAULT_SEED))
-    clickhouse_module.replace_table("fx_rates", synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 2, 1)))
+    clickhouse_module.replace_table("fx_rates", pl.concat([
+        synthetic_rates(DEFAULT_SEED, date(2024, 1, 1), date(2024, 2, 1)),
+        synthetic_rates(DEFAULT_SEED, BUSY_DAY, BUSY_DAY),
+    ]))
     reference = read_reference_data(clickhouse_module)
-    for day in DAYS:
-        load_trade_date(clickhouse_module, day, reference, trades_per_day=300, seed=DEFAULT_SEED)
+    for day, trades in [*((day, 300) for day in DAYS), (BUSY_DAY, 3000)]:
+        load_trade_date(clickhouse_module, day, reference, trades_per_day=trades, seed=DEFAULT_SEED)
         clickhouse_module.rebuild_partition("trades_1d_rollup", day, ROLLUP_REBUILD, {"day": day})
     return clickhouse_module
 
@@ -161,8 +167,8 @@ def test_a_range_is_the_sum_of_its_days_and_a_year_is_one_query(store):
             summed = days.group_by(keys).agg(pl.exclude(keys).sum()).select(ranged.columns)
             _assert_same(ranged, summed, f"{name} usd={usd}")
     assert set(USD_VIEWS) == {"top_level_view_usd", "look_through_view_usd"}  # the USD views are those forms
-    # The spec's rollup query reads every loaded day: these three.
-    _assert_same(answer(store, "rollup", START, END)[1], store.query_polars(ROLLUP), "rollup")
+    # The spec's rollup query reads every loaded day: these three and the busy day.
+    _assert_same(answer(store, "rollup", START, BUSY_DAY)[1], store.query_polars(ROLLUP), "rollup")
     # A year in one statement: the same rows as the three days it holds.
     year, rows = answer(store, "pm_pnl", date(2024, 1, 1), date(2024, 12, 31))
     assert year.from_rollup and year.sql.count("SELECT") == 1
@@ -181,6 +187,20 @@ def test_a_rollup_lagging_the_fact_is_not_used(store):
     finally:
         store.rebuild_partition("trades_1d_rollup", DAYS[1], ROLLUP_REBUILD, {"day": DAYS[1]})
     assert rollup_lag(store, START, END) == []
+
+
+def test_the_rollup_serves_only_where_the_engine_expects_to_read_fewer_rows(store):
+    """Holding a query's columns makes the rollup a candidate; EXPLAIN ESTIMATE's rows decide."""
+    light, _ = answer(store, "top_level", START, END)
+    assert light.from_rollup and estimated_rows(store, light) < estimated_rows(
+        store, range_query("top_level", START, END, fact_only=True))
+    assert "the engine expects to read" in light.reason
+    busy, rows = answer(store, "top_level", BUSY_DAY, BUSY_DAY)
+    assert busy.table == FACT_TABLE and ", but the engine expects to read ~" in busy.reason
+    assert estimated_rows(store, busy) < estimated_rows(store, range_query("top_level", BUSY_DAY, BUSY_DAY))
+    _assert_same(rows, store.query_polars(for_date(SPEC_QUERIES["top_level_view"], BUSY_DAY)), "busy top_level")
+    # pm_pnl reads every exposure type of the fact: the rollup is the smaller read on either day.
+    assert answer(store, "pm_pnl", BUSY_DAY, BUSY_DAY)[0].from_rollup
 
 
 # -- the CLI -------------------------------------------------------------------------------------------

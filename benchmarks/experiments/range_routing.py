@@ -1,7 +1,8 @@
 """What routing a date range to the rollup buys: trading days loaded as the pipeline loads them (fact, then
 the rollup rebuilt per date), then every range query of `pipeline.pivot.queries` over the whole range, as
 routed (`pipeline.pivot.ranges.answer`, the rollup's lag check included) and forced onto the fact, runs
-alternating; the two answers' row counts compared.
+alternating; the two answers' row counts compared; and the rows `EXPLAIN ESTIMATE` expects each form
+to read (the routing's cost rule).
 
     python -m benchmarks.experiments.range_routing [--trades-per-day N] [--days D] [--repeats R]
 """
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from benchmarks.pivot_tasks import store_with_reference_data
 from pipeline.pivot.day_load import load_trade_date, read_reference_data
-from pipeline.pivot.queries import RANGE_QUERY_NAMES, ROLLUP_REBUILD
-from pipeline.pivot.ranges import answer, rollup_lag
+from pipeline.pivot.queries import RANGE_QUERY_NAMES, ROLLUP_REBUILD, range_query
+from pipeline.pivot.ranges import answer, estimated_rows, rollup_lag
 from pipeline.resources.clickhouse import close_all_clients
 from pipeline.settings import DEFAULT_SEED
 
@@ -81,7 +82,12 @@ def main() -> None:
                     else:
                         assert frame.height == rows, (name, frame.height, rows)
             medians = {route: round(statistics.median(seconds) * 1000, 1) for route, seconds in runs.items()}
-            print(json.dumps({"query": name, "served_from": table, "rows": rows, "median_ms": medians}), flush=True)
+            estimates = {
+                "rollup_form": estimated_rows(clickhouse, range_query(name, start, end)),
+                "fact_form": estimated_rows(clickhouse, range_query(name, start, end, fact_only=True)),
+            }
+            print(json.dumps({"query": name, "served_from": table, "rows": rows, "median_ms": medians,
+                              "estimated_rows": estimates}), flush=True)
     finally:
         close_all_clients()
         shutil.rmtree(store, ignore_errors=True)

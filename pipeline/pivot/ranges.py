@@ -1,6 +1,7 @@
 """A spec query answered over a range of trade dates (pipeline/pivot/queries.py routes it): from
-`pivot.trades_1d_rollup` when its key holds what the query reads and it is in step with the fact over the
-range, from `pivot.trades_1d` otherwise. One query for the whole range, however long: no per-day loop.
+`pivot.trades_1d_rollup` when its key holds what the query reads, it is in step with the fact over the
+range and the engine expects to read fewer of its rows than of the fact's, from `pivot.trades_1d`
+otherwise. One query for the whole range, however long: no per-day loop.
 `store` is anything with `query_rows(sql, parameters)` and `query_polars(sql, parameters)`: the
 ClickHouseResource."""
 
@@ -20,6 +21,12 @@ def rollup_lag(store, start: date, end: date) -> list[tuple[date, int, int]]:
     return [tuple(row) for row in store.query_rows(ROLLUP_LAG, {"start": start, "end": end})]
 
 
+def estimated_rows(store, query: RangeQuery) -> int:
+    """The rows the engine expects to read for `query` after its index analysis (EXPLAIN ESTIMATE: parts
+    and granules only, no row read)."""
+    return sum(int(row[3]) for row in store.query_rows(f"EXPLAIN ESTIMATE {query.sql}", query.parameters))
+
+
 def answer(
     store,
     name: str,
@@ -33,12 +40,24 @@ def answer(
     """The routed query (table, reason, SQL) and its answer. A query the rollup could serve goes to the
     fact instead when the rollup lags the fact on a date of the range, so both routes always give the
     same answer; the reason says which dates. (Row counts catch a date missing from the rollup or
-    reloaded at another size, not a reload to the same count; the rollup's asset runs with the fact's.)"""
+    reloaded at another size, not a reload to the same count; the rollup's asset runs with the fact's.)
+
+    Holding the query's columns does not make the rollup the cheaper table: the fact is sorted by
+    exposure_type first, so a top-level query reads only the Direct/ETF/ETC rows of the fact, while the
+    rollup (exposure_type last in its key) is read whole, and on light days it has nearly a row per
+    trade. So the rollup serves only when the engine's estimate of rows read is lower there."""
     query = range_query(name, start, end, symbol=symbol, usd=usd, fact_only=fact_only)
-    if query.from_rollup and (lag := rollup_lag(store, start, end)):
-        dates = ", ".join(str(day) for day, _, _ in lag[:3]) + (f" and {len(lag) - 3} more" if len(lag) > 3 else "")
-        query = replace(
-            range_query(name, start, end, symbol=symbol, usd=usd, fact_only=True),
-            reason=f"the rollup lags the fact on {dates} (rows per date differ): rebuild pivot/trades_1d_rollup",
-        )
+    if query.from_rollup:
+        fact = range_query(name, start, end, symbol=symbol, usd=usd, fact_only=True)
+        if lag := rollup_lag(store, start, end):
+            dates = ", ".join(str(day) for day, _, _ in lag[:3]) + (f" and {len(lag) - 3} more" if len(lag) > 3 else "")
+            lags = f"the rollup lags the fact on {dates} (rows per date differ): rebuild pivot/trades_1d_rollup"
+            query = replace(fact, reason=lags)
+        else:
+            in_rollup, in_fact = estimated_rows(store, query), estimated_rows(store, fact)
+            estimate = f"the engine expects to read ~{in_rollup:,} rows of the rollup, ~{in_fact:,} of the fact"
+            if in_fact < in_rollup:
+                query = replace(fact, reason=f"{query.reason}, but {estimate}")
+            else:
+                query = replace(query, reason=f"{query.reason}; {estimate}")
     return query, store.query_polars(query.sql, query.parameters)
