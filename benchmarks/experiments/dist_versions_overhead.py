@@ -9,6 +9,9 @@ project's PostgreSQL, alternating in each repeat:
   (from the fourth reload on, a version beyond PIVOT_VERSIONS_KEPT=3 is also deleted from the history);
 - reload_unversioned: the same reload through the two-day window (DELETE + COPY, nothing kept).
 
+`versions_seconds` is the time spent inside the versions code of each versioned load (`take_live`:
+the catalog read, the EXISTS probe, keeping the live rows; `record_new`: trimming, the catalog row).
+
     python -m benchmarks.experiments.dist_versions_overhead [rows] [repeats]
 """
 
@@ -58,26 +61,50 @@ def main(rows: int = 1_000_000, repeats: int = 3) -> dict:
                     "VACUUM ANALYZE dist_perf_dw.fact_aum_flows"
                 )
 
-        def load(window) -> float:
-            return postgres.replace_partition("fact_aum_flows", "flow_date", *window, frame, source="bench").seconds
+        from pipeline.resources import postgres as resource
+        from pipeline.resources import postgres_versions
+
+        spent = [0.0]
+
+        def timed(function):
+            def wrapper(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    spent[0] += time.perf_counter() - started
+
+            return wrapper
+
+        resource.take_live = timed(postgres_versions.take_live)
+        postgres_versions.DateHistory.record_new = timed(postgres_versions.DateHistory.record_new)
+        versions_seconds: dict[str, list[float]] = {}
+
+        def load(window, label: str = "") -> float:
+            spent[0] = 0.0
+            seconds = postgres.replace_partition("fact_aum_flows", "flow_date", *window, frame, source="bench").seconds
+            if window == versioned:
+                versions_seconds.setdefault(label, []).append(spent[0])
+            return seconds
 
         seconds: dict[str, list[float]] = {}
         for _ in range(repeats):
             for label, window in (("versioned", versioned), ("unversioned", unversioned)):
                 empty()
-                seconds.setdefault(f"first_load_{label}", []).append(load(window))
-                seconds.setdefault(f"reload_{label}", []).append(load(window))
+                seconds.setdefault(f"first_load_{label}", []).append(load(window, "first_load"))
+                seconds.setdefault(f"reload_{label}", []).append(load(window, "reload"))
         # The steady state: PIVOT_VERSIONS_KEPT (3) versions kept, each reload also drops the oldest.
         empty()
         for _ in range(4):
             load(versioned)
-        seconds["reload_versioned_dropping_one"] = [load(versioned) for _ in range(repeats)]
+        seconds["reload_versioned_dropping_one"] = [load(versioned, "reload_dropping_one") for _ in range(repeats)]
         history = postgres.read_frame("SELECT count(*) AS n FROM dist_perf_dw.fact_aum_flows_history")["n"][0]
         return {
             "rows": frame.height,
             "repeats": repeats,
             "median_seconds": {k: round(statistics.median(v), 3) for k, v in seconds.items()},
             "seconds": {k: [round(s, 3) for s in v] for k, v in seconds.items()},
+            "versions_seconds": {k: [round(s, 4) for s in v] for k, v in versions_seconds.items() if k},
             "history_rows_at_the_end": int(history),
         }
     finally:
