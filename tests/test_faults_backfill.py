@@ -1,10 +1,10 @@
-"""A 30-partition backfill killed halfway and resumed: every partition exactly once at the end.
+"""A 12-partition backfill killed halfway and resumed: every partition exactly once at the end.
 
 The backfill is what Dagster runs for the single-run facts (BackfillPolicy.single_run): one run
 over the whole date range, trades_1d then trades_1d_rollup. A child process with its own chDB
-store runs it and SIGKILLs itself after the 15th date (failpoint `trades_1d.after.<date>`, inside
+store runs it and SIGKILLs itself after the 6th date (failpoint `trades_1d.after.<date>`, inside
 the asset's per-date loop); rerunning the same range must leave each date with exactly its trades,
-once, and its rollup equal to its fact.
+once, and its rollup equal to its fact. Twelve dates hold a weekend on each side of the kill.
 """
 
 import json
@@ -24,8 +24,9 @@ from pipeline.settings import DEFAULT_SEED
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 START = date(2024, 2, 1)
-DATES = [str(START + timedelta(days=i)) for i in range(30)]
-KILLED_AFTER = DATES[14]
+DATES = [str(START + timedelta(days=i)) for i in range(12)]
+HALF = len(DATES) // 2
+KILLED_AFTER = DATES[HALF - 1]
 TRADES_PER_DAY = 20
 
 STATE = """
@@ -92,9 +93,10 @@ def test_a_backfill_killed_halfway_and_resumed_loads_every_partition_once(tmp_pa
         day: generate_trades(date.fromisoformat(day), TRADES_PER_DAY, instruments, DEFAULT_SEED).height for day in DATES
     }
     trading = [day for day in DATES if expected[day]]
-    assert 15 < len(trading) < 30
-    # the first 15 dates are in, whole; nothing after the kill; no rollup yet (it runs after the facts)
-    assert sorted(halfway["fact"]) == [day for day in DATES[:15] if expected[day]]
+    assert HALF < len(trading) < len(DATES)
+    assert [day for day in DATES[:HALF] if not expected[day]] and [day for day in DATES[HALF:] if not expected[day]]
+    # the first half of the dates is in, whole; nothing after the kill; no rollup yet (it runs after the facts)
+    assert sorted(halfway["fact"]) == [day for day in DATES[:HALF] if expected[day]]
     assert all(base == expected[day] and dups == 0 for day, (base, _, dups, _) in halfway["fact"].items())
     assert halfway["rollup"] == {}
 
