@@ -1,9 +1,11 @@
 """The embedded ClickHouse store unavailable mid-run: held by another process when a load starts.
 
-Process A holds the chDB store (one process per data directory) for a few seconds; process B
-materializes pivot/trades_1d meanwhile. B's first attempt fails with the clear busy-store message,
-the load's RetryPolicy (pipeline/assets/policies.py: 2 retries, 5 s exponential backoff) retries,
-and once A lets go the retry loads the day, once.
+Process A loads the reference data (and 2024-01-02, one trade) into a new chDB store, then holds
+the store (one process per data directory); process B materializes pivot/trades_1d meanwhile. B's
+first attempt fails with the clear busy-store message, and A lets go once B logs that the step is up
+for retry (whatever the machine's load, the first attempt always meets a held store); the load's
+RetryPolicy (pipeline/assets/policies.py: 2 retries, 5 s exponential backoff) retries, and the retry
+loads the day, once.
 """
 
 import json
@@ -21,15 +23,17 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 DAY = "2024-01-16"
 TRADES = 50
-HOLD_SECONDS = 8
 
-HOLD_SCRIPT = """
-import sys, time
-from pipeline.resources.clickhouse import ClickHouseResource
+# LOAD_SCRIPT, then the store is held until stdin closes (the load's process holds it already; the
+# client is opened here too so the hold never depends on that).
+HOLD_SCRIPT = (
+    LOAD_SCRIPT
+    + """
 client = ClickHouseResource(url=sys.argv[1]).get_client()
 print("held", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.read()
 """
+)
 
 RUN_SCRIPT = """
 import json, sys, dagster as dg
@@ -60,39 +64,46 @@ def test_a_store_held_by_another_process_fails_clearly_then_the_retry_loads_the_
     url = f"chdb://{tmp_path / 'clickhouse'}"
     store = tmp_path / "clickhouse"
     env = {k: v for k, v in os.environ.items() if k != ENV_FAILPOINT}
-    reference = subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT, url, "2024-01-02", "reference", "1"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert reference.returncode == 0, reference.stderr[-3000:]
-
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SCRIPT, url, str(HOLD_SECONDS)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    holder_log = tmp_path / "holder.log"  # a file, not a pipe: the load's log never fills one up
+    with holder_log.open("w") as log:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_SCRIPT, url, "2024-01-02", "reference", "1"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    run = None
     try:
-        assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+        held = next((line for line in holder.stdout if line.strip() == "held"), None)
+        assert held, holder_log.read_text()[-3000:]
         started = time.monotonic()
-        run = subprocess.run(
+        run = subprocess.Popen(
             [sys.executable, "-c", RUN_SCRIPT, url, DAY, str(TRADES)],
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
         )
+        # B's log, up to its first retry (or its end): then A lets go.
+        stderr_lines = []
+        for line in run.stderr:
+            stderr_lines.append(line)
+            if "STEP_UP_FOR_RETRY" in line:
+                break
+        holder.stdin.close()
+        stderr = "".join(stderr_lines) + run.stderr.read()  # B prints its outcome only at the end
+        stdout = run.stdout.read()
+        run.wait(timeout=120)
         elapsed = time.monotonic() - started
-        assert holder.wait(timeout=30) == 0
+        assert holder.wait(timeout=30) == 0, holder_log.read_text()[-3000:]
     finally:
-        if holder.poll() is None:
-            holder.kill()
-    assert run.returncode == 0, run.stderr[-3000:]
-    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+        for process in (holder, run):
+            if process is not None and process.poll() is None:
+                process.kill()
+    assert run.returncode == 0, stderr[-3000:]
+    outcome = json.loads(stdout.strip().splitlines()[-1])
     assert outcome["success"], outcome
     assert 1 <= len(outcome["retries"]) <= 2, outcome
     first = outcome["retries"][0]
