@@ -79,3 +79,37 @@ def test_comp_check_fails_on_a_month_without_compensation_rows(loaded):
     assert not without_flows.passed
     assert without_flows.metadata["failing_rows"].value == 1
     assert "no compensation rows" in without_flows.metadata["failing_rows_sample"].value
+
+
+def test_comp_check_compares_a_wholly_loaded_months_flows(loaded):
+    """Every day of January's flows loaded (one run over the month, as a backfill runs the single-run
+    facts), then January's compensation: the check compares each wholesaler's paid-on net flows with
+    them and passes; a flow changed afterwards makes the month fail."""
+    postgres = loaded["postgres"]
+    assets = [*dist_perf_dw.fact_assets, *dist_perf_dw_checks.dist_perf_dw_checks]
+    with dg.instance_for_test() as instance:
+        def run(selection, **kwargs):
+            result = dg.materialize(assets, selection=selection, resources=loaded, instance=instance, **kwargs)
+            assert result.success
+            return result
+
+        run(
+            dg.AssetSelection.assets(dist_perf_dw.fact_aum_flows).without_checks(),
+            tags={"dagster/asset_partition_range_start": MONTH, "dagster/asset_partition_range_end": "2024-01-31"},
+        )
+        comp = run(
+            dg.AssetSelection.assets(dist_perf_dw.fact_wholesaler_comp).without_checks()
+            | dg.AssetSelection.checks(dist_perf_dw_checks.comp_matches_flows),
+            partition_key=MONTH,
+        )
+    [good] = comp.get_asset_check_evaluations()
+    assert good.passed, good.metadata
+    assert good.metadata["months_checked"].value == 1 and "months_not_comparable" not in good.metadata
+
+    with postgres.get_engine().begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE dist_perf_dw.fact_aum_flows SET net_amount = net_amount + 1000 "
+            "WHERE flow_id = (SELECT min(flow_id) FROM dist_perf_dw.fact_aum_flows)"
+        )
+    bad = _evaluate(dist_perf_dw_checks.comp_matches_flows, dist_perf_dw.fact_wholesaler_comp, loaded, MONTH)
+    assert not bad.passed and bad.metadata["failing_rows"].value == 1, bad.metadata
