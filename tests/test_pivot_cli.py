@@ -36,13 +36,14 @@ def _run(args, env, check=True):
     return completed
 
 
-def _query(env, sql):
+def _query(env, *sqls):
+    """Each query's rows (as strings), all read by one process."""
     script = (
         "import json, sys; from pipeline.resources.clickhouse import ClickHouseResource; "
         "import os; r = ClickHouseResource(url=os.environ['PIVOT_CLICKHOUSE_URL']); "
-        "print(json.dumps([list(map(str, row)) for row in r.query_rows(sys.argv[1])]))"
+        "print(json.dumps([[list(map(str, row)) for row in r.query_rows(sql)] for sql in sys.argv[1:]]))"
     )
-    return json.loads(_run([sys.executable, "-c", script, sql], env).stdout.strip().splitlines()[-1])
+    return json.loads(_run([sys.executable, "-c", script, *sqls], env).stdout.strip().splitlines()[-1])
 
 
 def test_partition_and_range_from_the_cli(cli_env):
@@ -62,10 +63,11 @@ def test_partition_and_range_from_the_cli(cli_env):
         ],
         cli_env,
     )
-    per_day = _query(
+    per_day, rollup_days = _query(
         cli_env,
         "SELECT trade_date, countIf(is_constituent_exposure = 0) FROM pivot.trades_1d "
         "GROUP BY trade_date ORDER BY trade_date",
+        "SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date",
     )
     # New Year's Day every venue is closed (loaded, empty); Tokyo stays closed to 2024-01-03, so those
     # days trade less than a full day's 500.
@@ -73,11 +75,13 @@ def test_partition_and_range_from_the_cli(cli_env):
     expected = {day: trades_on(date.fromisoformat(day), 500, instruments) for day in ("2024-01-02", "2024-01-03")}
     assert 0 < expected["2024-01-02"] < 500
     assert per_day == [[day, str(count)] for day, count in expected.items()] + [["2024-01-16", "500"]]
-    rollup_days = _query(cli_env, "SELECT DISTINCT trade_date FROM pivot.trades_1d_rollup ORDER BY trade_date")
     assert rollup_days == [["2024-01-02"], ["2024-01-03"]]
 
 
 def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
+    """A partition key that is no date and an out-of-range trades_per_day each fail the command, named.
+    The out-of-range value is refused as the step starts, like any run would refuse it; the run turns
+    the executor's retries off only so the refusal is not tried twice more, 15 s apart."""
     materialize = [DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select", "pivot/trades_1d"]
     bad_key = _run(materialize + ["--partition", "2024-13-45"], cli_env, check=False)
     assert bad_key.returncode != 0
@@ -88,13 +92,19 @@ def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
             "--partition",
             "2024-01-16",
             "--config-json",
-            json.dumps({"ops": {"pivot__trades_1d": {"config": {"trades_per_day": -5}}}}),
+            json.dumps(
+                {
+                    "execution": {"config": {"retries": {"disabled": {}}}},
+                    "ops": {"pivot__trades_1d": {"config": {"trades_per_day": -5}}},
+                }
+            ),
         ],
         cli_env,
         check=False,
     )
     assert bad_config.returncode != 0
     assert "trades_per_day" in bad_config.stderr + bad_config.stdout
+    assert "Input should be greater than or equal to 0" in bad_config.stderr + bad_config.stdout
 
 
 def test_a_busy_embedded_store_gives_a_clear_error(clickhouse):
