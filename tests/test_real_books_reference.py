@@ -127,27 +127,29 @@ def test_the_sensor_reloads_instruments_and_map_for_issuer_files(folders):
         assert not _tick(instance, result.cursor).run_requests
 
 
-@pytest.mark.parametrize(
-    "make, message",
-    [
-        (
-            lambda landing: write_ishares_csv(landing / "compositions" / "IVV_holdings.csv", ISHARES_LINES[:2]),
-            "the weights sum to 70.0000 %, outside 99-101 %",
+REFUSED_HOLDINGS = {
+    "weights-outside-99-101": (
+        lambda landing: write_ishares_csv(landing / "compositions" / "IVV_holdings.csv", ISHARES_LINES[:2]),
+        "the weights sum to 70.0000 %, outside 99-101 %",
+    ),
+    "unknown-parent": (
+        lambda landing: write_ishares_csv(landing / "compositions" / "QQQM_holdings.csv", ISHARES_LINES),
+        "the fund 'QQQM' is not in pivot.instruments",
+    ),
+    "xlsx-not-a-workbook": (
+        lambda landing: write_csv_rows(
+            landing / "compositions" / "holdings-daily-us-en-spy.xlsx", [["not", "a workbook"]]
         ),
-        (
-            lambda landing: write_ishares_csv(landing / "compositions" / "QQQM_holdings.csv", ISHARES_LINES),
-            "the fund 'QQQM' is not in pivot.instruments",
-        ),
-        (
-            lambda landing: write_csv_rows(
-                landing / "compositions" / "holdings-daily-us-en-spy.xlsx", [["not", "a workbook"]]
-            ),
-            "holdings-daily-us-en-spy.xlsx",
-        ),
-    ],
-    ids=["weights-outside-99-101", "unknown-parent", "xlsx-not-a-workbook"],
-)
-def test_a_refused_holdings_file_is_reported_once_and_changes_nothing(clickhouse, folders, make, message):
+        "holdings-daily-us-en-spy.xlsx",
+    ),
+}
+
+
+def test_each_refused_holdings_file_is_reported_once_and_changes_nothing(clickhouse, folders):
+    """Each refused holdings file in turn, alone in the folder after the same master-file reload (the
+    sensor's cursor of that reload, the tables it loaded): the sensor reports it once, the reference run
+    fails once (not retried) naming it, and neither table changes. The file is removed before the next
+    lands, so one store and one reload serve the three."""
     columns = list(INSTRUMENT_SCHEMA)
     write_csv_rows(folders / "instruments" / "master.csv", [columns, [str(IVV[c]) for c in columns]])
     with dg.instance_for_test() as instance:
@@ -155,27 +157,34 @@ def test_a_refused_holdings_file_is_reported_once_and_changes_nothing(clickhouse
         assert master.run_requests  # the master file alone: a reload
         run(REFERENCE, clickhouse, instance)
         loaded = {t: clickhouse.query_polars(f"SELECT * FROM pivot.{t} ORDER BY ALL") for t in REFERENCE_TABLES}
-        make(folders)
-        first = _tick(instance, master.cursor)
-        assert not first.run_requests and message in first.skip_reason.skip_message
-        assert "rejected, nothing changed" in first.skip_reason.skip_message
-        second = _tick(instance, first.cursor)
-        assert message not in (second.skip_reason.skip_message if second.skip_reason else "")
-        # The run fails too, once (not retried), naming the file; neither table changes.
-        result = run(REFERENCE, clickhouse, instance, expect_success=False)
-    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert failure.step_key == "pivot__instruments"
-    assert "landed composition files refused, pivot.instruments and pivot.constituents left as they were" in (
-        failure.step_failure_data.error.message
-    )
-    assert message in failure.step_failure_data.error.message
-    assert not [e for e in result.all_events if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
-    for table, before in loaded.items():
-        assert clickhouse.query_polars(f"SELECT * FROM pivot.{table} ORDER BY ALL").equals(before), table
-    reference = build_reference(DEFAULT_SEED, folders)
-    synthetic_map = build_reference(DEFAULT_SEED, folders / "nowhere").constituents
-    assert reference.constituents.equals(synthetic_map)
-    assert pl.Series(["IVV"]).is_in(reference.instruments["symbol"].implode()).all()
+        for case, (make, message) in REFUSED_HOLDINGS.items():
+            present = set((folders / "compositions").iterdir())
+            make(folders)
+            first = _tick(instance, master.cursor)
+            assert not first.run_requests and message in first.skip_reason.skip_message, case
+            assert "rejected, nothing changed" in first.skip_reason.skip_message, case
+            second = _tick(instance, first.cursor)
+            assert message not in (second.skip_reason.skip_message if second.skip_reason else ""), case
+            # The run fails too, once (not retried), naming the file; neither table changes.
+            result = run(REFERENCE, clickhouse, instance, expect_success=False)
+            [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+            assert failure.step_key == "pivot__instruments", case
+            assert "landed composition files refused, pivot.instruments and pivot.constituents left as they were" in (
+                failure.step_failure_data.error.message
+            ), case
+            assert message in failure.step_failure_data.error.message, case
+            assert not [e for e in result.all_events if e.event_type_value in ("STEP_UP_FOR_RETRY", "STEP_RESTARTED")]
+            for table, before in loaded.items():
+                after = clickhouse.query_polars(f"SELECT * FROM pivot.{table} ORDER BY ALL")
+                assert after.equals(before), (case, table)
+            reference = build_reference(DEFAULT_SEED, folders)
+            synthetic_map = build_reference(DEFAULT_SEED, folders / "nowhere").constituents
+            assert reference.constituents.equals(synthetic_map), case
+            assert pl.Series(["IVV"]).is_in(reference.instruments["symbol"].implode()).all(), case
+            added = set((folders / "compositions").iterdir()) - present
+            assert added, case
+            for path in added:
+                path.unlink()
 
 
 def test_a_refused_instrument_master_file_fails_the_reference_load_naming_it(clickhouse, folders):
