@@ -79,9 +79,10 @@ def test_partition_and_range_from_the_cli(cli_env):
 
 
 def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
-    """A partition key that is no date and an out-of-range trades_per_day each fail the command, named.
-    The out-of-range value is refused as the step starts, like any run would refuse it; the run turns
-    the executor's retries off only so the refusal is not tried twice more, 15 s apart."""
+    """A partition key that is no date and an out-of-range trades_per_day each fail the command, named,
+    and nothing is written. The out-of-range value is refused as the step starts, like any run would
+    refuse it; the run turns the executor's retries off only so the refusal is not tried twice more,
+    15 s apart."""
     materialize = [DAGSTER, "asset", "materialize", "-m", "pipeline.definitions", "--select", "pivot/trades_1d"]
     bad_key = _run(materialize + ["--partition", "2024-13-45"], cli_env, check=False)
     assert bad_key.returncode != 0
@@ -105,6 +106,7 @@ def test_bad_partition_key_and_bad_config_fail_clearly(cli_env):
     assert bad_config.returncode != 0
     assert "trades_per_day" in bad_config.stderr + bad_config.stdout
     assert "Input should be greater than or equal to 0" in bad_config.stderr + bad_config.stdout
+    assert _query(cli_env, "SELECT count() FROM pivot.trades_1d") == [[["0"]]]  # refused before writing
 
 
 def test_a_busy_embedded_store_gives_a_clear_error(clickhouse):
