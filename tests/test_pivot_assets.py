@@ -6,6 +6,7 @@ The golden spec answers (tests/golden/) are rewritten, on purpose only, with
 
 import json
 import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -320,6 +321,27 @@ def test_trades_1d_is_never_merged_in_the_background(clickhouse):
     assert not merge_setting()
     clickhouse.apply_ddl()
     assert merge_setting()
+
+
+def test_trades_1d_writes_with_small_compression_buffers(clickhouse):
+    """A day's INSERT writes with 128 KB compression buffers (issue 18, item 6: half the engine's memory),
+    its staging table too (created AS the fact); a store made before the setting gets it."""
+
+    def buffer_size(table: str) -> int | None:
+        engine = clickhouse.query_rows(
+            "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            {"db": clickhouse.database, "t": table},
+        )[0][0]
+        found = re.search(r"\bmax_compress_block_size = (\d+)", engine)
+        return int(found.group(1)) if found else None
+
+    assert buffer_size("trades_1d") == 131072
+    with clickhouse._staging_table("trades_1d") as staging:
+        assert buffer_size(staging) == 131072
+    clickhouse.command("ALTER TABLE pivot.trades_1d MODIFY SETTING max_compress_block_size = 1048576")
+    assert buffer_size("trades_1d") == 1048576
+    clickhouse.apply_ddl()
+    assert buffer_size("trades_1d") == 131072
 
 
 def test_range_backfill_in_one_run(clickhouse):

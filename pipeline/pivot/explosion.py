@@ -20,10 +20,11 @@ from pipeline.pivot.trade_schema import TRADE_COLUMNS, TRADE_SCHEMA, WEIGHTED_ME
 COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"
 # Rows per chunk of the stream into ClickHouse. The chunks of a day stream through one INSERT,
-# so their size no longer sets the parts: 100k keeps a 1M-trade day (~20M rows) at 2.2-2.4 GB
-# peak RSS with one chunk being built, one queued and one being read by the engine; 250k cost
-# 2.4-2.7 GB for no gain in throughput (README "Performance").
-DEFAULT_CHUNK_ROWS = 100_000
+# so their size does not set the parts, only the memory in flight (one chunk being built, one
+# queued, one being read by the engine): at 50k a 1M-trade day (~20M rows) peaks at 1.86-1.87 GB,
+# at 100k 1.97-2.03 GB (issue 18, item 6: benchmarks/README.md "Memory of a 1M-trade day"), at 250k
+# it cost 2.4-2.7 GB against 2.2-2.4 GB at 100k before then; no change in throughput either way.
+DEFAULT_CHUNK_ROWS = 50_000
 # A constituent row takes its instrument's classification, but keeps the parent trade's currency:
 # its notional, P&L and price are shares of the parent trade's amounts, denominated in the currency
 # the trade was done in, so that is the currency they are labelled with and converted from
