@@ -127,6 +127,29 @@ def _wait_until_loaded(server: DagsterServer, timeout: float = 180) -> None:
     raise AssertionError(f"the server did not load in {timeout}s:\n{server.log.read_text()[-4000:]}")
 
 
+# What `dagster schedule stop` and `dagster sensor stop` do (dagster/_cli/schedule.py, sensor.py), for
+# several instigators in one process: one start-up and one code-location load instead of one each.
+# argv: workspace file, comma-separated schedule names, comma-separated sensor names.
+STOP_SCRIPT = """
+import sys
+from dagster._cli.schedule import _get_repo
+from dagster._cli.utils import get_instance_for_cli
+from dagster._cli.workspace.cli_target import RepositoryOpts
+from dagster_shared.cli import WorkspaceOpts
+workspace = WorkspaceOpts(workspace=[sys.argv[1]])
+schedules, sensors = sys.argv[2].split(","), sys.argv[3].split(",")
+with get_instance_for_cli() as instance, _get_repo(workspace, RepositoryOpts(), instance) as repo:
+    for name in filter(None, schedules):
+        schedule = repo.get_schedule(name)
+        instance.stop_schedule(schedule.get_remote_origin_id(), schedule.selector_id, schedule)
+    for name in filter(None, sensors):
+        sensor = repo.get_sensor(name)
+        instance.stop_sensor(sensor.get_remote_origin_id(), sensor.selector_id, sensor)
+    stopped = {state.name for state in instance.all_instigator_state() if state.status.value == "STOPPED"}
+    assert stopped >= {*filter(None, schedules), *filter(None, sensors)}, stopped
+"""
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
     root = tmp_path_factory.mktemp("operations")
@@ -164,19 +187,16 @@ def server(tmp_path_factory, postgres_admin_url) -> DagsterServer:
     from pipeline.sensors.freshness import facts_freshness_sensor
 
     stops = [
-        ["schedule", "stop", schedule.name]
-        for schedule in defs.schedules
-        if schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+        schedule.name for schedule in defs.schedules if schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     ]
-    for stop in [*stops, ["sensor", "stop", facts_freshness_sensor.name]]:
-        subprocess.run(
-            [DAGSTER, *stop, "-w", str(REPO_ROOT / "workspace.yaml")],
-            cwd=REPO_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    subprocess.run(
+        [PYTHON, "-c", STOP_SCRIPT, str(REPO_ROOT / "workspace.yaml"), ",".join(stops), facts_freshness_sensor.name],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     try:
         with dagster_server([DAGSTER, "dev"], env, port, root / "dagster_dev.log") as server:
             yield server
