@@ -8,6 +8,7 @@ completes it.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,13 +86,25 @@ def _states(completed) -> list[dict]:
     return [json.loads(line) for line in completed.stdout.strip().splitlines() if line.startswith("{\"parent_rows\"")]
 
 
-@pytest.fixture
-def loaded_old_day(tmp_path):
-    url = f"chdb://{tmp_path / 'clickhouse'}"
+@pytest.fixture(scope="module")
+def old_day_store(tmp_path_factory):
+    """A store holding the reference data and DAY's OLD_TRADES, loaded once for the module, and its state."""
+    store = tmp_path_factory.mktemp("old_day") / "clickhouse"
     env = {k: v for k, v in os.environ.items() if k != ENV_FAILPOINT}
-    [old] = _states(_python([LOAD_AND_STATE_SCRIPT, url, DAY, "reference", str(OLD_TRADES), "after"], env))
+    load = [LOAD_AND_STATE_SCRIPT, f"chdb://{store}", DAY, "reference", str(OLD_TRADES), "after"]
+    [old] = _states(_python(load, env))
     assert old["parent_rows"] == OLD_TRADES and old["rollup_rows"] == old["rows"]
-    return url, env, old
+    return store, old
+
+
+@pytest.fixture
+def loaded_old_day(tmp_path, old_day_store):
+    """A copy of the module's old-day store (no process holds it: a cold copy; its links are relative),
+    so each case kills and reruns a load on a store of its own."""
+    template, old = old_day_store
+    shutil.copytree(template, tmp_path / "clickhouse", symlinks=True)
+    env = {k: v for k, v in os.environ.items() if k != ENV_FAILPOINT}
+    return f"chdb://{tmp_path / 'clickhouse'}", env, old
 
 
 @pytest.mark.parametrize(
