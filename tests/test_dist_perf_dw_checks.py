@@ -106,10 +106,16 @@ def test_comp_check_compares_a_wholly_loaded_months_flows(loaded):
     assert good.passed, good.metadata
     assert good.metadata["months_checked"].value == 1 and "months_not_comparable" not in good.metadata
 
-    with postgres.get_engine().begin() as connection:
-        connection.exec_driver_sql(
-            "UPDATE dist_perf_dw.fact_aum_flows SET net_amount = net_amount + 1000 "
-            "WHERE flow_id = (SELECT min(flow_id) FROM dist_perf_dw.fact_aum_flows)"
-        )
-    bad = _evaluate(dist_perf_dw_checks.comp_matches_flows, dist_perf_dw.fact_wholesaler_comp, loaded, MONTH)
-    assert not bad.passed and bad.metadata["failing_rows"].value == 1, bad.metadata
+    def shift_a_flow(amount: int) -> None:
+        with postgres.get_engine().begin() as connection:
+            connection.exec_driver_sql(
+                f"UPDATE dist_perf_dw.fact_aum_flows SET net_amount = net_amount + {amount} "
+                "WHERE flow_id = (SELECT min(flow_id) FROM dist_perf_dw.fact_aum_flows)"
+            )
+
+    shift_a_flow(1000)
+    try:
+        bad = _evaluate(dist_perf_dw_checks.comp_matches_flows, dist_perf_dw.fact_wholesaler_comp, loaded, MONTH)
+        assert not bad.passed and bad.metadata["failing_rows"].value == 1, bad.metadata
+    finally:
+        shift_a_flow(-1000)  # the module's data as it was, for any test after this one
