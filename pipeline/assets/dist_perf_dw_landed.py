@@ -17,6 +17,7 @@ import psycopg
 from pydantic import Field
 
 from pipeline.assets.metadata import row_counts
+from pipeline.assets.policies import LoadConfig
 from pipeline.dist_perf_dw.calendar import month_days
 from pipeline.dist_perf_dw.facts.retention import RETENTION_AGES_DAYS
 from pipeline.dist_perf_dw.landed.facts import (
@@ -64,7 +65,7 @@ from pipeline.settings import DIST_LANDING_FOLDER, ENV_DIST_SOURCE, dist_landing
 SOURCE_KEY = "dist_perf_dw/source"
 
 
-class DistSourceConfig(dg.Config):
+class DistSourceConfig(LoadConfig):
     source: Literal["synthetic", "landed"] = Field(
         default=dist_source(),
         description=f"Where the rows come from: synthetic (generated from the seed) or landed (the distribution "

@@ -20,7 +20,7 @@ from pipeline.assets.metadata import (
     row_counts,
     table_definition_metadata,
 )
-from pipeline.assets.policies import LOAD_RETRY_POLICY, refusals_fail_at_once
+from pipeline.assets.policies import LOAD_RETRY_POLICY, LoadConfig, refusals_fail_at_once
 from pipeline.failpoints import failpoint
 from pipeline.landed_files.folders import TRADES_FOLDER, LandedFileError
 from pipeline.partitions import trade_date_partitions
@@ -80,7 +80,7 @@ def _table(name: str, layer: str) -> dict:
 DEMO_TRADES_PER_DAY = 20_000
 
 
-class TradesConfig(dg.Config):
+class TradesConfig(LoadConfig):
     source: Literal["synthetic", "landed"] = Field(
         default=trade_source(),
         description=f"Where a day's base trades come from: synthetic (generated from the seed) or landed (the "

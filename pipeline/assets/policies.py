@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import dagster as dg
+import pydantic
 
 from pipeline.pivot.day_load import EmptyDayRefusedError, MissingReferenceDataError
 from pipeline.pivot.fx import MissingFxRateError
@@ -28,6 +29,24 @@ REFUSALS: tuple[type[Exception], ...] = (
 
 
 F = TypeVar("F", bound=Callable)
+
+
+class LoadConfig(dg.Config):
+    """The run config of a load under LOAD_RETRY_POLICY. Dagster builds it before the step's function runs,
+    outside `refusals_fail_at_once`, so a value out of its bounds (pydantic's ValidationError) would be
+    retried twice like a busy store and reported three times: it fails the step at once instead."""
+
+    @pydantic.model_validator(mode="wrap")
+    @classmethod
+    def _refused_at_once(cls, data, handler):
+        try:
+            return handler(data)
+        except pydantic.ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, problem['loc']))}: {problem['msg']} (got {problem['input']!r})"
+                for problem in error.errors()
+            )
+            raise dg.Failure(f"run config refused: {problems}", allow_retries=False) from None
 
 
 def refusals_fail_at_once(compute: F) -> F:
