@@ -124,7 +124,12 @@ def _memory_panel(axes, report: dict) -> None:
         linestyle="--",
         label="process before the partition (imports, chDB)",
     )
-    axes.axhline(TARGET_PEAK_RSS_MB_1M / 1024, color="tab:orange", linestyle=":", label="2.5 GB target (1M)")
+    axes.axhline(
+        TARGET_PEAK_RSS_MB_1M / 1024,
+        color="tab:orange",
+        linestyle=":",
+        label=f"{TARGET_PEAK_RSS_MB_1M / 1024:.1f} GB target (1M)",
+    )
     for f in memory:
         axes.annotate(
             f"{f['rows'] / 1e6:.1f}M rows\n{f['seconds_median']:.0f} s",

@@ -21,9 +21,9 @@ COMPOSITE_EXPOSURE_TYPES = ("ETF", "ETC")
 CONSTITUENT_EXPOSURE = "Constituent"
 # Rows per chunk of the stream into ClickHouse. The chunks of a day stream through one INSERT,
 # so their size does not set the parts, only the memory in flight (one chunk being built, one
-# queued, one being read by the engine): at 50k a 1M-trade day (~20M rows) peaks at 1.86-1.87 GB,
-# at 100k 1.97-2.03 GB (issue 18, item 6: benchmarks/README.md "Memory of a 1M-trade day"), at 250k
-# it cost 2.4-2.7 GB against 2.2-2.4 GB at 100k before then; no change in throughput either way.
+# queued, one being read by the engine): with the fact's 128 KB compression buffers a 1M-trade day
+# (~20M rows) peaks at 1.86-1.87 GB at 50k, 1.97-2.03 GB at 100k, for the same CPU (issue 18, item 6:
+# benchmarks/README.md "Memory of a 1M-trade day"); 250k had cost 0.2-0.3 GB more than 100k before.
 DEFAULT_CHUNK_ROWS = 50_000
 # A constituent row takes its instrument's classification, but keeps the parent trade's currency:
 # its notional, P&L and price are shares of the parent trade's amounts, denominated in the currency
