@@ -122,3 +122,17 @@ def test_a_date_is_all_files_holding_it_and_a_missing_business_day_is_refused(tm
         flow_day([one, two], D(2025, 3, 18), tmp_path)
     covering = covering_wholesalers(_dims()["wholesaler_assignments"], D(2025, 3, 14))
     assert dict(covering.iter_rows()) == {1: 1, 2: 3}
+
+
+def test_the_loaded_total_is_summed_in_whole_cents_or_left_to_the_table():
+    """NUMERIC(18, 2) stores whole cents unchanged: their sum is exact as integer cents (a float sum of
+    1M amounts could be off in the last cent); a value with a fraction of a cent is the table's to round."""
+    from decimal import Decimal
+
+    from pipeline.assets.dist_perf_dw_landed import _loaded_totals
+
+    amounts = [0.1] * 10 + [-0.3, 1250000.07]
+    exact = sum(Decimal(str(a)) for a in amounts)  # 1250000.77, as PostgreSQL's NUMERIC sums them
+    assert _loaded_totals(pl.DataFrame({"net_amount": amounts})) == (12, float(exact))
+    assert _loaded_totals(pl.DataFrame({"net_amount": [0.125, 1.0]})) is None
+    assert _loaded_totals(pl.DataFrame({"net_amount": []}, schema={"net_amount": pl.Float64})) == (0, 0.0)
