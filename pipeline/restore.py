@@ -93,19 +93,20 @@ def main(argv: list[str] | None = None) -> int:
     except (VersionError, RetentionError, ClickHouseUnavailableError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    else:
-        with pl.Config(
-            tbl_rows=-1,
-            tbl_hide_dataframe_shape=True,
-            fmt_str_lengths=200,
-            tbl_width_chars=250,
-            thousands_separator=True,
-        ):
-            print(f"{args.trade_date}: {frame.height} version(s); the live one has no replaced_at")
-            print(frame.with_columns(pl.col("replaced_at").fill_null("")))
+    print_versions(frame, f"{args.trade_date}: {frame.height} version(s); the live one has no replaced_at", args.format)
     return 0
+
+
+def print_versions(frame: pl.DataFrame, heading: str, output_format: str) -> None:
+    """A date's versions on stdout: CSV (the listing's columns, a header row) or a table under `heading`."""
+    if output_format == "csv":
+        sys.stdout.write(frame.write_csv())
+        return
+    with pl.Config(
+        tbl_rows=-1, tbl_hide_dataframe_shape=True, fmt_str_lengths=200, tbl_width_chars=250, thousands_separator=True
+    ):
+        print(heading)
+        print(frame.with_columns(pl.col("replaced_at").fill_null("")))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ import argparse
 import os
 import sys
 
-import polars as pl
-
 from pipeline.dist_perf_dw.versions import VersionError, asset_table, listing, partition_window
 from pipeline.settings import ENV_POSTGRES_URL
 
@@ -27,10 +25,8 @@ from pipeline.settings import ENV_POSTGRES_URL
 def main(args: argparse.Namespace) -> int:
     """The CLI's parsed arguments (asset, trade_date, version, format) -> exit code."""
     from pipeline.resources.postgres import ForeignKeyViolationError, PostgresResource, PostgresUnavailableError
+    from pipeline.restore import print_versions
 
-    if getattr(args, "from_archive", False):
-        print(f"error: {args.asset}: dist_perf_dw dates are not archived (--from-archive is pivot's)", file=sys.stderr)
-        return 1
     try:
         table = asset_table(args.asset)
         start, end = partition_window(table, args.trade_date)
@@ -48,16 +44,6 @@ def main(args: argparse.Namespace) -> int:
     except (VersionError, PostgresUnavailableError, ForeignKeyViolationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    else:
-        with pl.Config(
-            tbl_rows=-1,
-            tbl_hide_dataframe_shape=True,
-            fmt_str_lengths=200,
-            tbl_width_chars=250,
-            thousands_separator=True,
-        ):
-            print(f"{start}: {frame.height} version(s) of {args.asset}; the live one has no replaced_at")
-            print(frame.with_columns(pl.col("replaced_at").fill_null("")))
+    print_versions(frame, f"{start}: {frame.height} version(s) of {args.asset}; the live one has no replaced_at",
+                   args.format)
     return 0
