@@ -123,11 +123,18 @@ DEFAULT_VERSIONS_KEPT = 3
 
 def versions_kept() -> int:
     """$PIVOT_VERSIONS_KEPT, default 3 (0: keep none); read at call time."""
-    text = os.environ.get(ENV_VERSIONS_KEPT)
-    if not text:
-        return DEFAULT_VERSIONS_KEPT
+    kept = _whole_number(ENV_VERSIONS_KEPT, "versions", f"default {DEFAULT_VERSIONS_KEPT}")
+    return DEFAULT_VERSIONS_KEPT if kept is None else kept
+
+
+def _whole_number(name: str, unit: str, when_unset: str) -> int | None:
+    """$name as a whole number >= 0 of `unit`, None when unset or blank; a ValueError naming the variable
+    and what unsetting it means (`when_unset`) otherwise."""
+    text = os.environ.get(name, "")
+    if not text.strip():
+        return None
     if not text.strip().isdigit():
-        raise ValueError(f"{ENV_VERSIONS_KEPT}={text!r}: write a whole number >= 0 (default {DEFAULT_VERSIONS_KEPT})")
+        raise ValueError(f"{name}={text!r}: write a whole number of {unit} >= 0 ({when_unset})")
     return int(text)
 
 
@@ -138,14 +145,8 @@ DEFAULT_SETTLE_AFTER_DAYS = 5
 
 def settle_after_days() -> int:
     """$PIVOT_SETTLE_AFTER_DAYS, default 5; read at call time."""
-    text = os.environ.get(ENV_SETTLE_AFTER_DAYS)
-    if not text:
-        return DEFAULT_SETTLE_AFTER_DAYS
-    if not text.strip().isdigit():
-        raise ValueError(
-            f"{ENV_SETTLE_AFTER_DAYS}={text!r}: write a whole number of days >= 0 (default {DEFAULT_SETTLE_AFTER_DAYS})"
-        )
-    return int(text)
+    days = _whole_number(ENV_SETTLE_AFTER_DAYS, "days", f"default {DEFAULT_SETTLE_AFTER_DAYS}")
+    return DEFAULT_SETTLE_AFTER_DAYS if days is None else days
 
 
 # Trade dates older than this many days are archived to Parquet and dropped from the store
@@ -157,14 +158,7 @@ ENV_ARCHIVE_DIR = "PIVOT_ARCHIVE_DIR"
 
 def retention_days() -> int | None:
     """$PIVOT_RETENTION_DAYS, None when unset (keep everything); read at call time."""
-    text = os.environ.get(ENV_RETENTION_DAYS)
-    if text is None or not text.strip():
-        return None
-    if not text.strip().isdigit():
-        raise ValueError(
-            f"{ENV_RETENTION_DAYS}={text!r}: write a whole number of days >= 0, or unset it to keep every date"
-        )
-    return int(text)
+    return _whole_number(ENV_RETENTION_DAYS, "days", "or unset it to keep every date")
 
 
 def archive_dir() -> Path:
